@@ -1,0 +1,1 @@
+"""Animation engines: the Engine protocol, PoseSpec, and the engine packages."""

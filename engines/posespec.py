@@ -1,0 +1,122 @@
+"""Pose parameters: names, groups, ranges and defaults, declared once by the engine.
+
+The PoseSpec travels with the weights (weights/manifest.json) so the mapper, the sliders
+and the training data all agree on what a pose is.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Mapping
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PoseParam:
+    name: str
+    group: str  # brows | eyes | iris | mouth | head | body
+    lo: float
+    hi: float
+    default: float
+    pair: str | None = None  # name of the mirrored partner (left <-> right)
+    mirror_sign: float = 1.0  # value factor under a horizontal flip (yaw/roll/iris_x: -1)
+    stage: str = "morph"  # "morph" (face morpher) or "rotate" (face rotator)
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class PoseSpec:
+    params: tuple[PoseParam, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.params]
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    def __getitem__(self, name: str) -> PoseParam:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"unknown pose parameter {name!r}; known: {', '.join(self.names)}")
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def stage_names(self, stage: str) -> list[str]:
+        return [p.name for p in self.params if p.stage == stage]
+
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.params}
+
+    def clamp(self, pose: Mapping[str, float]) -> dict[str, float]:
+        """Full pose: unknown names rejected, missing names take defaults, values clipped."""
+        out = self.defaults()
+        for k, v in pose.items():
+            p = self[k]
+            out[k] = float(min(max(float(v), p.lo), p.hi))
+        return out
+
+    def to_vector(self, pose: Mapping[str, float]) -> np.ndarray:
+        full = self.clamp(pose)
+        return np.array([full[n] for n in self.names], dtype=np.float32)
+
+    def from_vector(self, vec: Iterable[float]) -> dict[str, float]:
+        return {n: float(v) for n, v in zip(self.names, vec)}
+
+    def normalized(self, pose: Mapping[str, float], stage: str | None = None) -> np.ndarray:
+        """Values scaled to [-1, 1] by each range: the networks' input."""
+        full = self.clamp(pose)
+        ps = [p for p in self.params if stage is None or p.stage == stage]
+        return np.array(
+            [2.0 * (full[p.name] - p.lo) / (p.hi - p.lo) - 1.0 for p in ps], dtype=np.float32
+        )
+
+    def mirrored(self, pose: Mapping[str, float]) -> dict[str, float]:
+        """The pose of the horizontally flipped image: L/R swapped, yaw/roll/iris_x negated."""
+        full = self.clamp(pose)
+        out = {}
+        for p in self.params:
+            src = p.pair or p.name
+            out[p.name] = full[src] * p.mirror_sign
+        return out
+
+    def to_json(self) -> list[dict]:
+        return [asdict(p) for p in self.params]
+
+    @classmethod
+    def from_json(cls, items: list[dict]) -> "PoseSpec":
+        return cls(tuple(PoseParam(**d) for d in items))
+
+
+def _p(*args, **kw) -> PoseParam:
+    return PoseParam(*args, **kw)
+
+
+# The engine's parameters. Sides and signs, fixed for every data source and the mapper:
+# - "left" is the character's own left, which appears on the image's RIGHT side.
+# - eye_*_open: 1 = open as drawn, 0 = closed. brow_*: -1 lowered/angry .. +1 raised.
+# - iris_x: +1 irises toward the image's right; iris_y: +1 up.
+# - mouth_open: 0 closed .. 1 wide; mouth_form: -1 frown .. +1 smile.
+# - head_yaw > 0: the face turns toward the image's right; head_pitch > 0: chin up;
+#   head_roll > 0: the top of the head tilts toward the image's right (clockwise).
+#   Degrees, within the range the engine was trained to show.
+# - body_yaw > 0: the body turns toward the image's right; breathing 0..1 (chest rise).
+DEFAULT_POSE_SPEC = PoseSpec(
+    (
+        _p("brow_left", "brows", -1.0, 1.0, 0.0, pair="brow_right"),
+        _p("brow_right", "brows", -1.0, 1.0, 0.0, pair="brow_left"),
+        _p("eye_left_open", "eyes", 0.0, 1.0, 1.0, pair="eye_right_open"),
+        _p("eye_right_open", "eyes", 0.0, 1.0, 1.0, pair="eye_left_open"),
+        _p("iris_x", "iris", -1.0, 1.0, 0.0, mirror_sign=-1.0),
+        _p("iris_y", "iris", -1.0, 1.0, 0.0),
+        _p("mouth_open", "mouth", 0.0, 1.0, 0.0),
+        _p("mouth_form", "mouth", -1.0, 1.0, 0.0),
+        _p("head_yaw", "head", -30.0, 30.0, 0.0, mirror_sign=-1.0, stage="rotate", unit="deg"),
+        _p("head_pitch", "head", -30.0, 30.0, 0.0, stage="rotate", unit="deg"),
+        _p("head_roll", "head", -30.0, 30.0, 0.0, mirror_sign=-1.0, stage="rotate", unit="deg"),
+        _p("body_yaw", "body", -1.0, 1.0, 0.0, mirror_sign=-1.0, stage="rotate"),
+        _p("breathing", "body", 0.0, 1.0, 0.0, stage="rotate"),
+    )
+)
