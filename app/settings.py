@@ -1,0 +1,176 @@
+"""Settings saved per user and per character: typed dataclasses with a schema version.
+
+Files live in the platform's config directory (platformdirs) unless $OMOKAGE_CONFIG or an
+explicit directory is given. Writes are atomic (temporary file + rename), so a crash never
+leaves half a file. A damaged file is moved aside as <name>.damaged-<time> and replaced by
+defaults; the caller gets a message to show.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Optional, TypeVar
+
+from platformdirs import user_config_dir
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class OutputSettings:
+    virtual_camera: bool = False
+    obs_source: bool = False
+    obs_port: int = 8765
+    record_dir: str = ""  # empty: the user's videos folder
+
+
+@dataclass
+class UserSettings:
+    schema_version: int = SCHEMA_VERSION
+    camera: str = "0"  # index ("0") or a device name
+    camera_width: int = 640
+    camera_height: int = 480
+    camera_fps: int = 30
+    mirror: bool = True  # show the camera like a mirror
+    last_character: str = ""  # path of the character shown last
+    background: str = "checker"  # "checker" or a colour "#rrggbb"
+    show_camera: bool = False
+    show_landmarks: bool = True
+    preview_fps_cap: int = 60
+    threads: int = 0  # engine threads, 0 = automatic
+    outputs: OutputSettings = field(default_factory=OutputSettings)
+
+
+@dataclass
+class CharacterSettings:
+    schema_version: int = SCHEMA_VERSION
+    mapper: dict[str, Any] = field(default_factory=dict)  # MapperConfig.to_dict()
+    pins: dict[str, float] = field(default_factory=dict)  # pose names held over tracking
+    calibration: dict[str, Any] = field(default_factory=dict)  # neutral face, if saved
+
+
+class SettingsError(ValueError):
+    pass
+
+
+S = TypeVar("S")
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("OMOKAGE_CONFIG") or user_config_dir("omokage"))
+
+
+def _from_dict(cls: type[S], data: Any, where: str) -> S:
+    """Build dataclass `cls` from `data`; unknown keys are ignored (a newer version may add
+    some), wrong types raise SettingsError so the file counts as damaged."""
+    if not isinstance(data, dict):
+        raise SettingsError(f"{where}: expected an object, found {type(data).__name__}")
+    kwargs = {}
+    defaults = cls()
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        default = getattr(defaults, f.name)
+        if dataclasses.is_dataclass(default):
+            value = _from_dict(type(default), value, f"{where}.{f.name}")
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise SettingsError(f"{where}.{f.name}: expected true/false, found {value!r}")
+        elif isinstance(default, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SettingsError(f"{where}.{f.name}: expected a number, found {value!r}")
+            value = type(default)(value)
+        elif not isinstance(value, type(default)):
+            raise SettingsError(
+                f"{where}.{f.name}: expected {type(default).__name__}, found {value!r}")
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def character_key(image_path: str | Path) -> str:
+    """Settings follow the image's content, so a renamed or moved file keeps them."""
+    h = hashlib.sha256()
+    with open(image_path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+class SettingsStore:
+    """Loads and saves UserSettings and CharacterSettings under one directory."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.dir = Path(directory) if directory is not None else config_dir()
+
+    @property
+    def user_path(self) -> Path:
+        return self.dir / "settings.json"
+
+    def character_path(self, image_path: str | Path) -> Path:
+        return self.dir / "characters" / f"{character_key(image_path)}.json"
+
+    def load_user(self) -> tuple[UserSettings, Optional[str]]:
+        """(settings, message): message is None unless the file was damaged and reset."""
+        return self._load(self.user_path, UserSettings)
+
+    def save_user(self, settings: UserSettings) -> None:
+        self._save(self.user_path, settings)
+
+    def load_character(self, image_path: str | Path) -> tuple[CharacterSettings, Optional[str]]:
+        return self._load(self.character_path(image_path), CharacterSettings)
+
+    def save_character(self, image_path: str | Path, settings: CharacterSettings) -> None:
+        self._save(self.character_path(image_path), settings)
+
+    def _save(self, path: Path, settings: Any) -> None:
+        data = asdict(settings)
+        data["schema_version"] = SCHEMA_VERSION
+        atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+    def _load(self, path: Path, cls: type[S]) -> tuple[S, Optional[str]]:
+        if not path.exists():
+            return cls(), None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            version = data.get("schema_version") if isinstance(data, dict) else None
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise SettingsError("schema_version is missing")
+            if version > SCHEMA_VERSION:
+                raise SettingsError(
+                    f"written by a newer Omokage (schema {version}, this one reads "
+                    f"up to {SCHEMA_VERSION})")
+            return _from_dict(cls, data, path.name), None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, SettingsError,
+                TypeError) as exc:
+            backup = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+            try:
+                os.replace(path, backup)
+                where = f"it was moved to {backup}"
+            except OSError as move_exc:
+                where = f"it could not be moved aside ({move_exc})"
+            settings = cls()
+            self._save(path, settings)
+            return settings, (
+                f"Settings file {path} was damaged ({exc}); {where} and defaults are used.")

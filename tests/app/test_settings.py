@@ -1,0 +1,63 @@
+"""Settings: round trip, per-character files, atomic writes, damaged files."""
+from __future__ import annotations
+
+import json
+
+from app.settings import CharacterSettings, SettingsStore, UserSettings
+
+
+def test_user_settings_round_trip(tmp_path):
+    store = SettingsStore(tmp_path)
+    s, msg = store.load_user()
+    assert msg is None and s == UserSettings()
+    s.camera = "Integrated Webcam"
+    s.outputs.obs_source = True
+    s.camera_fps = 60
+    store.save_user(s)
+    again, msg = SettingsStore(tmp_path).load_user()
+    assert msg is None and again == s
+    assert json.loads(store.user_path.read_text())["schema_version"] == 1
+    assert not list(tmp_path.glob("*.tmp"))  # the temporary file was renamed away
+
+
+def test_character_settings_follow_the_image_content(tmp_path):
+    store = SettingsStore(tmp_path / "cfg")
+    a = tmp_path / "a.png"
+    a.write_bytes(b"image one")
+    b = tmp_path / "b.png"
+    b.write_bytes(b"image two")
+    store.save_character(a, CharacterSettings(pins={"mouth_open": 0.5}, mapper={"gain": 2}))
+    moved = tmp_path / "moved.png"
+    a.rename(moved)
+    got, msg = store.load_character(moved)
+    assert msg is None and got.pins == {"mouth_open": 0.5} and got.mapper == {"gain": 2}
+    other, _ = store.load_character(b)
+    assert other == CharacterSettings()
+
+
+def test_damaged_file_is_backed_up_and_replaced(tmp_path):
+    store = SettingsStore(tmp_path)
+    store.user_path.write_text("{ not json")
+    s, msg = store.load_user()
+    assert s == UserSettings()
+    assert msg and "damaged" in msg
+    backups = list(tmp_path.glob("settings.json.damaged-*"))
+    assert len(backups) == 1 and backups[0].read_text() == "{ not json"
+    assert json.loads(store.user_path.read_text())["camera"] == "0"
+
+
+def test_wrong_types_count_as_damage_and_unknown_keys_are_ignored(tmp_path):
+    store = SettingsStore(tmp_path)
+    store.user_path.write_text(json.dumps({"schema_version": 1, "camera_fps": "fast"}))
+    s, msg = store.load_user()
+    assert msg and "camera_fps" in msg and s.camera_fps == 30
+    store.user_path.write_text(json.dumps({"schema_version": 1, "future_key": 1, "mirror": False}))
+    s, msg = store.load_user()
+    assert msg is None and s.mirror is False
+
+
+def test_newer_schema_is_not_misread(tmp_path):
+    store = SettingsStore(tmp_path)
+    store.user_path.write_text(json.dumps({"schema_version": 99}))
+    s, msg = store.load_user()
+    assert msg and "newer" in msg and s == UserSettings()
