@@ -1,0 +1,132 @@
+"""Export trained weights to ONNX files + manifest in weights/ (needs torch).
+
+    python -m engines.neural.export [--checkpoint weights/training_checkpoint.pt] [--out weights]
+        [--metrics eval.json] [--training-info info.json]
+
+Each network is exported as an encoder (run once per character) and a decoder (per frame),
+checked against PyTorch on random inputs, and listed in manifest.json with its sha256.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engines.neural.model import MORPH_POSE_DIM, ROTATE_POSE_DIM, Morpher, Rotator
+from engines.neural.train import COMPACT_CHECKPOINT
+from engines.posespec import DEFAULT_POSE_SPEC
+
+FEATS = ["f1", "f2", "f3", "f4"]
+FILES = {
+    "morpher_encoder": "morpher_encoder.onnx",
+    "morpher_decoder": "morpher_decoder.onnx",
+    "rotator_encoder": "rotator_encoder.onnx",
+    "rotator_decoder": "rotator_decoder.onnx",
+}
+ENGINE_NAME = "omokage-neural-v1"
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _export(module: torch.nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.onnx.export(module, args, str(tmp), input_names=inputs, output_names=outputs,
+                      opset_version=17, dynamo=False)
+    os.replace(tmp, path)
+
+
+def _check(path: Path, module: torch.nn.Module, args: tuple, inputs: list[str]) -> float:
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {n: a.numpy() for n, a in zip(inputs, args)})
+    with torch.no_grad():
+        want = module(*args)
+    want = want if isinstance(want, (tuple, list)) else (want,)
+    return max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want))
+
+
+class _MorphDecoderOut(torch.nn.Module):
+    """The decoder without its auxiliary alpha output."""
+
+    def __init__(self, dec: torch.nn.Module) -> None:
+        super().__init__()
+        self.dec = dec
+
+    def forward(self, rest, f1, f2, f3, f4, pose):
+        return self.dec(rest, f1, f2, f3, f4, pose)[0]
+
+
+def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: dict | None = None) -> dict:
+    st = torch.load(checkpoint, map_location="cpu")
+    morpher, rotator = Morpher().eval(), Rotator().eval()
+    morpher.load_state_dict(st["morpher"])
+    rotator.load_state_dict(st["rotator"])
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    img = torch.rand(1, 4, 128, 128)
+    img[:, :3] *= img[:, 3:4]
+    errors = {}
+    for name, net, pose_dim, outs in (
+        ("morpher", morpher, MORPH_POSE_DIM, ["morphed"]),
+        ("rotator", rotator, ROTATE_POSE_DIM, ["flow", "color", "mask"]),
+    ):
+        enc_path, dec_path = out / FILES[f"{name}_encoder"], out / FILES[f"{name}_decoder"]
+        _export(net.encoder, (img,), enc_path, ["image"], FEATS)
+        errors[f"{name}_encoder"] = _check(enc_path, net.encoder, (img,), ["image"])
+        with torch.no_grad():
+            feats = net.encoder(img)
+        pose = torch.rand(1, pose_dim) * 2 - 1
+        dec = _MorphDecoderOut(net.decoder) if name == "morpher" else net.decoder
+        args = (img, *feats, pose)
+        names = ["image", *FEATS, "pose"]
+        _export(dec, args, dec_path, names, outs)
+        errors[f"{name}_decoder"] = _check(dec_path, dec, args, names)
+    bad = {k: v for k, v in errors.items() if v > 1e-3}
+    if bad:
+        raise RuntimeError(f"ONNX export does not match PyTorch: {bad}")
+    old = {}
+    if (out / "manifest.json").exists():
+        old = json.loads((out / "manifest.json").read_text())
+    manifest = {
+        "engine": ENGINE_NAME,
+        "pose_spec": DEFAULT_POSE_SPEC.to_json(),
+        "files": {k: {"path": v, "sha256": sha256(out / v), "bytes": (out / v).stat().st_size}
+                  for k, v in FILES.items()},
+        "export_max_abs_error": errors,
+        "training": training if training is not None else old.get("training", {}) | {"step": st["step"]},
+        "metrics": metrics if metrics is not None else old.get("metrics", {}),
+    }
+    tmp = out / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, out / "manifest.json")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m engines.neural.export")
+    ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT)
+    ap.add_argument("--out", type=Path, default=COMPACT_CHECKPOINT.parent)
+    ap.add_argument("--metrics", type=Path, default=None, help="eval JSON to store in the manifest")
+    ap.add_argument("--training-info", type=Path, default=None, help="JSON describing the training data")
+    args = ap.parse_args(argv)
+    metrics = json.loads(args.metrics.read_text()) if args.metrics else None
+    training = json.loads(args.training_info.read_text()) if args.training_info else None
+    m = export(args.checkpoint, args.out, metrics, training)
+    print(json.dumps({"files": m["files"], "export_max_abs_error": m["export_max_abs_error"]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""The two networks of the neural engine (PyTorch; used for training and export only).
+
+Both are split into an encoder that sees only the character (run once in prepare() and
+cached) and a small decoder that takes the cached features plus the pose (run per frame).
+Images are premultiplied RGBA in [0, 1].
+
+Face morpher (GANimation style) on the 128x128 face crop:
+    out = A * warp(rest, small flow) + (1 - A) * C
+Face rotator (appearance flow) on the whole image, predicted at 128x128:
+    out = M * grid_sample(morphed, identity + flow) + (1 - M) * C
+The rotator's grid, colour and mask are upsampled and applied at full resolution.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MORPH_POSE_DIM = 8
+ROTATE_POSE_DIM = 5
+MORPH_MAX_WARP = 6.0 / 128.0  # up to ~6 px of the 128 crop, in normalised units of the half-size
+
+
+def conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.LeakyReLU(0.2, inplace=True))
+
+
+class Encoder(nn.Module):
+    """128x128 RGBA -> features at 64, 32, 16 and 8 pixels (cached per character)."""
+
+    def __init__(self, chans: tuple[int, int, int, int] = (24, 48, 96, 128)) -> None:
+        super().__init__()
+        c1, c2, c3, c4 = chans
+        self.b1 = nn.Sequential(conv(4, c1, 2), conv(c1, c1))  # 64
+        self.b2 = nn.Sequential(conv(c1, c2, 2), conv(c2, c2))  # 32
+        self.b3 = nn.Sequential(conv(c2, c3, 2), conv(c3, c3))  # 16
+        self.b4 = nn.Sequential(conv(c3, c4, 2), conv(c4, c4))  # 8
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        f1 = self.b1(x)
+        f2 = self.b2(f1)
+        f3 = self.b3(f2)
+        f4 = self.b4(f3)
+        return f1, f2, f3, f4
+
+
+class PoseDecoder(nn.Module):
+    """Cached features + pose -> output maps at 128x128.
+
+    The pose enters as constant maps concatenated at every scale, so each level can decide
+    where the change goes from the character's own features.
+    """
+
+    def __init__(self, pose_dim: int, out_ch: int, chans: tuple[int, int, int, int] = (24, 48, 96, 128)) -> None:
+        super().__init__()
+        c1, c2, c3, c4 = chans
+        p = pose_dim
+        self.mid = nn.Sequential(conv(c4 + p, c4), conv(c4, c4))  # 8
+        self.u3 = nn.Sequential(conv(c4 + c3 + p, c3), conv(c3, c3))  # 16
+        self.u2 = nn.Sequential(conv(c3 + c2 + p, c2), conv(c2, c2))  # 32
+        self.u1 = nn.Sequential(conv(c2 + c1 + p, c1), conv(c1, c1))  # 64
+        self.u0 = nn.Sequential(conv(c1 + 4, 16), conv(16, 16))  # 128, sees the image itself
+        self.head = nn.Conv2d(16, out_ch, 3, 1, 1)
+
+    @staticmethod
+    def _pose_map(pose: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return pose[:, :, None, None].expand(-1, -1, like.shape[2], like.shape[3])
+
+    @staticmethod
+    def _up(x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+
+    def forward(self, image: torch.Tensor, f1, f2, f3, f4, pose: torch.Tensor) -> torch.Tensor:
+        x = self.mid(torch.cat([f4, self._pose_map(pose, f4)], 1))
+        x = self.u3(torch.cat([self._up(x), f3, self._pose_map(pose, f3)], 1))
+        x = self.u2(torch.cat([self._up(x), f2, self._pose_map(pose, f2)], 1))
+        x = self.u1(torch.cat([self._up(x), f1, self._pose_map(pose, f1)], 1))
+        x = self.u0(torch.cat([self._up(x), image], 1))
+        return self.head(x)
+
+
+def identity_grid(n: int, h: int, w: int, device=None) -> torch.Tensor:
+    ys = torch.linspace(-1 + 1 / h, 1 - 1 / h, h, device=device)
+    xs = torch.linspace(-1 + 1 / w, 1 - 1 / w, w, device=device)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack([gx, gy], -1)[None].expand(n, -1, -1, -1)
+
+
+class MorpherDecoder(nn.Module):
+    """Per-frame half of the morpher: returns the morphed crop and its maps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dec = PoseDecoder(MORPH_POSE_DIM, 1 + 4 + 2)
+
+    def forward(self, rest, f1, f2, f3, f4, pose):
+        y = self.dec(rest, f1, f2, f3, f4, pose)
+        alpha = torch.sigmoid(y[:, 0:1] + 3.0)  # starts near "keep the input"
+        color = torch.sigmoid(y[:, 1:5])
+        rgb = color[:, :3] * color[:, 3:4]  # premultiplied colour change
+        color = torch.cat([rgb, color[:, 3:4]], 1)
+        flow = torch.tanh(y[:, 5:7]) * MORPH_MAX_WARP
+        n, _, h, w = rest.shape
+        grid = identity_grid(n, h, w, rest.device) + flow.permute(0, 2, 3, 1)
+        warped = F.grid_sample(rest, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        out = alpha * warped + (1 - alpha) * color
+        return out, alpha
+
+
+class RotatorDecoder(nn.Module):
+    """Per-frame half of the rotator: grid offset, colour change and blend mask at 128."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dec = PoseDecoder(ROTATE_POSE_DIM, 2 + 4 + 1)
+
+    def forward(self, rest, f1, f2, f3, f4, pose):
+        y = self.dec(rest, f1, f2, f3, f4, pose)
+        flow = y[:, 0:2] * 0.25
+        color = torch.sigmoid(y[:, 2:6])
+        color = torch.cat([color[:, :3] * color[:, 3:4], color[:, 3:4]], 1)
+        mask = torch.sigmoid(y[:, 6:7] + 3.0)  # starts near "use the warp"
+        return flow, color, mask
+
+
+def apply_rotation(image: torch.Tensor, flow: torch.Tensor, color: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Apply the rotator's low-resolution maps to a (possibly larger) premultiplied image."""
+    n, _, h, w = image.shape
+    if flow.shape[-1] != w:
+        flow = F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False)
+        color = F.interpolate(color, size=(h, w), mode="bilinear", align_corners=False)
+        mask = F.interpolate(mask, size=(h, w), mode="bilinear", align_corners=False)
+    grid = identity_grid(n, h, w, image.device) + flow.permute(0, 2, 3, 1)
+    warped = F.grid_sample(image, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return mask * warped + (1 - mask) * color
+
+
+class Morpher(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = Encoder()
+        self.decoder = MorpherDecoder()
+
+    def forward(self, rest: torch.Tensor, pose: torch.Tensor):
+        return self.decoder(rest, *self.encoder(rest), pose)
+
+
+class Rotator(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = Encoder()
+        self.decoder = RotatorDecoder()
+
+    def forward(self, rest128: torch.Tensor, pose: torch.Tensor):
+        return self.decoder(rest128, *self.encoder(rest128), pose)

@@ -1,0 +1,185 @@
+"""The neural engine at run time: onnxruntime only (no torch).
+
+prepare() runs both encoders once per character and caches everything that does not depend
+on the pose; render() runs the two small decoders and applies the rotator's 128x128 grid,
+colour and mask to the 512x512 image with OpenCV.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import cv2
+import numpy as np
+
+from engines.base import EngineError
+from engines.convention import CANVAS, MORPH_BOX
+from engines.neural.compose import premultiply, stage_vectors, unpremultiply
+from engines.posespec import PoseSpec
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
+PREFERRED_PROVIDERS = (
+    "CUDAExecutionProvider",
+    "DmlExecutionProvider",
+    "CoreMLExecutionProvider",
+    "CPUExecutionProvider",
+)
+RESTORE_HINT = "restore the weights/ folder from the Omokage repository (git checkout -- weights) or reinstall"
+
+
+@dataclass
+class PreparedCharacter:
+    rest: np.ndarray  # 512x512x4 float32 premultiplied
+    rest_u8: np.ndarray  # the original straight-alpha image
+    crop: np.ndarray  # (1,4,128,128) morpher input
+    morph_feats: list[np.ndarray]
+    small: np.ndarray  # (1,4,128,128) rotator input (whole image at 1/4)
+    rot_feats: list[np.ndarray]
+    _last: tuple[bytes, np.ndarray] | None = field(default=None, repr=False)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if requested:
+        missing = [p for p in requested if p not in available]
+        if missing:
+            raise EngineError(f"onnxruntime provider(s) {missing} not available here; available: {available}")
+        return list(requested)
+    return [p for p in PREFERRED_PROVIDERS if p in available] or ["CPUExecutionProvider"]
+
+
+def _nchw(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+
+class NeuralEngine:
+    name = "neural"
+
+    def __init__(self, weights_dir: Path, manifest: dict, sessions: dict, providers: list[str], threads: int) -> None:
+        self.weights_dir = weights_dir
+        self.manifest = manifest
+        self.pose_spec = PoseSpec.from_json(manifest["pose_spec"])
+        self._s = sessions
+        self.providers = providers
+        self.threads = threads
+        self.timings_ms: dict[str, float] = {}
+        self._default = self.pose_spec.to_vector({})
+
+    @classmethod
+    def load(
+        cls,
+        weights_dir: str | Path | None = None,
+        providers: Sequence[str] | None = None,
+        threads: int | None = None,
+    ) -> "NeuralEngine":
+        """Load and verify the shipped weights. Raises EngineError naming the bad file."""
+        import onnxruntime as ort
+
+        wd = Path(weights_dir) if weights_dir else WEIGHTS_DIR
+        mpath = wd / "manifest.json"
+        if not mpath.exists():
+            raise EngineError(f"engine weights not found: {mpath} is missing; {RESTORE_HINT}")
+        try:
+            manifest = json.loads(mpath.read_text())
+            files = manifest["files"]
+            PoseSpec.from_json(manifest["pose_spec"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise EngineError(f"{mpath} is damaged ({e}); {RESTORE_HINT}") from None
+        chosen = choose_providers(providers)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or 0
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sessions = {}
+        for key, info in files.items():
+            path = wd / info["path"]
+            if not path.exists():
+                raise EngineError(f"engine weights file {path} is missing; {RESTORE_HINT}")
+            if _sha256(path) != info["sha256"]:
+                raise EngineError(f"engine weights file {path} is damaged (checksum mismatch); {RESTORE_HINT}")
+            try:
+                sessions[key] = ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
+            except Exception as e:  # onnxruntime raises its own exception types
+                raise EngineError(f"engine weights file {path} cannot be loaded ({e}); {RESTORE_HINT}") from None
+        return cls(wd, manifest, sessions, chosen, threads or 0)
+
+    def prepare(self, character_rgba: np.ndarray) -> PreparedCharacter:
+        img = np.asarray(character_rgba)
+        if img.shape != (CANVAS, CANVAS, 4) or img.dtype != np.uint8:
+            raise EngineError(
+                f"character image must be {CANVAS}x{CANVAS} RGBA uint8 (got shape {img.shape}, {img.dtype}); "
+                "prepare it to the input convention first"
+            )
+        rest = premultiply(img)
+        x0, y0, x1, y1 = MORPH_BOX
+        crop = _nchw(rest[y0:y1, x0:x1])
+        small = _nchw(cv2.resize(rest, (128, 128), interpolation=cv2.INTER_AREA))
+        mf = self._s["morpher_encoder"].run(None, {"image": crop})
+        rf = self._s["rotator_encoder"].run(None, {"image": small})
+        return PreparedCharacter(rest, img.copy(), crop, mf, small, rf)
+
+    def render(self, prepared: PreparedCharacter, pose: Mapping[str, float]) -> np.ndarray:
+        vec = self.pose_spec.to_vector(pose)
+        key = vec.tobytes()
+        if prepared._last is not None and prepared._last[0] == key:
+            self.timings_ms = {"morpher_ms": 0.0, "rotator_ms": 0.0, "cached": 1.0}
+            return prepared._last[1]
+        pm, pr = stage_vectors(self.pose_spec, vec[None])
+        dm, dr = stage_vectors(self.pose_spec, self._default[None])
+        t0 = time.perf_counter()
+        image = prepared.rest
+        if not np.allclose(pm, dm):
+            feeds = {"image": prepared.crop, "pose": pm, **{f"f{i+1}": f for i, f in enumerate(prepared.morph_feats)}}
+            morphed = self._s["morpher_decoder"].run(None, feeds)[0][0].transpose(1, 2, 0)
+            image = prepared.rest.copy()
+            x0, y0, x1, y1 = MORPH_BOX
+            image[y0:y1, x0:x1] = morphed
+        t1 = time.perf_counter()
+        if not np.allclose(pr, dr):
+            feeds = {"image": prepared.small, "pose": pr, **{f"f{i+1}": f for i, f in enumerate(prepared.rot_feats)}}
+            flow, color, mask = self._s["rotator_decoder"].run(None, feeds)
+            image = apply_rotation(image, flow[0], color[0], mask[0])
+        t2 = time.perf_counter()
+        out = unpremultiply(image)
+        t3 = time.perf_counter()
+        self.timings_ms = {"morpher_ms": (t1 - t0) * 1e3, "rotator_ms": (t2 - t1) * 1e3,
+                           "compose_ms": (t3 - t2) * 1e3}
+        prepared._last = (key, out)
+        return out
+
+
+_GRID_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def apply_rotation(image: np.ndarray, flow: np.ndarray, color: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Apply (2,h,w) flow, (4,h,w) colour and (1,h,w) mask at the image's resolution.
+
+    Same maths as model.apply_rotation (grid_sample, align_corners=False, zero padding)."""
+    size = image.shape[0]
+    up = lambda a: cv2.resize(a, (size, size), interpolation=cv2.INTER_LINEAR)
+    fx, fy = up(flow[0]), up(flow[1])
+    if size not in _GRID_CACHE:
+        base = np.arange(size, dtype=np.float32)
+        _GRID_CACHE[size] = np.meshgrid(base, base)
+    gx, gy = _GRID_CACHE[size]
+    # normalised offset -> pixels: x_pix = ((g + 1) * W - 1) / 2, so d_pix = d_g * W / 2
+    map_x = gx + fx * (size / 2.0)
+    map_y = gy + fy * (size / 2.0)
+    warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    m = up(mask[0])[..., None]
+    c = up(color.transpose(1, 2, 0))
+    return m * warped + (1.0 - m) * c

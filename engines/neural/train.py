@@ -1,0 +1,233 @@
+"""Train the face morpher and face rotator on dataset shards (PyTorch, CPU or GPU).
+
+    python -m engines.neural.train --data DIR[=WEIGHT] [--data DIR2=WEIGHT] --run runs/main \
+        [--minutes 60] [--threads 1]
+
+Resumes automatically: the full state (weights + optimiser + step) lives in RUN/state.pt,
+written every --save-every steps; the compact weights-only checkpoint is copied to
+weights/training_checkpoint.pt (the file committed to git). With no RUN/state.pt, training
+starts from weights/training_checkpoint.pt when it exists (a fresh machine), else from
+scratch. Validation images go to RUN/val_STEP.png and metrics to RUN/log.jsonl.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engines.datagen.dataset import ShardSampler
+from engines.neural.compose import stage_vectors
+from engines.neural.model import Morpher, Rotator, apply_rotation
+from engines.posespec import DEFAULT_POSE_SPEC
+
+REPO = Path(__file__).resolve().parents[2]
+COMPACT_CHECKPOINT = REPO / "weights" / "training_checkpoint.pt"
+
+
+def to_tensor(batch_u8: np.ndarray) -> torch.Tensor:
+    """(N,H,W,4) uint8 straight alpha -> (N,4,H,W) float premultiplied."""
+    x = torch.from_numpy(batch_u8).float().permute(0, 3, 1, 2) / 255.0
+    return torch.cat([x[:, :3] * x[:, 3:4], x[:, 3:4]], 1)
+
+
+def changed_weight(a: torch.Tensor, b: torch.Tensor, gain: float, dilate: int = 3) -> torch.Tensor:
+    """1 everywhere plus `gain` where a and b differ (dilated): the small regions that move
+    (eyes, mouth) must not drown in the unchanged rest of the image."""
+    diff = (a - b).abs().amax(1, keepdim=True)
+    m = (diff > 0.03).float()
+    m = F.max_pool2d(m, 2 * dilate + 1, 1, dilate)
+    return 1.0 + gain * m
+
+
+def grad_l1(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """L1 between image gradients: punishes blur at edges that plain L1 tolerates."""
+    dx = lambda t: t[..., :, 1:] - t[..., :, :-1]
+    dy = lambda t: t[..., 1:, :] - t[..., :-1, :]
+    return (w[..., :, 1:] * (dx(x) - dx(y)).abs()).mean() + (w[..., 1:, :] * (dy(x) - dy(y)).abs()).mean()
+
+
+def morph_loss(morpher: Morpher, b: dict, device) -> tuple[torch.Tensor, torch.Tensor]:
+    rest = to_tensor(b["rest_crop"]).to(device)
+    target = to_tensor(b["expr_crop"]).to(device)
+    pm, _ = stage_vectors(DEFAULT_POSE_SPEC, b["pose"])
+    out, _ = morpher(rest, torch.from_numpy(pm).to(device))
+    w = changed_weight(rest, target, 8.0)
+    loss = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w)
+    return loss, out
+
+
+def rotate_loss(rotator: Rotator, b: dict, device) -> tuple[torch.Tensor, torch.Tensor]:
+    rest = to_tensor(b["rest"]).to(device)
+    expr = to_tensor(b["expr"]).to(device)
+    target = to_tensor(b["posed"]).to(device)
+    rest128 = F.avg_pool2d(rest, 2)
+    _, pr = stage_vectors(DEFAULT_POSE_SPEC, b["pose"])
+    flow, color, mask = rotator(rest128, torch.from_numpy(pr).to(device))
+    out = apply_rotation(expr, flow, color, mask)
+    w = changed_weight(expr, target, 4.0)
+    tv = (flow[..., 1:, :] - flow[..., :-1, :]).abs().mean() + (flow[..., :, 1:] - flow[..., :, :-1]).abs().mean()
+    loss = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w) + 0.05 * tv
+    return loss, out
+
+
+def psnr_changed(out: torch.Tensor, target: torch.Tensor, rest: torch.Tensor) -> tuple[float, float]:
+    """PSNR of engine and of the identity baseline over the changed region (premultiplied)."""
+    m = (changed_weight(rest, target, 1.0) > 1.5).float().expand_as(target)
+    if m.sum() < 1:
+        return float("nan"), float("nan")
+    def p(x):
+        mse = (((x - target) ** 2) * m).sum() / m.sum()
+        return float(10 * torch.log10(1.0 / mse.clamp_min(1e-10)))
+    return p(out), p(rest)
+
+
+def save_grid(path: Path, rows: list[list[torch.Tensor]]) -> None:
+    """Rows of premultiplied (4,H,W) tensors -> one PNG over grey."""
+    import cv2
+
+    def cell(t: torch.Tensor, size: int) -> np.ndarray:
+        t = F.interpolate(t[None], size=(size, size), mode="bilinear", align_corners=False)[0]
+        rgb = t[:3] + 0.5 * (1 - t[3:4])
+        return (rgb.clamp(0, 1).permute(1, 2, 0).numpy()[..., ::-1] * 255).astype(np.uint8)
+
+    img = np.concatenate([np.concatenate([cell(t, 128) for t in r], 1) for r in rows], 0)
+    cv2.imwrite(str(path), img)
+
+
+def compact_state(morpher: Morpher, rotator: Rotator, step: int) -> dict:
+    return {"morpher": morpher.state_dict(), "rotator": rotator.state_dict(), "step": step}
+
+
+def atomic_save(obj: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def parse_data(items: list[str]) -> dict[str, float]:
+    out = {}
+    for it in items:
+        path, _, w = it.partition("=")
+        out[path] = float(w) if w else 1.0
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="omokage train", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", action="append", required=True, help="shard dir[=weight]; repeatable")
+    ap.add_argument("--val-data", action="append", default=None, help="dirs with val/ shards (default: --data)")
+    ap.add_argument("--run", default="runs/main")
+    ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--save-every", type=int, default=200)
+    ap.add_argument("--val-every", type=int, default=1000)
+    ap.add_argument("--only", choices=["morpher", "rotator"], default=None)
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    run = Path(args.run)
+    run.mkdir(parents=True, exist_ok=True)
+    morpher, rotator = Morpher().to(device), Rotator().to(device)
+    opt_m = torch.optim.Adam(morpher.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    opt_r = torch.optim.Adam(rotator.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    step = 0
+    state_path = run / "state.pt"
+    if state_path.exists():
+        st = torch.load(state_path, map_location=device)
+        morpher.load_state_dict(st["morpher"])
+        rotator.load_state_dict(st["rotator"])
+        opt_m.load_state_dict(st["opt_m"])
+        opt_r.load_state_dict(st["opt_r"])
+        step = st["step"]
+        print(f"resumed from {state_path} at step {step}")
+    elif COMPACT_CHECKPOINT.exists():
+        st = torch.load(COMPACT_CHECKPOINT, map_location=device)
+        morpher.load_state_dict(st["morpher"])
+        rotator.load_state_dict(st["rotator"])
+        step = st["step"]
+        print(f"started from {COMPACT_CHECKPOINT} (step {step}), fresh optimiser")
+
+    train = ShardSampler(parse_data(args.data), "train", seed=step)
+    val_roots = parse_data(args.val_data) if args.val_data else parse_data(args.data)
+    val = ShardSampler(val_roots, "val", seed=1234)
+    val_batch = val.batch(16)
+
+    def save() -> None:
+        atomic_save({**compact_state(morpher, rotator, step), "opt_m": opt_m.state_dict(),
+                     "opt_r": opt_r.state_dict()}, state_path)
+        atomic_save(compact_state(morpher, rotator, step), COMPACT_CHECKPOINT)
+
+    t_end = time.time() + args.minutes * 60
+    t0, n0 = time.time(), step
+    ema = {}
+    while time.time() < t_end:
+        b = train.batch(args.batch)
+        losses = {}
+        if args.only != "rotator":
+            lm, _ = morph_loss(morpher, b, device)
+            opt_m.zero_grad()
+            lm.backward()
+            opt_m.step()
+            losses["morph"] = float(lm)
+        if args.only != "morpher":
+            lr_, _ = rotate_loss(rotator, b, device)
+            opt_r.zero_grad()
+            lr_.backward()
+            opt_r.step()
+            losses["rotate"] = float(lr_)
+        step += 1
+        for k, v in losses.items():
+            ema[k] = v if k not in ema else 0.98 * ema[k] + 0.02 * v
+        if step % 50 == 0:
+            rate = (step - n0) * args.batch / max(time.time() - t0, 1e-6)
+            left = (t_end - time.time()) / 60
+            print(f"step {step} " + " ".join(f"{k}={v:.4f}" for k, v in ema.items())
+                  + f" {rate:.1f} samples/s, {left:.0f} min left", flush=True)
+        if step % 200 == 0:
+            train.refresh()  # pick up shards a running generator has added
+        if step % args.save_every == 0:
+            save()
+        if step % args.val_every == 0:
+            validate(morpher, rotator, val_batch, run, step, device)
+    save()
+    validate(morpher, rotator, val_batch, run, step, device)
+    return 0
+
+
+@torch.no_grad()
+def validate(morpher: Morpher, rotator: Rotator, vb: dict, run: Path, step: int, device) -> dict:
+    morpher.eval(); rotator.eval()
+    lm, om = morph_loss(morpher, vb, device)
+    lr_, orr = rotate_loss(rotator, vb, device)
+    rest_c, expr_c = to_tensor(vb["rest_crop"]), to_tensor(vb["expr_crop"])
+    expr, posed = to_tensor(vb["expr"]), to_tensor(vb["posed"])
+    pm_e, pm_i = psnr_changed(om.cpu(), expr_c, rest_c)
+    pr_e, pr_i = psnr_changed(orr.cpu(), posed, expr)
+    rec = {"step": step, "val_morph_loss": float(lm), "val_rotate_loss": float(lr_),
+           "morph_psnr_changed": pm_e, "morph_identity": pm_i,
+           "rotate_psnr_changed": pr_e, "rotate_identity": pr_i, "time": time.time()}
+    with open(run / "log.jsonl", "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    print("VAL " + json.dumps(rec), flush=True)
+    rows = [[rest_c[i], om[i].cpu(), expr_c[i], expr[i], orr[i].cpu(), posed[i]] for i in range(6)]
+    save_grid(run / f"val_{step:07d}.png", rows)
+    shutil.copy(run / f"val_{step:07d}.png", run / "val_latest.png")
+    morpher.train(); rotator.train()
+    return rec
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
