@@ -1,0 +1,57 @@
+"""Engine benchmark: per-stage medians over many frames at 512x512 output."""
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from engines.neural.runtime import NeuralEngine
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is KiB on Linux (bytes on macOS; this machine is Linux).
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def random_poses(spec, n: int, seed: int = 0) -> list[dict[str, float]]:
+    """Poses that change every parameter every frame (the worst case: nothing is skipped)."""
+    rng = np.random.default_rng(seed)
+    return [{p.name: float(rng.uniform(p.lo, p.hi)) for p in spec.params} for _ in range(n)]
+
+
+def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = None,
+                 weights_dir: Path | None = None, providers: list[str] | None = None) -> dict:
+    from PIL import Image
+
+    engine = NeuralEngine.load(weights_dir, providers=providers, threads=threads)
+    if character is None:
+        character = Path(__file__).resolve().parents[2] / "assets" / "default_character.png"
+    img = np.asarray(Image.open(character).convert("RGBA"))
+    prep_times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        prepared = engine.prepare(img)
+        prep_times.append(time.perf_counter() - t)
+    poses = random_poses(engine.pose_spec, frames + 5)
+    total, morph, rot = [], [], []
+    for i, pose in enumerate(poses):
+        t = time.perf_counter()
+        engine.render(prepared, pose)
+        dt = time.perf_counter() - t
+        if i >= 5:  # warm-up frames excluded
+            total.append(dt * 1e3)
+            morph.append(engine.timings_ms["morpher_ms"])
+            rot.append(engine.timings_ms["rotator_ms"])
+    return {
+        "render_ms": float(np.median(total)),
+        "render_ms_p95": float(np.percentile(total, 95)),
+        "morpher_ms": float(np.median(morph)),
+        "rotator_ms": float(np.median(rot)),
+        "prepare_s": float(np.median(prep_times)),
+        "frames": frames,
+        "provider": engine.providers[0],
+        "threads": threads,
+        "peak_rss_mb": peak_rss_mb(),
+    }
