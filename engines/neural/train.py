@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save-every", type=int, default=200)
     ap.add_argument("--val-every", type=int, default=1000)
     ap.add_argument("--only", choices=["morpher", "rotator"], default=None)
+    ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
+                    help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -153,12 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         opt_r.load_state_dict(st["opt_r"])
         step = st["step"]
         print(f"resumed from {state_path} at step {step}")
-    elif COMPACT_CHECKPOINT.exists():
-        st = torch.load(COMPACT_CHECKPOINT, map_location=device)
+    elif args.checkpoint.exists():
+        st = torch.load(args.checkpoint, map_location=device)
         morpher.load_state_dict(st["morpher"])
         rotator.load_state_dict(st["rotator"])
         step = st["step"]
-        print(f"started from {COMPACT_CHECKPOINT} (step {step}), fresh optimiser")
+        print(f"started from {args.checkpoint} (step {step}), fresh optimiser")
 
     train = ShardSampler(parse_data(args.data), "train", seed=step)
     val_roots = parse_data(args.val_data) if args.val_data else parse_data(args.data)
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     def save() -> None:
         atomic_save({**compact_state(morpher, rotator, step), "opt_m": opt_m.state_dict(),
                      "opt_r": opt_r.state_dict()}, state_path)
-        atomic_save(compact_state(morpher, rotator, step), COMPACT_CHECKPOINT)
+        atomic_save(compact_state(morpher, rotator, step), args.checkpoint)
 
     t_end = time.time() + args.minutes * 60
     t0, n0 = time.time(), step
@@ -181,13 +183,13 @@ def main(argv: list[str] | None = None) -> int:
             opt_m.zero_grad()
             lm.backward()
             opt_m.step()
-            losses["morph"] = float(lm)
+            losses["morph"] = float(lm.detach())
         if args.only != "morpher":
             lr_, _ = rotate_loss(rotator, b, device)
             opt_r.zero_grad()
             lr_.backward()
             opt_r.step()
-            losses["rotate"] = float(lr_)
+            losses["rotate"] = float(lr_.detach())
         step += 1
         for k, v in losses.items():
             ema[k] = v if k not in ema else 0.98 * ema[k] + 0.02 * v
