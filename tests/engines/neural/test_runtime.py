@@ -1,0 +1,95 @@
+"""The shipped weights through the real onnxruntime engine."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engines.base import EngineError
+from engines.neural.runtime import WEIGHTS_DIR, NeuralEngine
+
+REPO = Path(__file__).resolve().parents[3]
+DEFAULT_CHARACTER = REPO / "assets" / "default_character.png"
+
+
+@pytest.fixture(scope="module")
+def engine() -> NeuralEngine:
+    return NeuralEngine.load(threads=1)
+
+
+@pytest.fixture(scope="module")
+def character() -> np.ndarray:
+    return np.asarray(Image.open(DEFAULT_CHARACTER).convert("RGBA"))
+
+
+def test_manifest_lists_pose_spec_and_files(engine: NeuralEngine) -> None:
+    m = json.loads((WEIGHTS_DIR / "manifest.json").read_text())
+    assert [p["name"] for p in m["pose_spec"]] == engine.pose_spec.names
+    assert set(m["files"]) == {"morpher_encoder", "morpher_decoder", "rotator_encoder", "rotator_decoder"}
+    total = sum(f["bytes"] for f in m["files"].values())
+    assert total < 30 * 2**20
+
+
+def test_rest_pose_returns_the_character_unchanged(engine, character) -> None:
+    prepared = engine.prepare(character)
+    out = engine.render(prepared, {})
+    assert out.shape == (512, 512, 4) and out.dtype == np.uint8
+    assert np.array_equal(out, character)
+
+
+@pytest.mark.parametrize("pose", [{"eye_left_open": 0.0, "eye_right_open": 0.0}, {"mouth_open": 1.0},
+                                  {"head_yaw": 25.0}, {"head_roll": -20.0}])
+def test_pose_changes_the_picture_and_keeps_the_background_clear(engine, character, pose) -> None:
+    prepared = engine.prepare(character)
+    out = engine.render(prepared, pose)
+    diff = np.abs(out.astype(int) - character.astype(int)).max(-1)
+    assert (diff > 24).sum() > 50, "the pose did not visibly change the image"
+    # Far from the character the background stays fully transparent (no halos / smears).
+    from scipy.ndimage import binary_dilation
+
+    near = binary_dilation(character[..., 3] > 0, iterations=48)
+    assert out[..., 3][~near].max() <= 8
+
+
+def test_eyes_change_only_near_the_face(engine, character) -> None:
+    prepared = engine.prepare(character)
+    out = engine.render(prepared, {"eye_left_open": 0.0, "eye_right_open": 0.0})
+    diff = np.abs(out.astype(int) - character.astype(int)).max(-1) > 8
+    ys, xs = np.nonzero(diff)
+    assert len(ys) > 0
+    assert xs.min() >= 192 and xs.max() < 320 and ys.min() >= 64 and ys.max() < 192
+
+
+def test_render_is_cached_for_an_unchanged_pose(engine, character) -> None:
+    prepared = engine.prepare(character)
+    a = engine.render(prepared, {"head_yaw": 10.0})
+    b = engine.render(prepared, {"head_yaw": 10.0})
+    assert a is b and engine.timings_ms.get("cached") == 1.0
+
+
+def test_wrong_image_shape_is_refused_with_a_clear_message(engine) -> None:
+    with pytest.raises(EngineError, match="512x512 RGBA"):
+        engine.prepare(np.zeros((256, 256, 4), np.uint8))
+
+
+def test_damaged_weights_file_is_named(tmp_path) -> None:
+    wd = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, wd, ignore=shutil.ignore_patterns("*.pt"))
+    target = wd / "rotator_decoder.onnx"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(EngineError, match="rotator_decoder.onnx is damaged"):
+        NeuralEngine.load(wd)
+    target.unlink()
+    with pytest.raises(EngineError, match="rotator_decoder.onnx is missing"):
+        NeuralEngine.load(wd)
+
+
+def test_unknown_provider_is_refused() -> None:
+    with pytest.raises(EngineError, match="not available"):
+        NeuralEngine.load(providers=["NoSuchExecutionProvider"])
