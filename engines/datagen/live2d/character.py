@@ -1,0 +1,82 @@
+"""One Live2D character rendered headlessly at PoseSpec poses, framed to the input convention."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from engines.convention import CANVAS
+from engines.datagen.fetch import cache_dir
+from engines.datagen.live2d import framing as fr
+from engines.datagen.live2d.mapping import PoseMapping
+from engines.datagen.live2d.rig import LoadedModel, ModelError, canvas_matrix
+from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
+
+Color = tuple[float, float, float]
+
+
+class Live2DCharacter:
+    """A Cubism 2 model (any .model.json path) as a posable 512x512 RGBA image source.
+
+    render(pose) sets every parameter explicitly: the PoseSpec values mapped onto the model's
+    ranges, everything else at the model's default (or at `params`, for augmentation).
+    """
+
+    def __init__(self, model_json: str | Path, spec: PoseSpec = DEFAULT_POSE_SPEC,
+                 framing: fr.Framing | None = None) -> None:
+        self.path = Path(model_json)
+        self.spec = spec
+        self.model = LoadedModel(model_json)
+        self.name = self.path.name.removesuffix(".model.json")
+        eye_open = self.model.idle_mode("PARAM_EYE_L_OPEN")
+        self.mapping = PoseMapping(self.model.params, eye_open=eye_open, spec=spec)
+        self.framing = framing or self._auto_framing()
+
+    # -- facts ---------------------------------------------------------------------------
+    @property
+    def params(self):
+        """Live2D parameter id -> ParamInfo(id, lo, hi, default), read from the model."""
+        return self.model.params
+
+    @property
+    def part_ids(self) -> list[str]:
+        return self.model.part_ids
+
+    def supports(self, spec_name: str) -> bool:
+        return self.mapping.supports(spec_name)
+
+    # -- rendering -----------------------------------------------------------------------
+    def render(self, pose: Mapping[str, float] | None = None, *, params: Mapping[str, float] | None = None,
+               part_colors: Mapping[int, tuple[Color, Color]] | None = None,
+               framing: fr.Framing | None = None, size: int = CANVAS) -> np.ndarray:
+        """RGBA uint8 (size x size, straight alpha) of `pose` (PoseSpec names; missing = rest).
+
+        params: extra Live2D parameter values (ids as in the model) applied before the pose,
+        e.g. random hair or arm positions; part_colors: part index -> (multiply, screen) rgb.
+        """
+        f = framing or self.framing
+        k = size / CANVAS
+        return self._draw(pose or {}, params or {}, part_colors or {}, f.scale * k, f.tx * k, f.ty * k, size)
+
+    def _draw(self, pose, params, part_colors, scale, tx, ty, size) -> np.ndarray:
+        values = dict(params)
+        values.update(self.mapping.to_params(pose))
+        self.model.set_params(values)
+        self.model.set_part_colors(part_colors)
+        return self.model.draw(canvas_matrix(scale, tx, ty, size), size)
+
+    # -- framing -------------------------------------------------------------------------
+    def _auto_framing(self) -> fr.Framing:
+        path = cache_dir("live2d", "framing") / f"{self.name}-{fr.cache_key(self.path)}.json"
+        cached = fr.load_cached(path)
+        if cached is not None:
+            return cached
+        eyes, mouth = fr.measure(lambda pose, s, tx, ty: self._draw(pose, {}, {}, s, tx, ty, CANVAS),
+                                 self.model.canvas)
+        framing = fr.framing_from_landmarks(eyes, mouth, name=str(self.path))
+        fr.save_cached(path, framing)
+        return framing
+
+
+__all__ = ["Live2DCharacter", "ModelError"]
