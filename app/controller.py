@@ -1,0 +1,372 @@
+"""The plain-Python controller the window talks to (no Qt here).
+
+It owns the settings and the pipeline (built by app.pipeline.build_pipeline, like the CLI)
+and offers one method per user action. Slow work (loading the engine, opening a camera or
+an output, decoding a character) runs in worker threads; results and problems come back
+through plain callbacks, which ui/ moves onto the GUI thread. No method here blocks on
+inference, devices or files for long, so the GUI may call any of them directly.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from app.character import Character, CharacterError, load_character
+from app.pipeline import Notice, Pipeline, PipelineOutput, Stats, build_pipeline
+from app.settings import CharacterSettings, SettingsStore, UserSettings
+from app.sources import (CameraInfo, CameraSource, Source, VideoFileSource, list_cameras,
+                         make_source)
+
+log = logging.getLogger("omokage.controller")
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CHARACTER = REPO / "assets" / "default_character.png"
+OUTPUTS = ("virtual_camera", "obs_source", "clip_recorder")
+
+
+@dataclass
+class ControllerOptions:
+    character: Optional[Path] = None  # overrides the last one used
+    source: Optional[str] = None  # a make_source() spec; overrides the saved camera
+    weights: Optional[Path] = None
+    threads: Optional[int] = None
+    settings_dir: Optional[Path] = None
+    engine: Any = None  # an already loaded engine (tests and the CLI reuse one)
+
+
+class Controller:
+    def __init__(self, options: ControllerOptions | None = None) -> None:
+        self.options = options or ControllerOptions()
+        self.store = SettingsStore(self.options.settings_dir)
+        self.settings, msg = self.store.load_user()
+        self.char_settings = CharacterSettings()
+        self.pipeline: Pipeline | None = None
+        self.sinks: dict[str, Any] = {}
+        # Listeners; called from worker threads.
+        self.on_ready: list[Callable[[], None]] = []
+        self.on_frame: list[Callable[[PipelineOutput], None]] = []
+        self.on_notice: list[Callable[[Notice], None]] = []
+        self.on_character: list[Callable[[Character], None]] = []
+        self.on_outputs: list[Callable[[dict[str, bool]], None]] = []
+        self._pending_notices = [Notice("warning", "settings", msg)] if msg else []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def start(self, wait: bool = False) -> threading.Thread:
+        """Load the engine, tracker and character and start the pipeline, in a worker."""
+        t = threading.Thread(target=self._start, name="omokage-start", daemon=True)
+        t.start()
+        if wait:
+            t.join()
+        return t
+
+    def _start(self) -> None:
+        for n in self._pending_notices:
+            self._notice(n)
+        self._pending_notices = []
+        try:
+            from engines.neural.runtime import NeuralEngine
+
+            engine = self.options.engine or NeuralEngine.load(
+                self.options.weights, threads=self.options.threads or self.settings.threads
+                or None)
+            character = self._first_character()
+            pipe = build_pipeline(engine=engine, character=character, source=None,
+                                  mirror=self.settings.mirror,
+                                  mapper_config=self._mapper_config())
+        except Exception as exc:
+            self._notice(Notice("error", "engine", f"Omokage could not start: {exc}"))
+            return
+        pipe.on_frame.extend([self._frame])
+        pipe.on_notice.append(self._notice)
+        pipe.on_character.append(self._character_changed)
+        with self._lock:
+            if self._closed:
+                pipe.close()
+                return
+            self.pipeline = pipe
+        if character is not None:
+            self._character_changed(character)
+        self._apply_pins()
+        pipe.set_source(self._initial_source())
+        pipe.start()
+        for cb in list(self.on_ready):
+            cb()
+        for name in OUTPUTS[:2]:
+            if getattr(self.settings.outputs, name, False):
+                self.set_output(name, True)
+
+    def _first_character(self) -> Character | None:
+        candidates = [self.options.character, self.settings.last_character or None,
+                      DEFAULT_CHARACTER]
+        for path in candidates:
+            if not path:
+                continue
+            try:
+                return load_character(path)
+            except CharacterError as exc:
+                self._notice(Notice("warning", "character", str(exc)))
+        self._notice(Notice("error", "character",
+                            "No character could be loaded; open one with File > Open."))
+        return None
+
+    def _initial_source(self) -> Source | None:
+        s = self.settings
+        spec = self.options.source
+        try:
+            if spec:
+                return make_source(spec)
+            if s.camera in ("", "none"):
+                return None
+            return CameraSource(s.camera, s.camera_width, s.camera_height, s.camera_fps)
+        except Exception as exc:
+            self._notice(Notice("error", "source", str(exc)))
+            return None
+
+    def shutdown(self) -> None:
+        """Save settings, close outputs and stop the pipeline (bounded wait)."""
+        with self._lock:
+            self._closed = True
+            pipe = self.pipeline
+        self.save_settings()
+        if pipe is not None:
+            pipe.close()
+        for sink in list(self.sinks.values()):
+            try:
+                sink.close()
+            except Exception:
+                log.exception("closing output")
+        self.sinks.clear()
+
+    def save_settings(self) -> None:
+        try:
+            self.store.save_user(self.settings)
+            ch = self.character
+            if ch is not None and ch.path is not None and ch.path.exists():
+                if self.pipeline is not None:
+                    self.char_settings.mapper = self._mapper_dict()
+                self.store.save_character(ch.path, self.char_settings)
+        except OSError as exc:
+            self._notice(Notice("error", "settings", f"Settings could not be saved: {exc}"))
+
+    # ---- callbacks from the pipeline -------------------------------------------------
+    def _frame(self, out: PipelineOutput) -> None:
+        for cb in list(self.on_frame):
+            cb(out)
+
+    def _notice(self, notice: Notice) -> None:
+        for cb in list(self.on_notice):
+            try:
+                cb(notice)
+            except Exception:
+                log.exception("notice listener failed")
+
+    def _character_changed(self, ch: Character) -> None:
+        if ch.path is not None:
+            self.settings.last_character = str(ch.path)
+            try:
+                self.char_settings, msg = self.store.load_character(ch.path)
+            except OSError as exc:
+                self.char_settings, msg = CharacterSettings(), str(exc)
+            if msg:
+                self._notice(Notice("warning", "settings", msg))
+            self._apply_character_settings()
+        for cb in list(self.on_character):
+            cb(ch)
+
+    # ---- character -------------------------------------------------------------------
+    @property
+    def character(self) -> Character | None:
+        return self.pipeline.character if self.pipeline else None
+
+    @property
+    def pose_spec(self):
+        return self.pipeline.pose_spec if self.pipeline else None
+
+    def load_character(self, path: str | Path,
+                       done: Callable[[Character | None], None] | None = None) -> None:
+        """Switch character in a worker; on error a notice is sent and the current one
+        stays. Settings of the old character are saved first."""
+        if self.pipeline is None:
+            self._notice(Notice("warning", "character", "The engine is still loading."))
+            return
+        self.save_settings()
+        self.pipeline.load_character_async(path, done)
+
+    # ---- source ----------------------------------------------------------------------
+    def cameras(self) -> list[CameraInfo]:
+        """Probes devices (can take a second): call it from a worker thread."""
+        return list_cameras()
+
+    def set_source(self, spec: str | None) -> None:
+        """"none"/None, a camera index or name, or a video/image path (make_source spec)."""
+        if self.pipeline is None:
+            return
+        try:
+            if spec in (None, "", "none"):
+                source = None
+                self.settings.camera = "none"
+            elif spec.startswith("video:"):
+                source = VideoFileSource(spec[6:], realtime=True, loop=True)
+            elif spec.startswith("image:"):
+                source = make_source(spec)
+            else:
+                cam = spec.split(":", 1)[1] if spec.startswith("camera:") else spec
+                s = self.settings
+                source = CameraSource(cam, s.camera_width, s.camera_height, s.camera_fps)
+                s.camera = cam
+        except Exception as exc:
+            self._notice(Notice("error", "source", str(exc)))
+            return
+        self.pipeline.set_source(source)
+
+    # ---- pose controls ---------------------------------------------------------------
+    def pin(self, name: str, value: float) -> None:
+        """Hold a parameter at `value` over tracking (a slider moved)."""
+        self.char_settings.pins[name] = float(value)
+        if self.pipeline is not None:
+            self.pipeline.pin(name, value)
+
+    def unpin(self, name: str) -> None:
+        self.char_settings.pins.pop(name, None)
+        if self.pipeline is not None:
+            self.pipeline.unpin(name)
+
+    @property
+    def pins(self) -> dict[str, float]:
+        return dict(self.char_settings.pins)
+
+    def _apply_pins(self) -> None:
+        if self.pipeline is None:
+            return
+        spec = self.pipeline.pose_spec
+        for name in list(self.pipeline.with_mapper(lambda m: list(getattr(m, "pins", {})))):
+            if name not in self.char_settings.pins:
+                self.pipeline.unpin(name)
+        for name, value in self.char_settings.pins.items():
+            if name in spec.names:
+                self.pipeline.pin(name, value)
+
+    def calibrate(self) -> bool:
+        return bool(self.pipeline and self.pipeline.calibrate())
+
+    def recenter(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.recenter()
+
+    # ---- mapper settings (smoothing etc.) --------------------------------------------
+    def _mapper_config(self):
+        from app.mapping import MapperConfig
+
+        data = self.char_settings.mapper
+        try:
+            return MapperConfig.from_dict(data) if data else MapperConfig()
+        except Exception as exc:
+            self._notice(Notice("warning", "settings", f"mapper settings reset: {exc}"))
+            return MapperConfig()
+
+    def _mapper_dict(self) -> dict:
+        return self.pipeline.with_mapper(lambda m: m.config.to_dict())
+
+    def mapper_options(self) -> dict[str, Any]:
+        """The mapper's current settings (MapperConfig.to_dict())."""
+        return self._mapper_dict() if self.pipeline else {}
+
+    def set_mapper_option(self, key: str, value: Any) -> None:
+        from app.mapping import MapperConfig
+
+        if self.pipeline is None:
+            return
+        data = self._mapper_dict()
+        data[key] = value
+        try:
+            cfg = MapperConfig.from_dict(data)
+        except Exception as exc:
+            self._notice(Notice("error", "mapping", f"{key}: {exc}"))
+            return
+        self.pipeline.with_mapper(lambda m: m.set_config(cfg) if hasattr(m, "set_config")
+                                  else setattr(m, "config", cfg))
+        self.char_settings.mapper = cfg.to_dict()
+
+    def _apply_character_settings(self) -> None:
+        if self.pipeline is None:
+            return
+        if self.char_settings.mapper:
+            cfg = self._mapper_config()
+            self.pipeline.with_mapper(lambda m: m.set_config(cfg) if hasattr(m, "set_config")
+                                      else setattr(m, "config", cfg))
+        self._apply_pins()
+
+    # ---- outputs ---------------------------------------------------------------------
+    def output_enabled(self, name: str) -> bool:
+        return name in self.sinks
+
+    def output_info(self, name: str) -> str:
+        """A line to show next to an output: the OBS URL, the recording file, ..."""
+        sink = self.sinks.get(name)
+        if sink is None:
+            return ""
+        for attr in ("url", "path", "device"):
+            value = getattr(sink, attr, None)
+            if value:
+                return str(value)
+        return ""
+
+    def set_output(self, name: str, enabled: bool) -> None:
+        """Open or close an output in a worker; problems come back as notices."""
+        threading.Thread(target=self._set_output, args=(name, enabled),
+                         name=f"omokage-output-{name}", daemon=True).start()
+
+    def _set_output(self, name: str, enabled: bool) -> None:
+        from app.sinks import create_sink, sink_class
+
+        if enabled and name not in self.sinks:
+            try:
+                cfg = _default_config(sink_class(name))
+                sink = create_sink(name, cfg, on_error=lambda m: self._notice(
+                    Notice("error", "output", m)))
+                sink.open()
+            except Exception as exc:
+                self._notice(Notice("error", "output", str(exc)))
+                self._outputs_changed()
+                return
+            self.sinks[name] = sink
+        elif not enabled and name in self.sinks:
+            sink = self.sinks.pop(name)
+            if self.pipeline is not None:
+                self.pipeline.set_sinks(self.sinks.values())
+            try:
+                sink.close()
+            except Exception as exc:
+                self._notice(Notice("warning", "output", str(exc)))
+        if name in ("virtual_camera", "obs_source"):
+            setattr(self.settings.outputs, name, name in self.sinks)
+        if self.pipeline is not None:
+            self.pipeline.set_sinks(self.sinks.values())
+        self._outputs_changed()
+
+    def _outputs_changed(self) -> None:
+        state = {n: n in self.sinks for n in OUTPUTS}
+        for cb in list(self.on_outputs):
+            cb(state)
+
+    # ---- status ----------------------------------------------------------------------
+    def stats(self) -> Stats:
+        return self.pipeline.stats() if self.pipeline else Stats()
+
+
+def _default_config(cls: type) -> Any:
+    """The config dataclass a sink class takes (its __init__'s `config` annotation)."""
+    hints = typing.get_type_hints(cls.__init__)
+    cfg_type = hints.get("config")
+    if cfg_type is None:
+        raise TypeError(f"{cls.__name__} does not declare its config type")
+    cfg = cfg_type()
+    if hasattr(cfg, "enabled"):
+        cfg.enabled = True
+    return cfg

@@ -1,0 +1,505 @@
+"""The real-time pipeline: source -> tracker -> mapper -> engine -> sinks.
+
+build_pipeline() is the one place where stages are wired; the window (through the
+controller) and the command line both call it. Live mode runs three threads (capture,
+tracking+mapping, rendering+outputs) that meet in one-slot hand-offs holding only the newest
+item, so a slow stage drops stale frames instead of building latency. Offline mode
+(run_offline) runs the same stage methods in the caller's thread on every frame.
+
+Everything that goes wrong in any stage is reported through one channel: the `on_notice`
+callbacks get a Notice(level, stage, message). Callbacks run on pipeline threads; a GUI must
+move them to its own thread (ui/ does, with Qt signals).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+import numpy as np
+
+from app.character import Character, CharacterError, load_character
+from app.frames import FrameMeta, OneSlot, RenderedFrame, now
+from app.tracking.face_state import FaceState
+from app.sources import CapturedFrame, NoSource, Source, SourceError
+
+log = logging.getLogger("omokage.pipeline")
+
+RETRY_SECONDS = 2.0  # wait between attempts to reopen a failed camera
+POSE_EPSILON = 1e-3  # change, relative to each parameter's range, that is worth a render
+
+
+@dataclass
+class Notice:
+    level: str  # "info" | "warning" | "error"
+    stage: str  # "source" | "tracking" | "mapping" | "engine" | "character" | "output"
+    message: str
+
+
+@dataclass
+class PipelineOutput:
+    """What the preview gets for each rendered frame."""
+    frame: RenderedFrame
+    pose: dict[str, float]
+    camera_bgr: Optional[np.ndarray] = None  # the source frame the pose came from
+    landmarks: Optional[np.ndarray] = None  # (N, 2 or 3) normalised image coordinates
+
+
+@dataclass
+class Stats:
+    fps: float = 0.0  # rendered frames per second
+    source_fps: float = 0.0  # frames per second taken from the source
+    latency_ms: float = 0.0  # median capture -> outputs over the last frames
+    latency_p95_ms: float = 0.0
+    stage_ms: dict[str, float] = field(default_factory=dict)  # median per stage
+    frames_in: int = 0
+    frames_out: int = 0
+    skipped: int = 0  # renders skipped because the pose did not change
+    dropped: int = 0  # frames replaced in a hand-off before a stage took them
+    face_found: bool = False
+
+
+@dataclass
+class _Tracked:
+    meta: FrameMeta
+    pose: dict[str, float]
+    camera_bgr: Optional[np.ndarray]
+    landmarks: Optional[np.ndarray]
+
+
+class _Window:
+    """Rolling medians and rates over the last `n` frames."""
+
+    def __init__(self, n: int = 90) -> None:
+        self.n = n
+        self.values: dict[str, deque] = {}
+        self.times: dict[str, deque] = {}
+
+    def add(self, key: str, value: float) -> None:
+        self.values.setdefault(key, deque(maxlen=self.n)).append(value)
+
+    def tick(self, key: str, t: float) -> None:
+        self.times.setdefault(key, deque(maxlen=self.n)).append(t)
+
+    def median(self, key: str) -> float:
+        v = self.values.get(key)
+        return float(np.median(v)) if v else 0.0
+
+    def pct(self, key: str, q: float) -> float:
+        v = self.values.get(key)
+        return float(np.percentile(v, q)) if v else 0.0
+
+    def rate(self, key: str, t_now: float) -> float:
+        ts = self.times.get(key)
+        if not ts or len(ts) < 2 or t_now - ts[-1] > 2.0:
+            return 0.0
+        return (len(ts) - 1) / max(ts[-1] - ts[0], 1e-6)
+
+
+Callback = Callable[[Any], None]
+
+
+class Pipeline:
+    """Use build_pipeline() to make one. Thread-safe controls: set_source, set_character,
+    load_character_async, pin/unpin, calibrate, recenter, set_sinks, stop."""
+
+    def __init__(self, engine, tracker, mapper, character: Character | None = None,
+                 source: Source | None = None, sinks: Iterable = ()) -> None:
+        self.engine = engine
+        self.tracker = tracker
+        self.mapper = mapper
+        self.pose_spec = engine.pose_spec
+        self.on_frame: list[Callable[[PipelineOutput], None]] = []
+        self.on_notice: list[Callable[[Notice], None]] = []
+        self.on_character: list[Callable[[Character], None]] = []
+        self.on_source_end: list[Callable[[], None]] = []
+        self._sinks = list(sinks)
+        self._lock = threading.RLock()  # guards mapper, character, sinks
+        self._character: Character | None = None
+        self._prepared = None
+        self._pending_source: Source | None = source
+        self._source_changed = threading.Event()
+        self._source_changed.set()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._captured: OneSlot[CapturedFrame] = OneSlot()
+        self._tracked: OneSlot[_Tracked] = OneSlot()
+        self._render_now = threading.Event()  # slider moved or character changed
+        self._last_vec: np.ndarray | None = None
+        self._ranges = np.array([p.hi - p.lo for p in self.pose_spec.params], np.float32)
+        self._win = _Window()
+        self._counts = {"in": 0, "out": 0, "skipped": 0}
+        self.last_face = None
+        self.last_pose: dict[str, float] = self.pose_spec.defaults()
+        if character is not None:
+            self.set_character(character)
+
+    # ---- notifications -------------------------------------------------------------
+    def notify(self, level: str, stage: str, message: str) -> None:
+        getattr(log, "error" if level == "error" else "warning" if level == "warning"
+                else "info")("%s: %s", stage, message)
+        notice = Notice(level, stage, message)
+        for cb in list(self.on_notice):
+            try:
+                cb(notice)
+            except Exception:  # a broken listener must not stop the pipeline
+                log.exception("notice callback failed")
+
+    # ---- character -----------------------------------------------------------------
+    @property
+    def character(self) -> Character | None:
+        return self._character
+
+    def set_character(self, character: Character) -> None:
+        """Prepare `character` for the engine and show it. On failure the previous one
+        stays and the error is raised (callers on the GUI side use load_character_async)."""
+        prepared = self.engine.prepare(character.rgba)
+        with self._lock:
+            self._character, self._prepared = character, prepared
+            self._last_vec = None
+        self._render_now.set()
+        for cb in list(self.on_character):
+            cb(character)
+
+    def load_character_async(self, path, done: Callable[[Character | None], None] | None = None
+                             ) -> threading.Thread:
+        """Decode, prepare and switch to the image at `path` in a worker thread. Errors go to
+        the notice channel and leave the current character in place."""
+        def work():
+            ch = None
+            try:
+                ch = load_character(path)
+                self.set_character(ch)
+                for note in ch.notes:
+                    self.notify("info", "character", f"{ch.name}: {note}")
+            except CharacterError as exc:
+                ch = None
+                self.notify("error", "character", f"Character not loaded: {exc}")
+            except Exception as exc:  # engine errors (EngineError) and anything unforeseen
+                ch = None
+                self.notify("error", "character", f"Character not loaded: {exc}")
+            if done is not None:
+                done(ch)
+        t = threading.Thread(target=work, name="omokage-load-character", daemon=True)
+        t.start()
+        return t
+
+    # ---- controls ------------------------------------------------------------------
+    def set_source(self, source: Source | None) -> None:
+        """Switch input while running; None means no input (idle animation only)."""
+        self._pending_source = source
+        self._source_changed.set()
+
+    def set_sinks(self, sinks: Iterable) -> None:
+        with self._lock:
+            self._sinks = list(sinks)
+
+    @property
+    def sinks(self) -> list:
+        return list(self._sinks)
+
+    def pin(self, name: str, value: float) -> None:
+        with self._lock:
+            self.mapper.pin(name, value)
+        self._render_now.set()
+
+    def unpin(self, name: str) -> None:
+        with self._lock:
+            self.mapper.unpin(name)
+        self._render_now.set()
+
+    def calibrate(self) -> bool:
+        """Take the last tracked face as neutral. False if no face is in view."""
+        face = self.last_face
+        if face is None or not _face_found(face):
+            self.notify("warning", "mapping", "Calibration needs a face in view of the camera.")
+            return False
+        with self._lock:
+            self.mapper.calibrate(face)
+        return True
+
+    def recenter(self) -> None:
+        with self._lock:
+            self.mapper.recenter()
+
+    def with_mapper(self, fn: Callable[[Any], Any]) -> Any:
+        """Run fn(mapper) while no frame is being mapped (e.g. to change smoothing)."""
+        with self._lock:
+            return fn(self.mapper)
+
+    def stats(self) -> Stats:
+        w, t = self._win, now()
+        stage_ms = {k: w.median(k) for k in list(w.values) if k.endswith("_ms")
+                    and k != "latency_ms"}
+        return Stats(
+            fps=w.rate("out", t), source_fps=w.rate("in", t),
+            latency_ms=w.median("latency_ms"), latency_p95_ms=w.pct("latency_ms", 95),
+            stage_ms=stage_ms, frames_in=self._counts["in"], frames_out=self._counts["out"],
+            skipped=self._counts["skipped"], dropped=self._captured.dropped
+            + self._tracked.dropped,
+            face_found=bool(self.last_face is not None and _face_found(self.last_face)),
+        )
+
+    def latencies_ms(self) -> list[float]:
+        return list(self._win.values.get("latency_ms", []))
+
+    # ---- stages (used by both live threads and run_offline) --------------------------
+    def track(self, cap: CapturedFrame, t_map: float | None = None) -> _Tracked:
+        meta = FrameMeta(cap.index, cap.capture_ts)
+        face, landmarks = FaceState.lost(cap.capture_ts), None
+        if cap.bgr is not None and self.tracker is not None:
+            t0 = now()
+            face = self.tracker.process(cap.bgr, cap.capture_ts)
+            meta.timings_ms["track_ms"] = (now() - t0) * 1e3
+            landmarks = getattr(face, "landmarks", None)
+            self.last_face = face
+        elif cap.bgr is None:
+            self.last_face = None
+        t0 = now()
+        with self._lock:
+            pose = self.mapper.update(face, cap.capture_ts if t_map is None else t_map)
+        meta.timings_ms["map_ms"] = (now() - t0) * 1e3
+        return _Tracked(meta, dict(pose), cap.bgr, landmarks)
+
+    def render(self, item: _Tracked, force: bool = False) -> PipelineOutput | None:
+        """Render and send to outputs; None when the pose did not change (skipped)."""
+        vec = self.pose_spec.to_vector(item.pose)
+        with self._lock:
+            prepared, sinks = self._prepared, list(self._sinks)
+            unchanged = (self._last_vec is not None and not force and np.all(
+                np.abs(vec - self._last_vec) <= POSE_EPSILON * self._ranges))
+            if prepared is None:
+                return None
+            if unchanged:
+                self._counts["skipped"] += 1
+                return None
+            self._last_vec = vec
+        meta = item.meta
+        t0 = now()
+        rgba = self.engine.render(prepared, item.pose)
+        meta.timings_ms["render_ms"] = (now() - t0) * 1e3
+        frame = RenderedFrame(rgba, meta)
+        t0 = now()
+        for sink in sinks:
+            try:
+                sink.send(frame)
+            except Exception as exc:
+                self.notify("error", "output", f"{getattr(sink, 'name', 'output')}: {exc}")
+        meta.timings_ms["outputs_ms"] = (now() - t0) * 1e3
+        self.last_pose = item.pose
+        out = PipelineOutput(frame, item.pose, item.camera_bgr, item.landmarks)
+        for cb in list(self.on_frame):
+            try:
+                cb(out)
+            except Exception:
+                log.exception("frame callback failed")
+        return out
+
+    def _record(self, meta: FrameMeta) -> None:
+        t = now()
+        self._counts["out"] += 1
+        self._win.tick("out", t)
+        self._win.add("latency_ms", (t - meta.capture_ts) * 1e3)
+        for k, v in meta.timings_ms.items():
+            self._win.add(k, v)
+
+    # ---- live threads --------------------------------------------------------------
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._stop.clear()
+        for target, name in ((self._capture_loop, "capture"), (self._track_loop, "track"),
+                             (self._render_loop, "render")):
+            t = threading.Thread(target=target, name=f"omokage-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._threads) and not self._stop.is_set()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop the threads and close the outputs. Never waits more than ~`timeout`."""
+        self._stop.set()
+        self._source_changed.set()
+        self._render_now.set()
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+            if t.is_alive():
+                log.warning("%s did not stop within %.1f s (blocked in a device?)", t.name,
+                            timeout)
+        self._threads = []
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception as exc:
+                self.notify("warning", "output", f"closing {getattr(sink, 'name', '?')}: {exc}")
+
+    def close(self) -> None:
+        self.stop()
+        if self.tracker is not None and hasattr(self.tracker, "close"):
+            self.tracker.close()
+
+    def _capture_loop(self) -> None:
+        source: Source | None = None
+        idle = NoSource(30.0)
+        failed_at: float | None = None
+        while not self._stop.is_set():
+            if self._source_changed.is_set():
+                self._source_changed.clear()
+                if source is not None:
+                    _close_quietly(source)
+                source, failed_at = self._pending_source, None
+                if source is not None and not self._open(source):
+                    failed_at = now()
+            if source is None or failed_at is not None:
+                if failed_at is not None and now() - failed_at >= RETRY_SECONDS:
+                    failed_at = None if self._open(source, retry=True) else now()
+                    continue
+                self._put_captured(idle.read())  # clock ticks keep the idle layer alive
+                continue
+            try:
+                cap = source.read()
+            except SourceError as exc:
+                self.notify("error", "source", f"{exc}; retrying every {RETRY_SECONDS:.0f} s")
+                _close_quietly(source)
+                failed_at = now()
+                continue
+            except Exception as exc:  # OpenCV errors from a device that vanished
+                self.notify("error", "source", f"source failed: {exc}")
+                _close_quietly(source)
+                failed_at = now()
+                continue
+            if cap is None:
+                self.notify("info", "source", "the video ended")
+                _close_quietly(source)
+                source = None
+                for cb in list(self.on_source_end):
+                    cb()
+                continue
+            self._put_captured(cap)
+        if source is not None:
+            _close_quietly(source)
+
+    def _put_captured(self, cap: CapturedFrame) -> None:
+        self._counts["in"] += 1
+        self._win.tick("in", now())
+        self._captured.put(cap)
+
+    def _open(self, source: Source, retry: bool = False) -> bool:
+        try:
+            source.open()
+            if retry:
+                self.notify("info", "source", f"{source.name} is back")
+            return True
+        except SourceError as exc:
+            if not retry:
+                self.notify("error", "source",
+                            f"{exc} Showing the idle animation; retrying every "
+                            f"{RETRY_SECONDS:.0f} s.")
+            return False
+        except Exception as exc:
+            self.notify("error", "source", f"{source.name} could not be opened: {exc}")
+            return False
+
+    def _track_loop(self) -> None:
+        while not self._stop.is_set():
+            cap = self._captured.take(timeout=0.1)
+            if cap is None:
+                continue
+            try:
+                self._tracked.put(self.track(cap))
+            except Exception as exc:
+                self.notify("error", "tracking", f"tracking failed: {exc}")
+                time.sleep(0.2)
+
+    def _render_loop(self) -> None:
+        last: _Tracked | None = None
+        while not self._stop.is_set():
+            item = self._tracked.take(timeout=0.05)
+            force = self._render_now.is_set()
+            if item is None:
+                if not force or last is None:
+                    continue
+                # A slider moved or the character changed with no new frame: re-map now.
+                t = now()
+                face = self.last_face if self.last_face is not None else FaceState.lost(t)
+                with self._lock:
+                    pose = self.mapper.update(face, t)
+                item = _Tracked(FrameMeta(last.meta.index, t), dict(pose),
+                                last.camera_bgr, last.landmarks)
+            self._render_now.clear()
+            last = item
+            try:
+                out = self.render(item, force=force)
+            except Exception as exc:
+                self.notify("error", "engine", f"rendering failed: {exc}")
+                time.sleep(0.2)
+                continue
+            if out is not None:
+                self._record(out.frame.meta)
+
+    # ---- offline -------------------------------------------------------------------
+    def run_offline(self, source: Source,
+                    progress: Callable[[int, int], None] | None = None) -> int:
+        """Every frame of `source` (opened here) through every stage in this thread, with
+        the mapper on the video's own clock. Returns the number of frames rendered."""
+        source.open()
+        total = getattr(source, "frame_count", 0)
+        n = 0
+        try:
+            while (cap := source.read()) is not None:
+                t_video = cap.index / source.fps
+                item = self.track(CapturedFrame(cap.bgr, cap.capture_ts, cap.index), t_video)
+                out = self.render(item, force=True)  # a clip needs every frame
+                if out is not None:
+                    self._record(out.frame.meta)
+                n += 1
+                if progress is not None:
+                    progress(n, total)
+        finally:
+            _close_quietly(source)
+        return n
+
+
+def _close_quietly(source: Source) -> None:
+    try:
+        source.close()
+    except Exception:
+        log.exception("closing source failed")
+
+
+def _face_found(face) -> bool:
+    return bool(getattr(face, "tracked", False))
+
+
+def build_pipeline(*, engine=None, character: Character | str | None = None,
+                   source: Source | None = None, sinks: Iterable = (),
+                   tracker=None, mapper=None, mapper_config=None, mirror: bool = False,
+                   weights_dir=None, threads: int | None = None,
+                   on_frame: Callable[[PipelineOutput], None] | None = None,
+                   on_notice: Callable[[Notice], None] | None = None) -> Pipeline:
+    """The one place that wires the stages. Missing parts are made from the defaults: the
+    shipped neural engine, the MediaPipe tracker and the mapper for the engine's PoseSpec.
+    Raises EngineError / CharacterError with a user-facing message."""
+    if engine is None:
+        from engines.neural.runtime import NeuralEngine
+        engine = NeuralEngine.load(weights_dir, threads=threads)
+    if tracker is None:
+        from app.tracking import MediaPipeTracker
+        tracker = MediaPipeTracker(mirror=mirror)
+    if mapper is None:
+        from app.mapping import Mapper
+        mapper = Mapper(engine.pose_spec, mapper_config)
+    if isinstance(character, (str, bytes)) or hasattr(character, "__fspath__"):
+        character = load_character(character)
+    pipe = Pipeline(engine, tracker, mapper, character=character, source=source, sinks=sinks)
+    if on_frame is not None:
+        pipe.on_frame.append(on_frame)
+    if on_notice is not None:
+        pipe.on_notice.append(on_notice)
+    return pipe

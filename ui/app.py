@@ -1,0 +1,29 @@
+"""Start the window: `omokage` with no subcommand lands here."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from app.controller import Controller, ControllerOptions
+from ui.main_window import MainWindow
+
+
+def create_window(options: ControllerOptions | None = None) -> MainWindow:
+    """A window on a started controller (the engine loads in the background)."""
+    controller = Controller(options)
+    window = MainWindow(controller)
+    window.resize(1200, 760)
+    controller.start()
+    return window
+
+
+def run(character: Path | None = None, weights: Path | None = None,
+        threads: int | None = None, source: str | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Omokage")
+    window = create_window(ControllerOptions(character=character, weights=weights,
+                                             threads=threads or None, source=source))
+    window.show()
+    return int(app.exec())

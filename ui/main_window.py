@@ -1,0 +1,305 @@
+"""The main window: preview, camera picker, pose sliders, tracking and output controls.
+
+All work happens in the controller's threads; this module only shows results that the
+Bridge delivers on the GUI thread, and caps how often the preview repaints.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFileDialog, QHBoxLayout,
+                               QLabel, QMainWindow, QPushButton, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from ui.bridge import Bridge
+from ui.controls import OutputsPanel, TrackingPanel
+from ui.pose_panel import PosePanel
+from ui.preview import CameraView, PreviewWidget
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All files (*)"
+VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller) -> None:
+        super().__init__()
+        self.controller = controller
+        self.bridge = Bridge(controller, self)
+        self.setWindowTitle("Omokage")
+        self.setAcceptDrops(True)
+        self.notices: list = []  # every notice shown, newest last
+        self._last_paint = 0.0
+        self._paint_timer = QTimer(self, singleShot=True)
+        self._paint_timer.timeout.connect(self._paint_latest)
+        self._build()
+        self._actions()
+        b = self.bridge
+        b.frame_ready.connect(self._frame_ready)
+        b.notice.connect(self._show_notice)
+        b.character.connect(self._character_changed)
+        b.ready.connect(self._ready)
+        b.outputs.connect(self._outputs_changed)
+        b.cameras.connect(self._fill_cameras)
+        self._stats_timer = QTimer(self)
+        self._stats_timer.timeout.connect(self._show_stats)
+        self._stats_timer.start(500)
+        self.banner.setText("Loading the engine and the face tracker…")
+
+    # ---- layout ----------------------------------------------------------------------
+    def _build(self) -> None:
+        s = self.controller.settings
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        top = QHBoxLayout()
+        self.open_button = QPushButton("Open character… (Ctrl+O)")
+        self.open_button.clicked.connect(self.open_character_dialog)
+        self.camera_combo = QComboBox()
+        self.camera_combo.setObjectName("camera_combo")
+        self.camera_combo.setMinimumWidth(220)
+        self.camera_combo.addItem("No camera (idle animation)", "none")
+        self.camera_combo.activated.connect(self._camera_chosen)
+        self.refresh_cameras = QPushButton("↻")
+        self.refresh_cameras.setToolTip("Look for cameras again")
+        self.refresh_cameras.clicked.connect(self.list_cameras)
+        self.show_camera = QCheckBox("Camera view")
+        self.show_camera.setChecked(s.show_camera)
+        self.show_landmarks = QCheckBox("Landmarks")
+        self.show_landmarks.setChecked(s.show_landmarks)
+        self.background_combo = QComboBox()
+        self.background_combo.setObjectName("background_combo")
+        for label, value in (("Checkerboard", "checker"), ("Green", "#00ff00"),
+                             ("White", "#ffffff"), ("Black", "#000000"),
+                             ("Other colour…", "pick")):
+            self.background_combo.addItem(label, value)
+        self.background_combo.activated.connect(self._background_chosen)
+        for w in (self.open_button, QLabel("Camera:"), self.camera_combo,
+                  self.refresh_cameras, self.show_camera, self.show_landmarks,
+                  QLabel("Background:"), self.background_combo):
+            top.addWidget(w)
+        top.addStretch(1)
+        outer.addLayout(top)
+        self.banner = QLabel()
+        self.banner.setObjectName("notice_banner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self.banner)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.preview = PreviewWidget()
+        self.preview.set_background(s.background if _valid_bg(s.background) else "checker")
+        self.camera_view = CameraView()
+        self.camera_view.mirror = s.mirror
+        self.camera_view.show_landmarks = s.show_landmarks
+        self.camera_view.setVisible(s.show_camera)
+        split.addWidget(self.camera_view)
+        split.addWidget(self.preview)
+        self.tabs = QTabWidget()
+        self.pose_panel = PosePanel()
+        self.tracking_panel = TrackingPanel()
+        self.outputs_panel = OutputsPanel()
+        self.tabs.addTab(self.pose_panel, "Pose")
+        self.tabs.addTab(self.tracking_panel, "Tracking")
+        self.tabs.addTab(self.outputs_panel, "Outputs")
+        split.addWidget(self.tabs)
+        split.setStretchFactor(1, 3)
+        split.setStretchFactor(2, 2)
+        outer.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self.status = QLabel("starting…")
+        self.status.setObjectName("status_label")
+        self.statusBar().addPermanentWidget(self.status, 1)
+
+        c = self.controller
+        self.pose_panel.pinned.connect(c.pin)
+        self.pose_panel.unpinned.connect(c.unpin)
+        self.tracking_panel.calibrate.connect(self.calibrate)
+        self.tracking_panel.recenter.connect(c.recenter)
+        self.tracking_panel.unpin_all.connect(self.pose_panel.unpin_all)
+        self.tracking_panel.option_changed.connect(c.set_mapper_option)
+        self.outputs_panel.toggled.connect(c.set_output)
+        self.show_camera.toggled.connect(self._toggle_camera_view)
+        self.show_landmarks.toggled.connect(self._toggle_landmarks)
+
+    def _actions(self) -> None:
+        def act(text, shortcut, slot, checkable=False):
+            a = QAction(text, self)
+            a.setShortcut(QKeySequence(shortcut))
+            a.setCheckable(checkable)
+            a.triggered.connect(slot)
+            self.addAction(a)
+            return a
+
+        menu = self.menuBar()
+        f = menu.addMenu("&File")
+        f.addAction(act("Open character…", "Ctrl+O", self.open_character_dialog))
+        f.addAction(act("Drive from a video file…", "Ctrl+Shift+O", self.open_video_dialog))
+        f.addAction(act("Quit", "Ctrl+Q", self.close))
+        t = menu.addMenu("&Tracking")
+        self.calibrate_action = act("Calibrate", "Ctrl+K", self.calibrate)
+        t.addAction(self.calibrate_action)
+        t.addAction(act("Recenter", "Ctrl+E", self.controller.recenter))
+        t.addAction(act("Release all sliders", "Ctrl+U", self.pose_panel.unpin_all))
+        o = menu.addMenu("&Output")
+        self.record_action = act("Record clip", "Ctrl+R", lambda: self._toggle_output(
+            "clip_recorder"))
+        o.addAction(act("Virtual camera", "Ctrl+Shift+V",
+                        lambda: self._toggle_output("virtual_camera")))
+        o.addAction(act("OBS browser source", "Ctrl+Shift+B",
+                        lambda: self._toggle_output("obs_source")))
+        o.addAction(self.record_action)
+        v = menu.addMenu("&View")
+        v.addAction(act("Camera view", "Ctrl+L", lambda: self.show_camera.toggle()))
+
+    # ---- user actions ----------------------------------------------------------------
+    def open_character_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open character", "", IMAGE_FILTER)
+        if path:
+            self.load_character(path)
+
+    def open_video_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Drive from a video", "", VIDEO_FILTER)
+        if path:
+            self.controller.set_source(f"video:{path}")
+
+    def load_character(self, path: str | Path) -> None:
+        self.banner.setText(f"Loading {Path(path).name}…")
+        self.controller.load_character(path, self.bridge.character_done.emit)
+
+    def calibrate(self) -> None:
+        if self.controller.calibrate():
+            self.banner.setText("Calibrated: this face is now the neutral pose.")
+
+    def list_cameras(self) -> None:
+        """Probe cameras in a worker (opening devices can take seconds)."""
+        def work():
+            try:
+                cams = self.controller.cameras()
+            except Exception:
+                cams = []
+            self.bridge.cameras.emit(cams)
+        threading.Thread(target=work, name="omokage-cameras", daemon=True).start()
+
+    def _fill_cameras(self, cams) -> None:
+        current = self.controller.settings.camera
+        self.camera_combo.clear()
+        self.camera_combo.addItem("No camera (idle animation)", "none")
+        for c in cams:
+            self.camera_combo.addItem(c.label(), str(c.index))
+        self.camera_combo.addItem("Video file…", "video")
+        i = self.camera_combo.findData(current)
+        self.camera_combo.setCurrentIndex(max(i, 0))
+        if not cams:
+            self.statusBar().showMessage("No camera found: the character idles. Plug one in "
+                                         "and press ↻.", 8000)
+
+    def _camera_chosen(self, index: int) -> None:
+        data = self.camera_combo.itemData(index)
+        if data == "video":
+            self.open_video_dialog()
+        else:
+            self.controller.set_source(data)
+
+    def _background_chosen(self, index: int) -> None:
+        value = self.background_combo.itemData(index)
+        if value == "pick":
+            colour = QColorDialog.getColor(QColor("#00ff00"), self, "Background colour")
+            if not colour.isValid():
+                return
+            value = colour.name()
+        self.preview.set_background(value)
+        self.controller.settings.background = value
+
+    def _toggle_output(self, name: str) -> None:
+        self.controller.set_output(name, not self.controller.output_enabled(name))
+
+    def _toggle_camera_view(self, on: bool) -> None:
+        self.camera_view.setVisible(on)
+        self.controller.settings.show_camera = on
+
+    def _toggle_landmarks(self, on: bool) -> None:
+        self.camera_view.show_landmarks = on
+        self.controller.settings.show_landmarks = on
+
+    # ---- drag and drop ---------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            self.load_character(files[0])
+            event.acceptProposedAction()
+
+    # ---- results from the controller (GUI thread) ------------------------------------
+    def _ready(self) -> None:
+        spec = self.controller.pose_spec
+        self.pose_panel.build(spec, self.controller.pins)
+        self.tracking_panel.build(self.controller.mapper_options())
+        if self.banner.text().startswith("Loading the engine"):
+            self.banner.setText("")
+        self.list_cameras()
+
+    def _character_changed(self, ch) -> None:
+        self.setWindowTitle(f"Omokage: {ch.name}")
+        if self.controller.pose_spec is not None and self.pose_panel.rows:
+            self.pose_panel.build(self.controller.pose_spec, self.controller.pins)
+        if self.banner.text().startswith("Loading "):
+            self.banner.setText(f"{ch.name} loaded." + (
+                " " + "; ".join(ch.notes) if ch.notes else ""))
+
+    def _show_notice(self, notice) -> None:
+        self.notices.append(notice)
+        text = f"{notice.stage}: {notice.message}"
+        if notice.level == "error":
+            self.banner.setStyleSheet("color: #b00020;")
+            self.banner.setText(text)
+        elif notice.level == "warning":
+            self.banner.setStyleSheet("color: #8a5a00;")
+            self.banner.setText(text)
+        else:
+            self.statusBar().showMessage(text, 6000)
+
+    def _outputs_changed(self, state) -> None:
+        info = {n: self.controller.output_info(n) for n in state}
+        self.outputs_panel.show_state(state, info)
+
+    def _frame_ready(self) -> None:
+        cap = max(1, int(self.controller.settings.preview_fps_cap))
+        wait = self._last_paint + 1.0 / cap - time.perf_counter()
+        if wait > 0:  # over the cap: paint when the time comes (the newest frame then)
+            if not self._paint_timer.isActive():
+                self._paint_timer.start(int(wait * 1000) + 1)
+            return
+        self._paint_latest()
+
+    def _paint_latest(self) -> None:
+        out = self.bridge.take_frame()
+        if out is None:
+            return
+        self._last_paint = time.perf_counter()
+        self.preview.show_rgba(out.frame.rgba)
+        self.pose_panel.show_pose(out.pose)
+        if self.camera_view.isVisible():
+            self.camera_view.show_frame(out.camera_bgr, out.landmarks)
+
+    def _show_stats(self) -> None:
+        st = self.controller.stats()
+        stages = " ".join(f"{k[:-3]} {v:.1f}" for k, v in st.stage_ms.items())
+        face = "face ✓" if st.face_found else "no face"
+        self.status.setText(
+            f"{st.fps:4.1f} fps out · camera {st.source_fps:4.1f} fps · latency "
+            f"{st.latency_ms:.0f} ms (p95 {st.latency_p95_ms:.0f}) · {stages} ms · {face}")
+
+    def closeEvent(self, event) -> None:
+        self._stats_timer.stop()
+        self.controller.shutdown()
+        super().closeEvent(event)
+
+
+def _valid_bg(value: str) -> bool:
+    return value == "checker" or QColor(value).isValid()
