@@ -17,12 +17,14 @@ import numpy as np
 
 from engines.convention import CANVAS, HEAD_BOX
 
-FRAMING_VERSION = 2
+FRAMING_VERSION = 3
 # Where the landmarks land in the 512 image (measured on THA-style portraits and tuned on
 # the contact sheet): the eye line and the eye-to-mouth distance.
 EYE_LINE_Y = 0.60  # fraction of the head box height, from its top
 EYE_MOUTH = 0.27  # eye line to mouth centre, as a fraction of the head box height
-EYE_SPAN = 0.62  # outer eye corners as a fraction of the head box width (used when the mouth is not found)
+# Outer eye corners as a fraction of the head box width, at most: big-eyed (chibi) faces
+# have a short eye-to-mouth distance for their head size, so the eye span limits the scale.
+EYE_SPAN = 0.58
 
 
 class FramingError(RuntimeError):
@@ -119,7 +121,7 @@ def framing_from_landmarks(eyes, mouth, name: str = "model") -> Framing:
     ew = max(eyes[2] - eyes[0], 1e-6)
     if _plausible_mouth(eyes, mouth):
         d = (mouth[1] + mouth[3]) / 2.0 - ey
-        scale = EYE_MOUTH * box / d
+        scale = min(EYE_MOUTH * box / d, EYE_SPAN * box / ew)
     else:
         scale = EYE_SPAN * box / ew
     tx = (hx0 + hx1) / 2.0 - ex * scale

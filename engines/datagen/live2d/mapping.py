@@ -4,8 +4,8 @@ Live2D's standard parameters carry the controls the engine needs. Sides and sign
 checked on renders (tests/engines/datagen/test_live2d_render.py): PARAM_EYE_L_* is the
 character's own left eye (the image's right), PARAM_ANGLE_X > 0 turns the face toward the
 image's right, PARAM_ANGLE_Y > 0 lifts the chin, PARAM_ANGLE_Z > 0 tilts the head
-counter-clockwise (so the PoseSpec's clockwise roll is its negative), PARAM_EYE_BALL_X > 0
-moves the irises toward the image's right.
+clockwise, PARAM_EYE_BALL_X > 0 moves the irises toward the image's right and
+PARAM_EYE_BALL_Y > 0 up. So every sign matches the PoseSpec's.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("mouth_form", ("PARAM_MOUTH_FORM",), "signed"),
     Binding("head_yaw", ("PARAM_ANGLE_X",), "signed"),
     Binding("head_pitch", ("PARAM_ANGLE_Y",), "signed"),
-    Binding("head_roll", ("PARAM_ANGLE_Z",), "signed", sign=-1.0),
+    Binding("head_roll", ("PARAM_ANGLE_Z",), "signed"),
     Binding("body_yaw", ("PARAM_BODY_ANGLE_X", "PARAM_BODY_X"), "signed"),
     Binding("breathing", ("PARAM_BREATH",), "unsigned"),
 )

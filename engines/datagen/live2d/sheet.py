@@ -27,8 +27,8 @@ def _on_grey(img: np.ndarray) -> np.ndarray:
     return (img[..., :3] * a + 170.0 * (1.0 - a)).astype(np.uint8)
 
 
-def make_sheet(source, names: list[str], out: Path, crop: tuple[int, int, int, int] = (96, 0, 416, 320),
-               tile: int = 200, seed: int = 0) -> Path:
+def make_sheet(source, names: list[str], out: Path, crop: tuple[int, int, int, int] = (144, 16, 368, 240),
+               tile: int = 180, seed: int = 0) -> Path:
     """Crop is x0, y0, x1, y1 of the 512 image (default: head and shoulders); the head box is drawn."""
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = crop
