@@ -1,0 +1,156 @@
+"""Neck, shoulders and clothes. Body space: origin at the base of the neck, y down."""
+from __future__ import annotations
+
+import numpy as np
+
+from engines.datagen.procedural.face import skin_shadow
+from engines.datagen.procedural.geometry import Xform, bezier, spline
+from engines.datagen.procedural.identity import Identity
+from engines.datagen.procedural.layout import Layout
+from engines.datagen.procedural.paint import Painter, mix, shade
+
+BOTTOM = 300.0  # below the canvas edge
+
+
+def chest_depth(pts: np.ndarray) -> np.ndarray:
+    """The chest is round: the middle comes forward, the shoulders do not."""
+    return 42.0 * np.clip(1 - (pts[:, 0] / 95.0) ** 2, 0, 1)
+
+
+def torso_shape() -> np.ndarray:
+    right = spline([(12, -2), (40, 10), (70, 22), (88, 44), (94, 110), (98, BOTTOM)], 6)
+    left = right[::-1] * np.array([-1, 1])
+    return np.concatenate([right, left])
+
+
+def draw_neck(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> np.ndarray:
+    # Top edge rides with the head, bottom with the body, so the neck bends with a roll.
+    top = xf.head(np.array([(-10.5, 40.0), (10.5, 40.0)]), 20.0)
+    bot = xf.bodyp(np.array([(13.0, 14.0), (-13.0, 14.0)]), 20.0)
+    mid = (top[::-1] * 0.5 + bot * 0.5) + np.array([[0.6, 0.0], [-0.6, 0.0]])
+    pts = np.array([top[0], top[1], mid[0], bot[0], bot[1], mid[1]])
+    p.fill(pts, ident.skin)
+    p.stroke(np.array([top[1], mid[0], bot[0]]), width=p.lw * 0.8)
+    p.stroke(np.array([top[0], mid[1], bot[1]]), width=p.lw * 0.8)
+    return pts
+
+
+def draw_chin_shadow(p: Painter, xf: Xform, ident: Identity, lay: Layout, outline: np.ndarray,
+                     z: np.ndarray, neck: np.ndarray) -> None:
+    p.c.save()
+    p.clip(neck)
+    lower = outline[outline[:, 1] > 10]
+    shadow = xf.head(lower + np.array([0.0, 9.0]), z[outline[:, 1] > 10])
+    p.fill(shadow, skin_shadow(ident), alpha=0.9 if ident.style != "soft" else 0.6,
+           blur=0.0 if ident.style != "soft" else 2.0)
+    p.c.restore()
+
+
+def draw_body(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
+    torso = torso_shape()
+    skin_pts = xf.bodyp(torso, chest_depth(torso))
+    p.fill(skin_pts, ident.skin)
+    style = ident.clothing
+    shirt_col = ident.cloth_color
+    if style == "sailor":
+        shirt_col = mix(ident.cloth_color, (1, 1, 1), 0.75)
+    elif style == "blazer":
+        shirt_col = "#f8f8f8"
+    # Shirt covers the torso below a neckline.
+    neck_dip = {"sailor": 34.0, "blazer": 14.0, "hoodie": 12.0, "dress": 22.0, "turtleneck": -14.0}[style]
+    right = spline([(15, 6), (40, 12), (70, 24), (88, 46), (94, 110), (98, BOTTOM)], 6)
+    neckline = spline([(-15, 6), (-6, neck_dip * 0.7), (0, neck_dip), (6, neck_dip * 0.7), (15, 6)], 4)
+    if style == "turtleneck":
+        neckline = spline([(-15, -20), (0, -18), (15, -20)], 4)
+        right = spline([(15, -20), (16, 4), (40, 12), (70, 24), (88, 46), (94, 110), (98, BOTTOM)], 6)
+    shirt = np.concatenate([neckline, right[1:], (right[::-1] * [-1, 1])[:-1]])
+    sp = xf.bodyp(shirt, chest_depth(shirt))
+    p.outlined(sp, shirt_col)
+    if ident.style != "flat":
+        # Arms separate from the chest by a shaded fold.
+        for s in (-1, 1):
+            fold = spline([(s * 66, 70), (s * 70, 160), (s * 72, BOTTOM)], 5)
+            p.stroke(xf.bodyp(fold, chest_depth(fold)), shade(shirt_col, -0.25), width=5.0, alpha=0.6)
+    for s in (-1, 1):
+        arm = spline([(s * 64, 80), (s * 68, 180), (s * 70, BOTTOM)], 5)
+        p.stroke(xf.bodyp(arm, chest_depth(arm)), width=p.lw * 0.8, alpha=0.8)
+    {"sailor": _sailor, "blazer": _blazer, "hoodie": _hoodie, "dress": _dress,
+     "turtleneck": _turtleneck}[style](p, xf, ident)
+
+
+def _tf(xf: Xform, pts: np.ndarray, dz: float = 0.0) -> np.ndarray:
+    return xf.bodyp(pts, chest_depth(pts) + dz)
+
+
+def _bow(p: Painter, xf: Xform, cx: float, cy: float, size: float, colour) -> None:
+    for s in (-1, 1):
+        loop = spline([(cx, cy), (cx + s * size, cy - size * 0.6), (cx + s * size * 1.1, cy + size * 0.5),
+                       (cx, cy)], 5)
+        p.outlined(_tf(xf, loop, 4), colour)
+        tail = np.array([(cx + s * 1.5, cy + 2), (cx + s * size * 0.7, cy + size * 1.6),
+                         (cx + s * size * 0.3, cy + size * 1.7), (cx, cy + 2)])
+        p.outlined(_tf(xf, tail, 3), shade(colour, -0.15))
+    p.outlined(_tf(xf, np.array([(cx - 3, cy - 3), (cx + 3, cy - 3), (cx + 3, cy + 3), (cx - 3, cy + 3)]), 5),
+               colour)
+
+
+def _sailor(p: Painter, xf: Xform, ident: Identity) -> None:
+    c2 = ident.cloth_color2
+    for s in (-1, 1):
+        flap = np.concatenate([
+            spline([(0, 62), (s * 10, 30), (s * 16, 6)], 5),
+            spline([(s * 16, 6), (s * 42, 12), (s * 74, 26)], 5)[1:],
+            spline([(s * 74, 26), (s * 70, 60), (s * 40, 70)], 5)[1:],
+        ])
+        p.outlined(_tf(xf, flap, 1), c2)
+        stripe = spline([(s * 6, 58), (s * 28, 62), (s * 64, 52)], 5)
+        p.stroke(_tf(xf, stripe, 2), "#ffffff", width=2.0)
+    _bow(p, xf, 0.0, 62.0, 14.0, ident.cloth_accent)
+
+
+def _blazer(p: Painter, xf: Xform, ident: Identity) -> None:
+    c2 = ident.cloth_color2
+    for s in (-1, 1):
+        coat = np.concatenate([
+            spline([(s * 14, 8), (s * 24, 60), (s * 10, 130), (s * 6, BOTTOM)], 5),
+            np.array([(s * 99, BOTTOM), (s * 95, 110), (s * 88, 46), (s * 70, 22), (s * 38, 10)]),
+        ])
+        p.outlined(_tf(xf, coat, 1), c2)
+        lapel = np.array([(s * 15, 10), (s * 30, 40), (s * 24, 52), (s * 12, 110)])
+        p.stroke(_tf(xf, lapel, 2), width=p.lw * 0.8)
+        collar = np.array([(s * 2, 8), (s * 14, 6), (s * 13, 24)])
+        p.outlined(_tf(xf, collar, 3), "#f8f8f8")
+    tie = np.array([(-3.5, 10), (3.5, 10), (5.5, 60), (0, 70), (-5.5, 60)])
+    if ident.hair_seed % 2:
+        p.outlined(_tf(xf, tie, 4), ident.cloth_accent)
+    else:
+        _bow(p, xf, 0.0, 14.0, 11.0, ident.cloth_accent)
+
+
+def _hoodie(p: Painter, xf: Xform, ident: Identity) -> None:
+    c = shade(ident.cloth_color, -0.12)
+    hood = np.concatenate([spline([(-46, 16), (-30, 2), (0, 8), (30, 2), (46, 16)], 5),
+                           spline([(46, 16), (24, 30), (0, 28), (-24, 30), (-46, 16)], 5)[1:]])
+    p.outlined(_tf(xf, hood, 2), c)
+    for s in (-1, 1):
+        cord = np.array([(s * 9, 24), (s * 11, 70)])
+        p.stroke(_tf(xf, cord, 4), "#f4f4f4", width=2.2)
+        p.fill(_tf(xf, np.array([(s * 11 - 2, 70), (s * 11 + 2, 70), (s * 11 + 2, 76), (s * 11 - 2, 76)]), 4),
+               ident.cloth_accent)
+
+
+def _dress(p: Painter, xf: Xform, ident: Identity) -> None:
+    frill = spline([(-16, 8), (-8, 18), (0, 22), (8, 18), (16, 8)], 5)
+    p.stroke(_tf(xf, frill, 2), ident.cloth_color2, width=4.5)
+    p.stroke(_tf(xf, frill + [0, 2.5], 2), width=p.lw * 0.6, alpha=0.7)
+    _bow(p, xf, 0.0, 24.0, 9.0, ident.cloth_accent)
+
+
+def _turtleneck(p: Painter, xf: Xform, ident: Identity) -> None:
+    for k in range(5):
+        x = -10 + 5 * k
+        rib = np.array([(x, -16), (x, 2)])
+        p.stroke(_tf(xf, rib, 2), shade(ident.cloth_color, -0.25), width=1.0, alpha=0.7)
+    chain = bezier((-30, 16), (0, 70), (30, 16), 14)
+    p.stroke(_tf(xf, chain, 3), ident.cloth_accent, width=1.4)
+    p.outlined(_tf(xf, np.array([(0, 38), (4, 44), (0, 50), (-4, 44)]), 4), ident.cloth_accent)

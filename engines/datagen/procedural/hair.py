@@ -1,0 +1,212 @@
+"""Hair: back hair, twin tails and buns behind the head; bangs, side locks and ahoge in front.
+
+Clump jitter comes from the identity's hair_seed, so the hair is identical in every pose.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engines.datagen.procedural.geometry import Xform, band, bezier, ellipse, spline
+from engines.datagen.procedural.identity import Identity
+from engines.datagen.procedural.layout import Layout
+from engines.datagen.procedural.paint import Painter, mix, shade, vgradient
+
+BACK_Z = -24.0
+SIDE_Z = 10.0
+
+
+@dataclass
+class HairColours:
+    base: tuple
+    shadow: tuple
+    deep: tuple
+    light: tuple
+    line: tuple
+
+
+def hair_colours(ident: Identity) -> HairColours:
+    base = shade(ident.hair_color)
+    return HairColours(
+        base=base,
+        shadow=shade(base, -0.2, 0.08, 0.02),
+        deep=shade(base, -0.38, 0.1, 0.03),
+        light=mix(base, (1, 1, 1), 0.45),
+        line=mix(ident.line_color, shade(base, -0.6), 0.5),
+    )
+
+
+def _clump_edge(tips: np.ndarray, roots: np.ndarray) -> np.ndarray:
+    """Jagged edge roots[0] -> tips[0] -> roots[1] -> ... with convex clumps and sharp tips."""
+    out = [roots[:1]]
+    for i, tip in enumerate(tips):
+        r0, r1 = roots[i], roots[i + 1]
+        c0 = r0 + (tip - r0) * np.array([0.15, 0.8])
+        c1 = r1 + (tip - r1) * np.array([0.15, 0.8])
+        out.append(bezier(r0, c0, tip, 7)[1:])
+        out.append(bezier(tip, c1, r1, 7)[1:])
+    return np.concatenate(out)
+
+
+def _jagged_bottom(x0: float, x1: float, y: float, n: int, amp: float, rng) -> np.ndarray:
+    xs = np.linspace(x0, x1, 2 * n + 1)
+    tips = np.stack([xs[1::2], y + rng.uniform(-amp * 0.4, amp * 0.4, n)], -1)
+    roots = np.stack([xs[0::2], np.full(n + 1, y - amp)], -1)
+    roots[0, 1] = roots[-1, 1] = y - amp * 1.5
+    return _clump_edge(tips, roots)
+
+
+def back_hair_shape(ident: Identity, lay: Layout) -> np.ndarray:
+    rng = np.random.default_rng(ident.hair_seed + 1)
+    hx, top = lay.hair_rx, lay.hair_top
+    length = {"short": 38.0, "bob": 62.0, "medium": 130.0, "long": 280.0}[ident.back_hair]
+    length *= ident.hair_len
+    width = {"short": hx + 3, "bob": hx + 12, "medium": hx + 20, "long": hx + 30}[ident.back_hair]
+    width *= 0.9 + 0.1 * ident.hair_volume
+    a = np.linspace(np.pi * 1.05, np.pi * 1.95, 20)
+    cap = np.stack([(hx + 3) * np.cos(a), -4 + (-(top) - 2) * np.sin(a)], -1)
+    right = spline([(hx + 3, 0), (hx + 6, 30), (width, length * 0.6), (width - 4, length)], 6)
+    n = max(3, int(width / 14))
+    bottom = _jagged_bottom(width - 4, -(width - 4), length, n, 10.0 + 0.03 * length, rng)
+    left = right[::-1] * np.array([-1, 1])
+    return np.concatenate([cap, right, bottom[1:-1], left])
+
+
+def tail_shape(ident: Identity, lay: Layout, s: int) -> np.ndarray:
+    hx = lay.hair_rx
+    ln = 170.0 * ident.hair_len
+    outer = spline([(s * (hx - 8), -44), (s * (hx + 22), -30), (s * (hx + 38), 30),
+                    (s * (hx + 34), ln * 0.7), (s * (hx + 18), ln)], 6)
+    inner = spline([(s * (hx + 18), ln), (s * (hx + 14), ln * 0.65), (s * (hx + 6), 30),
+                    (s * (hx - 10), -30)], 6)
+    return np.concatenate([outer, inner[1:]])
+
+
+def draw_back(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
+    col = hair_colours(ident)
+    back = back_hair_shape(ident, lay)
+    pts = xf.head(back, BACK_Z, hang=True)
+    p.outlined(pts, col.shadow, line_colour=col.line)
+    if ident.twin_tails:
+        for s in (-1, 1):
+            tp = xf.head(tail_shape(ident, lay, s), BACK_Z + 10, hang=True)
+            shader = vgradient(tp[:, 1].min(), tp[:, 1].max(), col.base, col.shadow) \
+                if ident.style == "soft" else None
+            p.outlined(tp, col.base, shader=shader, line_colour=col.line)
+            if ident.style != "flat":
+                mid = tail_shape(ident, lay, s)
+                streak = mid[4:18] * np.array([0.97, 1.0])
+                p.stroke(xf.head(streak, BACK_Z + 10, hang=True), col.light, width=2.5, alpha=0.5)
+    if ident.buns:
+        for s in (-1, 1):
+            e = ellipse(s * (lay.hair_rx - 10), lay.hair_top + 13, 14, 13, 24)
+            p.outlined(xf.head(e, BACK_Z + 8), col.base, line_colour=col.line)
+
+
+def bangs_shape(ident: Identity, lay: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Front hair cap outline, its per-point depth, and the clump tips (head space)."""
+    rng = np.random.default_rng(ident.hair_seed)
+    hx, top, by = lay.hair_rx, lay.hair_top, lay.bang_y
+    n = ident.bang_clumps
+    xr = lay.rw + 3.0
+    xs = np.linspace(xr, -xr, 2 * n + 1)
+    tx = xs[1::2] + rng.uniform(-2.0, 2.0, n)
+    rel = np.abs(tx) / xr
+    style = ident.bangs
+    jit = {"straight": 1.2, "swept": 3.0, "parted": 3.0, "spiky": 6.0, "curtain": 2.5}[style]
+    ty = by + rng.uniform(-jit, jit, n) + 30.0 * rel**4  # outer clumps frame the face
+    depth = {"straight": 7.0, "swept": 12.0, "parted": 12.0, "spiky": 16.0, "curtain": 10.0}[style]
+    if style == "swept":
+        d = 1.0 if ident.hair_seed % 2 else -1.0
+        tx = tx + d * 5.0
+        ty = ty + d * tx * 0.12
+    elif style == "parted":
+        ty = ty - 13.0 * (1 - rel) ** 1.5
+    elif style == "curtain":
+        ty = ty - 24.0 * (1 - rel) ** 1.2
+    tips = np.stack([tx, ty], -1)
+    rx = xs[0::2]
+    ry = np.empty(n + 1)
+    ry[1:-1] = np.minimum(ty[:-1], ty[1:]) - depth * rng.uniform(0.7, 1.3, n - 1)
+    if style in ("parted", "curtain"):
+        mid = n // 2
+        ry[mid] = min(ry[mid], top + 22.0)  # the part reaches up towards the crown
+    side_y = 14.0 + 12.0 * ident.bang_len
+    ry[0] = ry[-1] = side_y
+    roots = np.stack([rx, ry], -1)
+    roots[0, 0], roots[-1, 0] = hx - 1, -(hx - 1)
+    edge = _clump_edge(tips, roots)
+    a = np.linspace(np.pi * 0.98, np.pi * 2.02, 30)
+    cap = np.stack([hx * np.cos(a), -4 + (-top - 4) * np.sin(a)], -1)
+    cap[:, 1] = np.minimum(cap[:, 1], side_y)
+    outline = np.concatenate([cap, edge[1:-1]])
+    z = front_depth(outline, lay)
+    return outline, z, tips
+
+
+def front_depth(pts: np.ndarray, lay: Layout) -> np.ndarray:
+    """Front hair sits in front of the forehead: its lower parts move most with a turn."""
+    x, y = pts[:, 0], pts[:, 1]
+    frontness = np.clip((y - lay.hair_top) / (lay.bang_y - lay.hair_top + 10.0), 0, 1)
+    across = np.sqrt(np.clip(1 - (x / (lay.hair_rx + 6)) ** 2, 0.05, 1))
+    return 62.0 * frontness * across
+
+
+def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
+    col = hair_colours(ident)
+    if ident.side_locks != "none":
+        _draw_side_locks(p, xf, ident, lay, col)
+    outline, z, tips = bangs_shape(ident, lay)
+    pts = xf.head(outline, z)
+    shader = None
+    if ident.style == "soft":
+        shader = vgradient(pts[:, 1].min(), pts[:, 1].max(), mix(col.base, col.light, 0.25), col.shadow)
+    pa = p.outlined(pts, col.base, shader=shader, line_colour=col.line)
+    p.c.save()
+    p.clip(pa)
+    if ident.style == "cel":
+        # Shadow wedges rising from between the clumps.
+        for i in range(len(tips) - 1):
+            mx = (tips[i, 0] + tips[i + 1, 0]) / 2
+            myb = min(tips[i, 1], tips[i + 1, 1])
+            wedge = np.array([(mx - 4, myb + 6), (mx + 0.5, myb - 22), (mx + 4, myb + 6)])
+            p.fill(xf.head(wedge, front_depth(wedge, lay)), col.shadow, alpha=0.9)
+    # Angel ring: a light band across the crown with a jagged lower edge.
+    hx, top = lay.hair_rx, lay.hair_top
+    a = np.linspace(np.pi * 1.1, np.pi * 1.9, 16)
+    ring_top = np.stack([hx * 0.9 * np.cos(a), -6 + (-top - 16) * np.sin(a)], -1)
+    ring_bot = ring_top[::-1] + np.array([0, 7.0])
+    ring_bot[1::2, 1] += 5.0
+    ring = np.concatenate([ring_top, ring_bot])
+    if ident.style == "soft":
+        p.fill(xf.head(ring, front_depth(ring, lay)), col.light, alpha=0.55, blur=2.5)
+    else:
+        p.fill(xf.head(ring, front_depth(ring, lay)), col.light, alpha=0.75)
+    # Strand lines up from the tips.
+    for tip in tips[1:-1]:
+        strand = bezier(tip, tip + [0.0, -14.0], tip * [0.6, 1.0] + [0, -26.0], 6)[1:]
+        p.stroke(xf.head(strand, front_depth(strand, lay)), col.line, width=p.lw * 0.5, alpha=0.35)
+    p.c.restore()
+    if ident.ahoge:
+        s = 1 if ident.hair_seed % 3 else -1
+        base = np.array([s * 2.0, lay.hair_top + 2])
+        curve = bezier(base, base + [s * 16, -22], base + [s * 24, -8], 10)
+        p.fill(xf.head(band(curve, 4.0, 0.4, 3.0), 0.0), col.base)
+        p.stroke(xf.head(band(curve, 4.0, 0.4, 3.0), 0.0), col.line, width=p.lw * 0.6, closed=True)
+
+
+def _draw_side_locks(p: Painter, xf: Xform, ident: Identity, lay: Layout, col: HairColours) -> None:
+    ln = 48.0 if ident.side_locks == "short" else 115.0 * ident.hair_len
+    hx, rw = lay.hair_rx, lay.rw
+    for s in (-1, 1):
+        lock = spline([(s * (rw - 10), -22), (s * (hx + 1), -14), (s * (rw + 7), ln * 0.45),
+                       (s * (rw + 9), ln * 0.8), (s * (rw + 5), ln), (s * (rw - 1), ln * 0.6),
+                       (s * (rw - 8), ln * 0.25), (s * (rw - 12), -6)], 5)
+        pts = xf.head(lock, SIDE_Z, hang=True)
+        shader = vgradient(pts[:, 1].min(), pts[:, 1].max(), col.base, col.shadow) \
+            if ident.style == "soft" else None
+        p.outlined(pts, col.base, shader=shader, line_colour=col.line)
+        if ident.style == "cel":
+            inner = spline([(s * (rw - 6), 0), (s * (rw + 1), ln * 0.5), (s * (rw + 4), ln * 0.9)], 5)
+            p.stroke(xf.head(inner, SIDE_Z, hang=True), col.shadow, width=3.0, alpha=0.8)

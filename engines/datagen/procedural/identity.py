@@ -1,0 +1,205 @@
+"""Identity parameters of a procedural character: everything that stays fixed while it moves.
+
+An Identity is a plain dataclass of numbers, names and "#rrggbb" colours, so it can be saved
+as JSON, edited by hand (the default character) and drawn again exactly.
+"""
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+STYLES = ("flat", "cel", "soft")
+BANGS = ("straight", "swept", "parted", "spiky", "curtain")
+BACK_HAIR = ("short", "bob", "medium", "long")
+CLOTHING = ("sailor", "blazer", "hoodie", "dress", "turtleneck")
+ACCESSORIES = ("bow", "glasses", "headband", "cat_ears", "beret", "clips")
+
+
+@dataclass
+class Identity:
+    style: str = "cel"
+    line_width: float = 1.8
+    line_color: str = "#3a2a2a"
+    skin: str = "#fde6d6"
+    # face: width scale, jaw sharpness (0 round .. 1 pointed), chin length offset (px)
+    face_width: float = 1.0
+    jaw: float = 0.5
+    chin: float = 0.0
+    # eyes (px at 512): vertical offset, spacing scale, half width/height, outer-corner tilt
+    eye_y: float = 0.0
+    eye_spacing: float = 1.0
+    eye_w: float = 15.0
+    eye_h: float = 14.0
+    eye_tilt: float = 0.0
+    iris_w: float = 0.72  # iris half width / eye half width
+    iris_h: float = 0.95  # iris half height / eye half height
+    iris_color: str = "#3f7fd0"
+    iris_color2: str = "#9fd4ff"
+    pupil: str = "round"  # round | slit | ring
+    highlights: int = 2  # 1..3 white highlight shapes
+    sclera: str = "#ffffff"
+    lash_style: str = "wing"  # plain | wing | lashes
+    lash_weight: float = 1.0
+    lower_lash: bool = True
+    brow_style: str = "thin"  # thin | thick | short
+    brow_gap: float = 0.0
+    brow_tilt: float = 0.0
+    nose: str = "line"  # dot | line | shadow | none
+    mouth: str = "line"  # line | cat | small
+    mouth_w: float = 1.0
+    fang: bool = False
+    blush: float = 0.4
+    blush_style: str = "soft"  # soft | lines | none
+    hair_color: str = "#6a4a3a"
+    back_hair: str = "long"
+    hair_len: float = 1.0  # scale of the back hair length within its style
+    hair_volume: float = 1.0
+    bangs: str = "straight"
+    bang_len: float = 0.5  # 0 short (high forehead) .. 1 down to the brows
+    bang_clumps: int = 7
+    side_locks: str = "long"  # none | short | long
+    twin_tails: bool = False
+    buns: bool = False
+    ahoge: bool = False
+    hair_seed: int = 0  # jitter of the clump shapes
+    accessories: list[str] = field(default_factory=list)
+    accessory_color: str = "#e05070"
+    clothing: str = "sailor"
+    cloth_color: str = "#ffffff"
+    cloth_color2: str = "#2a3a6a"
+    cloth_accent: str = "#d03040"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Identity":
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown identity fields {unknown}; known fields: {sorted(known)}")
+        return cls(**data)
+
+
+def _hex(rgb) -> str:
+    r, g, b = (int(round(min(max(c, 0.0), 1.0) * 255)) for c in rgb)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _hsv(h: float, s: float, v: float) -> str:
+    return _hex(colorsys.hsv_to_rgb(h % 1.0, s, v))
+
+
+def _pick(rng: np.random.Generator, items, p=None):
+    return items[int(rng.choice(len(items), p=p))]
+
+
+def _hair_colour(rng: np.random.Generator) -> str:
+    kind = rng.random()
+    if kind < 0.3:  # natural: black, browns, blond
+        h = rng.uniform(0.03, 0.12)
+        s = rng.uniform(0.3, 0.75)
+        v = rng.choice([rng.uniform(0.12, 0.3), rng.uniform(0.35, 0.65), rng.uniform(0.75, 0.95)])
+        return _hsv(h, s, float(v))
+    if kind < 0.42:  # silver / white / grey
+        return _hsv(rng.uniform(0, 1), rng.uniform(0.0, 0.12), rng.uniform(0.7, 0.95))
+    # anime colours: any hue
+    return _hsv(rng.uniform(0, 1), rng.uniform(0.35, 0.85), rng.uniform(0.45, 0.95))
+
+
+def _skin(rng: np.random.Generator) -> str:
+    tone = rng.random()
+    if tone < 0.75:
+        return _hsv(rng.uniform(0.04, 0.08), rng.uniform(0.08, 0.2), rng.uniform(0.96, 1.0))
+    if tone < 0.92:
+        return _hsv(rng.uniform(0.05, 0.08), rng.uniform(0.2, 0.35), rng.uniform(0.85, 0.95))
+    return _hsv(rng.uniform(0.05, 0.08), rng.uniform(0.35, 0.5), rng.uniform(0.55, 0.78))
+
+
+def sample_identity(rng: np.random.Generator) -> Identity:
+    """A random original character drawn from wide, plausible distributions."""
+    u = rng.uniform
+    hair = _hair_colour(rng)
+    ih = u(0, 1)
+    iris_s = u(0.45, 0.9)
+    iris = _hsv(ih, iris_s, u(0.35, 0.7))
+    iris2 = _hsv(ih + u(-0.08, 0.08), iris_s * u(0.4, 0.8), u(0.8, 1.0))
+    line_kind = rng.random()
+    if line_kind < 0.5:
+        line = _hsv(u(0.0, 0.08), u(0.3, 0.6), u(0.12, 0.25))
+    elif line_kind < 0.8:
+        line = _hsv(u(0, 1), u(0.0, 0.2), u(0.08, 0.18))
+    else:
+        hr, hg, hb = (int(hair[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        hh, hs, hv = colorsys.rgb_to_hsv(hr, hg, hb)
+        line = _hsv(hh, min(1.0, hs + 0.2), hv * 0.3)
+    twin = rng.random() < 0.2
+    back = _pick(rng, BACK_HAIR, p=[0.15, 0.2, 0.3, 0.35])
+    acc = [a for a in ACCESSORIES if rng.random() < {"bow": 0.2, "glasses": 0.12,
+                                                     "headband": 0.1, "cat_ears": 0.08,
+                                                     "beret": 0.07, "clips": 0.15}[a]]
+    if "beret" in acc and ("cat_ears" in acc or "headband" in acc):
+        acc.remove("beret")
+    cloth_h = u(0, 1)
+    return Identity(
+        style=_pick(rng, STYLES),
+        line_width=float(u(1.2, 2.6)),
+        line_color=line,
+        skin=_skin(rng),
+        face_width=float(u(0.9, 1.08)),
+        jaw=float(u(0.0, 1.0)),
+        chin=float(u(-4.0, 5.0)),
+        eye_y=float(u(-3.0, 5.0)),
+        eye_spacing=float(u(0.9, 1.1)),
+        eye_w=float(u(12.5, 17.5)),
+        eye_h=float(u(10.0, 17.0)),
+        eye_tilt=float(u(-0.25, 0.35)),
+        iris_w=float(u(0.6, 0.85)),
+        iris_h=float(u(0.85, 1.05)),
+        iris_color=iris,
+        iris_color2=iris2,
+        pupil=_pick(rng, ("round", "slit", "ring"), p=[0.7, 0.1, 0.2]),
+        highlights=int(rng.integers(1, 4)),
+        sclera=_hsv(u(0.55, 0.7), u(0.0, 0.06), 1.0),
+        lash_style=_pick(rng, ("plain", "wing", "lashes")),
+        lash_weight=float(u(0.7, 1.4)),
+        lower_lash=bool(rng.random() < 0.7),
+        brow_style=_pick(rng, ("thin", "thick", "short"), p=[0.5, 0.25, 0.25]),
+        brow_gap=float(u(-2.0, 4.0)),
+        brow_tilt=float(u(-0.3, 0.3)),
+        nose=_pick(rng, ("dot", "line", "shadow", "none"), p=[0.3, 0.35, 0.25, 0.1]),
+        mouth=_pick(rng, ("line", "cat", "small"), p=[0.55, 0.2, 0.25]),
+        mouth_w=float(u(0.8, 1.25)),
+        fang=bool(rng.random() < 0.15),
+        blush=float(u(0.0, 0.8)),
+        blush_style=_pick(rng, ("soft", "lines", "none"), p=[0.55, 0.2, 0.25]),
+        hair_color=hair,
+        back_hair=back,
+        hair_len=float(u(0.75, 1.2)),
+        hair_volume=float(u(0.85, 1.2)),
+        bangs=_pick(rng, BANGS),
+        bang_len=float(u(0.2, 1.0)),
+        bang_clumps=int(rng.integers(5, 10)),
+        side_locks=_pick(rng, ("none", "short", "long"), p=[0.2, 0.35, 0.45]),
+        twin_tails=twin,
+        buns=bool(not twin and rng.random() < 0.08),
+        ahoge=bool(rng.random() < 0.3),
+        hair_seed=int(rng.integers(0, 2**31 - 1)),
+        accessories=acc,
+        accessory_color=_hsv(u(0, 1), u(0.5, 0.9), u(0.6, 0.95)),
+        clothing=_pick(rng, CLOTHING),
+        cloth_color=_hsv(cloth_h, u(0.0, 0.6), u(0.25, 1.0)),
+        cloth_color2=_hsv(cloth_h + u(0.3, 0.7), u(0.2, 0.8), u(0.15, 0.8)),
+        cloth_accent=_hsv(u(0, 1), u(0.5, 0.95), u(0.5, 0.95)),
+    )
+
+
+def identity_for(character_id: str) -> Identity:
+    """The identity of a character id such as "proc-000042": always the same for the same id."""
+    digest = hashlib.sha256(character_id.encode("utf-8")).digest()
+    return sample_identity(np.random.default_rng(int.from_bytes(digest[:8], "little")))

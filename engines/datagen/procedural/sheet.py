@@ -1,0 +1,59 @@
+"""Contact sheet: identities x pose columns, to look at what the generator does."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engines.datagen.procedural.identity import Identity
+from engines.datagen.procedural.render import draw_character
+
+COLUMNS: list[tuple[str, dict[str, float]]] = [
+    ("rest", {}),
+    ("eyes closed", {"eye_left_open": 0.0, "eye_right_open": 0.0}),
+    ("mouth open", {"mouth_open": 1.0}),
+    ("iris", {"iris_x": 1.0, "iris_y": 0.4}),
+    ("brows", {"brow_left": 1.0, "brow_right": 1.0}),
+    ("yaw -", {"head_yaw": -30.0}),
+    ("yaw +", {"head_yaw": 30.0}),
+    ("pitch", {"head_pitch": 30.0}),
+    ("roll", {"head_roll": 30.0}),
+    ("combination", {"head_yaw": 18.0, "head_pitch": -12.0, "head_roll": -12.0, "eye_left_open": 0.0,
+                     "mouth_open": 0.6, "mouth_form": 1.0, "brow_left": 0.6, "brow_right": 0.6,
+                     "iris_x": -0.5, "body_yaw": 0.6, "breathing": 1.0}),
+]
+CROP = (96, 16, 416, 336)  # x0, y0, x1, y1: head and shoulders
+
+
+def _on_grey(img: np.ndarray, grey: int = 235) -> np.ndarray:
+    a = img[..., 3:4].astype(np.float32) / 255.0
+    return (img[..., :3] * a + grey * (1 - a)).astype(np.uint8)
+
+
+def contact_sheet(identities: list[Identity], cell: int = 160) -> np.ndarray:
+    """RGB sheet: one row per identity, one column per entry of COLUMNS, with labels."""
+    x0, y0, x1, y1 = CROP
+    head = 22
+    rows = []
+    for ident in identities:
+        cells = []
+        for _, pose in COLUMNS:
+            img = _on_grey(draw_character(ident, pose))[y0:y1, x0:x1]
+            cells.append(cv2.resize(img, (cell, cell), interpolation=cv2.INTER_AREA))
+        rows.append(np.concatenate(cells, 1))
+    sheet = np.concatenate(rows, 0)
+    top = np.full((head, sheet.shape[1], 3), 255, np.uint8)
+    for k, (label, _) in enumerate(COLUMNS):
+        cv2.putText(top, label, (k * cell + 6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (30, 30, 30), 1,
+                    cv2.LINE_AA)
+    return np.concatenate([top, sheet], 0)
+
+
+def write_sheet(path: Path, identities: list[Identity], cell: int = 160) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet = contact_sheet(identities, cell)
+    if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
+        raise OSError(f"could not write {path}; check the directory and the file extension")
+    return path

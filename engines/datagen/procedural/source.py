@@ -1,0 +1,98 @@
+"""ProceduralSource: training triples of procedural characters for the shared dataset writer."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from engines.datagen.dataset import Triple
+from engines.datagen.procedural.identity import Identity, identity_for
+from engines.datagen.procedural.render import draw_character
+from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
+
+VAL_OFFSET = 900_000  # val ids start here, far from every train id
+
+
+def _extreme(rng: np.random.Generator, lo: float, hi: float, rest: float) -> float:
+    """A value far from rest (an end of the range) most of the time, else anywhere."""
+    if rng.random() < 0.6:
+        ends = [v for v in (lo, hi) if v != rest]
+        return float(ends[int(rng.integers(len(ends)))])
+    return float(rng.uniform(lo, hi))
+
+
+def sample_expression(rng: np.random.Generator, spec: PoseSpec = DEFAULT_POSE_SPEC) -> dict[str, float]:
+    """Face-only pose: one parameter at an extreme (30%) or a random combination (70%)."""
+    names = spec.stage_names("morph")
+    pose: dict[str, float] = {}
+    if rng.random() < 0.3:
+        n = names[int(rng.integers(len(names)))]
+        p = spec[n]
+        pose[n] = _extreme(rng, p.lo, p.hi, p.default)
+        if p.pair and rng.random() < 0.5:  # both sides together (a blink, both brows)
+            pose[p.pair] = pose[n]
+        return pose
+    for n in names:
+        if rng.random() < 0.55:
+            p = spec[n]
+            if p.group == "eyes":
+                pose[n] = 0.0 if rng.random() < 0.35 else float(rng.uniform(0, 1))
+            elif n == "mouth_open":
+                pose[n] = float(rng.uniform(0, 1) ** 0.8)
+            else:
+                pose[n] = float(rng.uniform(p.lo, p.hi))
+    if "eye_left_open" in pose and rng.random() < 0.5:
+        pose["eye_right_open"] = pose["eye_left_open"]  # most blinks are both eyes
+    return pose
+
+
+def sample_head(rng: np.random.Generator, spec: PoseSpec = DEFAULT_POSE_SPEC) -> dict[str, float]:
+    """Head/body-only pose: one parameter at an extreme (30%) or a random combination (70%)."""
+    names = spec.stage_names("rotate")
+    if rng.random() < 0.3:
+        n = names[int(rng.integers(len(names)))]
+        p = spec[n]
+        return {n: _extreme(rng, p.lo, p.hi, p.default)}
+    pose = {}
+    for n in names:
+        if rng.random() < 0.7:
+            p = spec[n]
+            pose[n] = float(rng.uniform(p.lo, p.hi))
+    return pose
+
+
+class ProceduralSource:
+    """Characters "proc-NNNNNN": train ids 0..n_train-1, val ids from 900000 on."""
+
+    name = "procedural"
+
+    def __init__(self, n_train: int = 100_000, n_val: int = 1_000, spec: PoseSpec = DEFAULT_POSE_SPEC):
+        if n_train > VAL_OFFSET:
+            raise ValueError(f"n_train must be at most {VAL_OFFSET} so train and val ids stay disjoint")
+        self.n_train, self.n_val, self.spec = n_train, n_val, spec
+
+    def characters(self, split: str) -> list[str]:
+        if split == "train":
+            return [f"proc-{i:06d}" for i in range(self.n_train)]
+        if split == "val":
+            return [f"proc-{VAL_OFFSET + i:06d}" for i in range(self.n_val)]
+        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+
+    def make_triple(self, character: str, rng: np.random.Generator) -> Triple:
+        ident = _identity(character)
+        expr_pose = sample_expression(rng, self.spec)
+        full = dict(expr_pose)
+        full.update(sample_head(rng, self.spec))
+        full = self.spec.clamp(full)
+        return Triple(
+            rest=draw_character(ident, {}),
+            expr=draw_character(ident, expr_pose),
+            posed=draw_character(ident, full),
+            pose=full,
+            character=character,
+        )
+
+
+@lru_cache(maxsize=256)
+def _identity(character: str) -> Identity:
+    return identity_for(character)
