@@ -35,7 +35,7 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _pipeline(source, threads, character):
+def _pipeline(source, threads, character, mapper_config=None):
     from app.character import load_character
     from app.pipeline import build_pipeline
     from engines.neural.runtime import NeuralEngine
@@ -46,7 +46,8 @@ def _pipeline(source, threads, character):
         from app.cli import DEFAULT_CHARACTER
 
         ch = load_character(DEFAULT_CHARACTER)
-    return build_pipeline(engine=engine, character=ch, source=source)
+    return build_pipeline(engine=engine, character=ch, source=source,
+                          mapper_config=mapper_config)
 
 
 class _Meter:
@@ -111,25 +112,30 @@ def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.
 
 def bench_idle(seconds: float = 10.0, threads: int | None = None,
                character: Path | None = None) -> dict:
-    """CPU use when nothing moves: a still photo of a face at 30 fps (tracking runs, the
-    pose settles, renders are skipped)."""
-    import cv2
+    """CPU use when nothing moves: a still photo of a face at 30 fps (tracking runs every
+    frame). With the idle animation off the pose settles and renders are skipped; with it
+    on (the default: breathing, sway, blinks) the character keeps moving and rendering."""
     import matplotlib
 
+    from app.mapping import IdleConfig, MapperConfig
     from app.sources import ImageSource
 
     photo = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
-    assert cv2.imread(str(photo)) is not None
-    pipe = _pipeline(ImageSource(photo, fps=30.0), threads, character)
-    meter = _Meter(pipe)
-    pipe.start()
-    try:
-        time.sleep(3.0)
-        r = meter.run(seconds)
-    finally:
-        pipe.close()
-    return {"idle_cpu_percent": r["cpu_percent"], "idle_rendered_fps": r["rendered_fps"],
-            "idle_source_fps": r["source_fps"]}
+    still = MapperConfig(idle=IdleConfig(breathing_depth=0.0, sway_deg=0.0),
+                         auto_blink="never")
+    out = {}
+    for label, cfg in (("idle", still), ("idle_animated", None)):
+        pipe = _pipeline(ImageSource(photo, fps=30.0), threads, character, cfg)
+        meter = _Meter(pipe)
+        pipe.start()
+        try:
+            time.sleep(3.0)
+            r = meter.run(seconds)
+        finally:
+            pipe.close()
+        out[f"{label}_cpu_percent"] = r["cpu_percent"]
+        out[f"{label}_rendered_fps"] = r["rendered_fps"]
+    return out
 
 
 def bench_soak(minutes: float = 10.0, video: Path | None = None, threads: int | None = None,

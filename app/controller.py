@@ -93,6 +93,7 @@ class Controller:
         if character is not None:
             self._character_changed(character)
         self._apply_pins()
+        self._restore_calibration()
         pipe.set_source(self._initial_source())
         pipe.start()
         for cb in list(self.on_ready):
@@ -245,7 +246,7 @@ class Controller:
         if self.pipeline is None:
             return
         spec = self.pipeline.pose_spec
-        for name in list(self.pipeline.with_mapper(lambda m: list(getattr(m, "pins", {})))):
+        for name in self.pipeline.with_mapper(lambda m: list(m.pinned)):
             if name not in self.char_settings.pins:
                 self.pipeline.unpin(name)
         for name, value in self.char_settings.pins.items():
@@ -253,7 +254,23 @@ class Controller:
                 self.pipeline.pin(name, value)
 
     def calibrate(self) -> bool:
-        return bool(self.pipeline and self.pipeline.calibrate())
+        """Take the face in view as neutral; saved per user (it is the user's face)."""
+        if not (self.pipeline and self.pipeline.calibrate()):
+            return False
+        self.settings.calibration = self.pipeline.with_mapper(lambda m: m.calibration.to_dict())
+        return True
+
+    def _restore_calibration(self) -> None:
+        from app.mapping import Calibration
+
+        if not self.settings.calibration or self.pipeline is None:
+            return
+        try:
+            cal = Calibration.from_dict(self.settings.calibration)
+        except Exception as exc:
+            self._notice(Notice("warning", "settings", f"saved calibration ignored: {exc}"))
+            return
+        self.pipeline.with_mapper(lambda m: setattr(m, "calibration", cal))
 
     def recenter(self) -> None:
         if self.pipeline is not None:
@@ -289,8 +306,7 @@ class Controller:
         except Exception as exc:
             self._notice(Notice("error", "mapping", f"{key}: {exc}"))
             return
-        self.pipeline.with_mapper(lambda m: m.set_config(cfg) if hasattr(m, "set_config")
-                                  else setattr(m, "config", cfg))
+        self.pipeline.with_mapper(lambda m: m.set_config(cfg))
         self.char_settings.mapper = cfg.to_dict()
 
     def _apply_character_settings(self) -> None:
@@ -298,8 +314,7 @@ class Controller:
             return
         if self.char_settings.mapper:
             cfg = self._mapper_config()
-            self.pipeline.with_mapper(lambda m: m.set_config(cfg) if hasattr(m, "set_config")
-                                      else setattr(m, "config", cfg))
+            self.pipeline.with_mapper(lambda m: m.set_config(cfg))
         self._apply_pins()
 
     # ---- outputs ---------------------------------------------------------------------

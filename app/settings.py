@@ -44,6 +44,7 @@ class UserSettings:
     show_landmarks: bool = True
     preview_fps_cap: int = 60
     threads: int = 0  # engine threads, 0 = automatic
+    calibration: dict[str, Any] = field(default_factory=dict)  # the user's neutral face
     outputs: OutputSettings = field(default_factory=OutputSettings)
 
 
@@ -52,7 +53,6 @@ class CharacterSettings:
     schema_version: int = SCHEMA_VERSION
     mapper: dict[str, Any] = field(default_factory=dict)  # MapperConfig.to_dict()
     pins: dict[str, float] = field(default_factory=dict)  # pose names held over tracking
-    calibration: dict[str, Any] = field(default_factory=dict)  # neutral face, if saved
 
 
 class SettingsError(ValueError):
