@@ -92,6 +92,8 @@ class LoadedModel:
             raise ModelError(
                 f"{self.path}: model file {moc!r} is not a Cubism 2 .moc; only Cubism 2 models are supported"
             )
+        if not (self.path.parent / moc).is_file():
+            raise ModelError(f"{self.path}: model file {moc} is missing; re-fetch the model")
         for tex in self.setting.get("textures", []):
             if not (self.path.parent / tex).is_file():
                 raise ModelError(f"{self.path}: texture {tex} is missing; re-fetch the model")
