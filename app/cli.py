@@ -70,11 +70,11 @@ def parse_sets(items: Sequence[str], spec) -> dict[str, float]:
 def cmd_pose(args) -> int:
     from app.character import load_character, save_rgba_png
 
-    character = load_character(args.character)
+    _check_out(args.out, (".png",))
     engine = _load_engine(args)
     pose = parse_sets(args.set or [], engine.pose_spec)
+    character = load_character(args.character)
     out = engine.render(engine.prepare(character.rgba), engine.pose_spec.clamp(pose))
-    _check_out(args.out, (".png",))
     save_rgba_png(out, args.out)
     print(f"wrote {args.out}")
     return 0
