@@ -1,0 +1,245 @@
+"""Clips of every format decoded back by an independent reader (ffmpeg through PyAV, and
+Pillow), plus the safety promises: full disk, exceptions, cancel and a killed process never
+leave a file under the final name and never touch earlier clips."""
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+
+from app.frames import FrameMeta, RenderedFrame
+from app.sinks import create_sink
+from app.sinks.clips import (ClipCancelled, ClipConfig, ClipError, ClipRecorder,
+                             remove_stale_partials, render_clip)
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def decode(path: Path) -> list[np.ndarray]:
+    """Every frame as RGBA through ffmpeg (libvpx for VP9 so the alpha plane is read)."""
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        if s.codec_context.name != "vp9":
+            return [f.to_ndarray(format="rgba") for f in c.decode(s)]
+        dec = av.CodecContext.create("libvpx-vp9", "r")  # ffmpeg's own vp9 ignores alpha
+        out = []
+        for pkt in c.demux(s):
+            if pkt.size:
+                out += [f.to_ndarray(format="rgba") for f in dec.decode(pkt)]
+        return out + [f.to_ndarray(format="rgba") for f in dec.decode(None)]
+
+
+def pillow_frames(path: Path) -> list[np.ndarray]:
+    with Image.open(path) as im:
+        return [np.array(f.convert("RGBA")) for f in ImageSequence.Iterator(im)]
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".omokage-"))
+
+
+class FullDisk:
+    """A file on a disk that fills up after `limit` bytes: writes then fail with ENOSPC,
+    as os.write does. Injected where the clip opens its temp file."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self.f = open(path, "xb")
+        self.limit = limit
+
+    def write(self, b) -> int:
+        if self.f.tell() + len(b) > self.limit:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return self.f.write(b)
+
+    def __getattr__(self, name):  # seek, tell, flush, fileno, close: the real file's
+        return getattr(self.f, name)
+
+
+@pytest.mark.parametrize("fmt", ["gif", "apng", "mp4", "webm"])
+def test_every_format_decodes_back(fmt, tmp_path, frames):
+    path = render_clip(frames, tmp_path / f"clip.{fmt}", ClipConfig(format=fmt, fps=10))
+    assert path == tmp_path / f"clip.{fmt}" and path.stat().st_size > 0
+    assert leftovers(tmp_path) == []
+    got = decode(path)
+    assert len(got) == len(frames)
+    side = 320 if fmt == "gif" else 512
+    assert all(f.shape == (side, side, 4) for f in got)
+    src = [np.array(Image.fromarray(f).resize((side, side), Image.LANCZOS)) for f in frames]
+    transparent = src[0][..., 3] == 0
+    opaque = src[0][..., 3] == 255
+    a = got[0][..., 3]
+    if fmt == "mp4":  # no alpha: transparent areas show the white background
+        assert (a == 255).all()
+        away = cv2.erode(transparent.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+        assert np.abs(got[0][away][:, :3].astype(int) - 255).max() < 12  # clear of codec edges
+    else:
+        assert (a[transparent] == 0).mean() > 0.98 and (a[opaque] == 255).mean() > 0.98
+    if fmt == "apng":  # full alpha: antialiased edges keep partial values
+        assert ((a > 20) & (a < 235)).sum() > 100
+    # Colours survive (lossy codecs: within a margin) and the frames change over time.
+    err = np.abs(got[3][..., :3].astype(int) - src[3][..., :3])[src[3][..., 3] == 255].mean()
+    assert err < 8, err
+    diffs = [np.abs(x.astype(int) - y).mean() for x, y in zip(got, got[1:])]
+    assert min(diffs) > 0.3
+    if fmt in ("gif", "apng"):  # a second, independent reader agrees and the clip loops
+        pf = pillow_frames(path)
+        assert len(pf) == len(frames) and np.array_equal(pf[0][..., 3] > 0, a > 0)
+        with Image.open(path) as im:
+            assert im.info.get("loop") == 0
+
+
+def test_existing_files_are_kept_and_the_new_name_returned(tmp_path, frames):
+    first = render_clip(frames[:4], tmp_path / "clip.gif")
+    before = sha(first)
+    second = render_clip(frames[4:8], tmp_path / "clip.gif")
+    assert second == tmp_path / "clip-2.gif" and sha(first) == before
+    third = render_clip(frames[4:8], tmp_path / "clip.gif", overwrite=True)
+    assert third == first and sha(first) != before
+    assert render_clip(frames[:2], tmp_path / "noext", ClipConfig(format="webm")).suffix == ".webm"
+
+
+@pytest.mark.parametrize("fmt", ["gif", "apng", "mp4", "webm"])
+def test_full_disk_leaves_nothing_and_keeps_earlier_clips(fmt, tmp_path, frames):
+    cfg = ClipConfig(format=fmt, fps=10)
+    earlier = render_clip(frames, tmp_path / f"earlier.{fmt}", cfg)
+    before = sha(earlier)
+    limit = earlier.stat().st_size // 2  # the disk fills up half-way through
+    with pytest.raises(ClipError, match="disk is full") as e:
+        render_clip(frames, tmp_path / f"new.{fmt}", cfg,
+                    opener=lambda p: FullDisk(p, limit))
+    assert isinstance(e.value.__cause__, OSError) and e.value.__cause__.errno == errno.ENOSPC
+    assert not (tmp_path / f"new.{fmt}").exists()
+    assert leftovers(tmp_path) == [] and sha(earlier) == before
+    # Same through the live recorder: the user is told, nothing is left behind.
+    errors = []
+    rec = ClipRecorder(cfg, tmp_path / f"earlier.{fmt}", on_error=errors.append,
+                       opener=lambda p: FullDisk(p, limit))
+    rec.open()
+    for i, f in enumerate(frames):
+        rec.send(RenderedFrame(f, FrameMeta(i, 100.0 + i / 10)))
+        time.sleep(0.02)
+    rec.close()
+    with pytest.raises(ClipError, match="disk is full"):
+        rec.wait(30)
+    assert errors and "disk is full" in errors[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"earlier.{fmt}"]
+    assert sha(earlier) == before
+
+
+def test_exception_and_cancel_midway_leave_nothing(tmp_path, frames):
+    def render(step):
+        if step == 5:
+            raise RuntimeError("engine failed")
+        return frames[step]
+
+    with pytest.raises(RuntimeError, match="engine failed"):
+        render_clip(range(10), tmp_path / "a.mp4", ClipConfig(format="mp4"), render=render)
+    cancel = threading.Event()
+    with pytest.raises(ClipCancelled):
+        render_clip(frames, tmp_path / "b.webm", ClipConfig(format="webm"), cancel=cancel,
+                    progress=lambda n: n == 3 and cancel.set())
+    with pytest.raises(ClipError, match="no frames"):
+        render_clip([], tmp_path / "c.gif")
+    with pytest.raises(ClipError, match="does not exist"):
+        render_clip(frames, tmp_path / "missing" / "d.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_live_recording_from_the_output(tmp_path, make_rendered):
+    done = []
+    rec = create_sink("clip_recorder", ClipConfig(format="webm", fps=15), path=tmp_path / "live",
+                      on_finished=done.append)
+    rec.open()
+    costs = []
+    t_end = time.perf_counter() + 1.0
+    i = 0
+    while time.perf_counter() < t_end:  # the pipeline at ~40 fps, faster than the clip
+        f = make_rendered(i)
+        t0 = time.perf_counter()
+        rec.send(f)
+        costs.append(time.perf_counter() - t0)
+        i += 1
+        time.sleep(0.025)
+    rec.close()
+    path = rec.wait(30)
+    assert path == tmp_path / "live.webm" and done == [path]
+    got = decode(path)
+    assert 12 <= len(got) <= 17  # ~1 s at 15 fps
+    assert got[0].shape == (512, 512, 4) and (got[0][..., 3] == 0).mean() > 0.5
+    assert max(costs) < 0.005
+    # A cancelled recording leaves nothing.
+    rec2 = ClipRecorder(ClipConfig(format="gif"), tmp_path / "cancelled.gif")
+    rec2.open()
+    rec2.send(make_rendered(0))
+    rec2.cancel()
+    with pytest.raises(ClipCancelled):
+        rec2.wait(10)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live.webm"]
+
+
+CHILD = r"""
+import sys, time
+import numpy as np, cv2
+sys.path.insert(0, sys.argv[1])
+from app.frames import FrameMeta, RenderedFrame, now
+from app.sinks.clips import ClipConfig, ClipRecorder
+rec = ClipRecorder(ClipConfig(format=sys.argv[3], fps=20), sys.argv[2])
+rec.open()
+i = 0
+while True:
+    img = np.zeros((256, 256, 4), np.uint8)
+    cv2.circle(img, (128, 128), 20 + i % 80, (255, 60, 0, 255), -1)
+    rec.send(RenderedFrame(img, FrameMeta(i, now())))
+    if i == 30:
+        print(rec.temp_path, flush=True)
+    i += 1
+    time.sleep(0.02)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["mp4", "gif"])
+def test_killed_recording_leaves_no_file_and_earlier_clip_intact(fmt, tmp_path, frames):
+    earlier = render_clip(frames[:6], tmp_path / f"live.{fmt}", ClipConfig(format=fmt))
+    before = sha(earlier)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(REPO), str(tmp_path / f"live.{fmt}"), fmt],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        temp = Path(child.stdout.readline().strip())
+        deadline = time.time() + 20
+        while fmt == "mp4" and temp.stat().st_size == 0 and time.time() < deadline:
+            time.sleep(0.05)  # killed while bytes are being written
+        assert temp.exists()
+    finally:
+        child.kill()
+        child.wait()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted([f"live.{fmt}", temp.name])  # no live-2, nothing half-written
+    assert sha(earlier) == before
+    assert remove_stale_partials(tmp_path, min_age_s=0) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"live.{fmt}"]
+
+
+def test_config_round_trip_and_messages():
+    cfg = ClipConfig(format="mp4", fps=30, size=480, background=(0, 255, 0), loop=False)
+    assert ClipConfig.from_dict(cfg.to_dict()) == cfg
+    assert cfg.output_size(512, 512) == (480, 480) and ClipConfig().output_size(512, 300) == (320, 188)
+    assert ClipConfig(format="webm").has_alpha and not cfg.has_alpha
+    with pytest.raises(ValueError, match="use one of gif, apng, mp4, webm"):
+        ClipConfig(format="avi").validate()
+    with pytest.raises(ValueError, match="whole number"):
+        ClipConfig(fps=29.97).validate()
