@@ -21,7 +21,7 @@ def draw_behind_hair(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> Non
         outer = np.array([(bx - s * 14, by + 8), (bx + s * 8, by - 22), (bx + s * 18, by + 10)])
         inner = np.array([(bx - s * 7, by + 6), (bx + s * 7, by - 13), (bx + s * 12, by + 8)])
         p.outlined(xf.head(outer, 0.0), col.base, line_colour=col.line)
-        p.fill(xf.head(inner, 2.0), mix(ident.skin, (1.0, 0.55, 0.6), 0.6))
+        p.fill(xf.head(inner, 2.0), (1.0, 0.72, 0.74))
 
 
 def _bow(p: Painter, pts_fn, cx: float, cy: float, size: float, colour, line) -> None:

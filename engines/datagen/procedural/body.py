@@ -14,19 +14,19 @@ BOTTOM = 300.0  # below the canvas edge
 
 def chest_depth(pts: np.ndarray) -> np.ndarray:
     """The chest is round: the middle comes forward, the shoulders do not."""
-    return 42.0 * np.clip(1 - (pts[:, 0] / 95.0) ** 2, 0, 1)
+    return 42.0 * np.clip(1 - (pts[:, 0] / 105.0) ** 2, 0, 1)
 
 
 def torso_shape() -> np.ndarray:
-    right = spline([(12, -2), (40, 10), (70, 22), (88, 44), (94, 110), (98, BOTTOM)], 6)
+    right = spline([(12, -2), (40, 12), (74, 24), (96, 46), (103, 110), (106, BOTTOM)], 6)
     left = right[::-1] * np.array([-1, 1])
     return np.concatenate([right, left])
 
 
 def draw_neck(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> np.ndarray:
     # Top edge rides with the head, bottom with the body, so the neck bends with a roll.
-    top = xf.head(np.array([(-10.5, 40.0), (10.5, 40.0)]), 20.0)
-    bot = xf.bodyp(np.array([(13.0, 14.0), (-13.0, 14.0)]), 20.0)
+    top = xf.head(np.array([(-9.5, 40.0), (9.5, 40.0)]), 20.0)
+    bot = xf.bodyp(np.array([(13.5, 14.0), (-13.5, 14.0)]), 20.0)
     mid = (top[::-1] * 0.5 + bot * 0.5) + np.array([[0.6, 0.0], [-0.6, 0.0]])
     pts = np.array([top[0], top[1], mid[0], bot[0], bot[1], mid[1]])
     p.fill(pts, ident.skin)
@@ -58,21 +58,21 @@ def draw_body(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
         shirt_col = "#f8f8f8"
     # Shirt covers the torso below a neckline.
     neck_dip = {"sailor": 34.0, "blazer": 14.0, "hoodie": 12.0, "dress": 22.0, "turtleneck": -14.0}[style]
-    right = spline([(15, 6), (40, 12), (70, 24), (88, 46), (94, 110), (98, BOTTOM)], 6)
+    right = spline([(15, 6), (40, 14), (74, 26), (96, 48), (103, 110), (106, BOTTOM)], 6)
     neckline = spline([(-15, 6), (-6, neck_dip * 0.7), (0, neck_dip), (6, neck_dip * 0.7), (15, 6)], 4)
     if style == "turtleneck":
         neckline = spline([(-15, -20), (0, -18), (15, -20)], 4)
-        right = spline([(15, -20), (16, 4), (40, 12), (70, 24), (88, 46), (94, 110), (98, BOTTOM)], 6)
+        right = spline([(15, -20), (16, 4), (40, 14), (74, 26), (96, 48), (103, 110), (106, BOTTOM)], 6)
     shirt = np.concatenate([neckline, right[1:], (right[::-1] * [-1, 1])[:-1]])
     sp = xf.bodyp(shirt, chest_depth(shirt))
     p.outlined(sp, shirt_col)
     if ident.style != "flat":
         # Arms separate from the chest by a shaded fold.
         for s in (-1, 1):
-            fold = spline([(s * 66, 70), (s * 70, 160), (s * 72, BOTTOM)], 5)
+            fold = spline([(s * 74, 70), (s * 78, 160), (s * 80, BOTTOM)], 5)
             p.stroke(xf.bodyp(fold, chest_depth(fold)), shade(shirt_col, -0.25), width=5.0, alpha=0.6)
     for s in (-1, 1):
-        arm = spline([(s * 64, 80), (s * 68, 180), (s * 70, BOTTOM)], 5)
+        arm = spline([(s * 72, 76), (s * 76, 180), (s * 78, BOTTOM)], 5)
         p.stroke(xf.bodyp(arm, chest_depth(arm)), width=p.lw * 0.8, alpha=0.8)
     {"sailor": _sailor, "blazer": _blazer, "hoodie": _hoodie, "dress": _dress,
      "turtleneck": _turtleneck}[style](p, xf, ident)
@@ -99,8 +99,8 @@ def _sailor(p: Painter, xf: Xform, ident: Identity) -> None:
     for s in (-1, 1):
         flap = np.concatenate([
             spline([(0, 62), (s * 10, 30), (s * 16, 6)], 5),
-            spline([(s * 16, 6), (s * 42, 12), (s * 74, 26)], 5)[1:],
-            spline([(s * 74, 26), (s * 70, 60), (s * 40, 70)], 5)[1:],
+            spline([(s * 16, 6), (s * 44, 14), (s * 80, 28)], 5)[1:],
+            spline([(s * 80, 28), (s * 76, 62), (s * 42, 72)], 5)[1:],
         ])
         p.outlined(_tf(xf, flap, 1), c2)
         stripe = spline([(s * 6, 58), (s * 28, 62), (s * 64, 52)], 5)
@@ -113,7 +113,7 @@ def _blazer(p: Painter, xf: Xform, ident: Identity) -> None:
     for s in (-1, 1):
         coat = np.concatenate([
             spline([(s * 14, 8), (s * 24, 60), (s * 10, 130), (s * 6, BOTTOM)], 5),
-            np.array([(s * 99, BOTTOM), (s * 95, 110), (s * 88, 46), (s * 70, 22), (s * 38, 10)]),
+            np.array([(s * 107, BOTTOM), (s * 104, 110), (s * 97, 48), (s * 74, 25), (s * 40, 12)]),
         ])
         p.outlined(_tf(xf, coat, 1), c2)
         lapel = np.array([(s * 15, 10), (s * 30, 40), (s * 24, 52), (s * 12, 110)])

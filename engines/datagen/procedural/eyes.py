@@ -52,8 +52,8 @@ def draw_eye(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int,
         p.clip(white)
         p.fill(white, ident.sclera)
         # Iris: moves inside the eye; the lids cover what leaves the opening.
-        icx = ex + iris_x * w * 0.33
-        icy = ey + 0.08 * h - iris_y * h * 0.25
+        icx = ex + iris_x * w * 0.42
+        icy = ey + 0.08 * h - iris_y * h * 0.3
         rx, ry = w * ident.iris_w, h * ident.iris_h
         iris_hs = ellipse(icx, icy, rx, ry, 40)
         iris = _on_face(xf, iris_hs, 0.5)

@@ -148,9 +148,9 @@ def bangs_shape(ident: Identity, lay: Layout) -> tuple[np.ndarray, np.ndarray, n
 def front_depth(pts: np.ndarray, lay: Layout) -> np.ndarray:
     """Front hair sits in front of the forehead: its lower parts move most with a turn."""
     x, y = pts[:, 0], pts[:, 1]
-    frontness = np.clip((y - lay.hair_top) / (lay.bang_y - lay.hair_top + 10.0), 0, 1)
+    frontness = np.clip((y - lay.hair_top) / (lay.bang_y - lay.hair_top), 0, 1)
     across = np.sqrt(np.clip(1 - (x / (lay.hair_rx + 6)) ** 2, 0.05, 1))
-    return 62.0 * frontness * across
+    return 64.0 * frontness * across
 
 
 def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
