@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from engines.datagen.procedural.face import skin_shadow
-from engines.datagen.procedural.geometry import Xform, bezier, spline
+from engines.datagen.procedural.geometry import Xform, bezier, ellipse, spline
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
 from engines.datagen.procedural.paint import Painter, mix, shade
@@ -26,12 +26,16 @@ def torso_shape() -> np.ndarray:
 def draw_neck(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> np.ndarray:
     # Top edge rides with the head, bottom with the body, so the neck bends with a roll.
     top = xf.head(np.array([(-9.5, 40.0), (9.5, 40.0)]), 20.0)
-    bot = xf.bodyp(np.array([(13.5, 14.0), (-13.5, 14.0)]), 20.0)
-    mid = (top[::-1] * 0.5 + bot * 0.5) + np.array([[0.6, 0.0], [-0.6, 0.0]])
-    pts = np.array([top[0], top[1], mid[0], bot[0], bot[1], mid[1]])
+    bot = xf.bodyp(np.array([(-13.5, 14.0), (13.5, 14.0)]), 20.0)
+    sides = []
+    for k in (0, 1):
+        a, b = top[k], bot[k]
+        mid = (a + b) / 2 + np.array([0.8 if k == 0 else -0.8, 0.0])  # slightly waisted
+        sides.append(bezier(a, mid, b, 8))
+    pts = np.concatenate([sides[0], sides[1][::-1]])
     p.fill(pts, ident.skin)
-    p.stroke(np.array([top[1], mid[0], bot[0]]), width=p.lw * 0.8)
-    p.stroke(np.array([top[0], mid[1], bot[1]]), width=p.lw * 0.8)
+    for side in sides:
+        p.stroke(side, width=p.lw * 0.8)
     return pts
 
 
@@ -65,12 +69,20 @@ def draw_body(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
         right = spline([(15, -20), (16, 4), (40, 14), (74, 26), (96, 48), (103, 110), (106, BOTTOM)], 6)
     shirt = np.concatenate([neckline, right[1:], (right[::-1] * [-1, 1])[:-1]])
     sp = xf.bodyp(shirt, chest_depth(shirt))
-    p.outlined(sp, shirt_col)
+    shirt_path = p.outlined(sp, shirt_col)
+    if ident.style != "flat":
+        # The head shades the top of the chest.
+        p.c.save()
+        p.clip(shirt_path)
+        sh = ellipse(0, 4, 34, 16, 24)
+        p.fill(xf.bodyp(sh, chest_depth(sh)), shade(shirt_col, -0.22), alpha=0.6,
+               blur=4.0 if ident.style == "soft" else 0.0)
+        p.c.restore()
     if ident.style != "flat":
         # Arms separate from the chest by a shaded fold.
         for s in (-1, 1):
             fold = spline([(s * 74, 70), (s * 78, 160), (s * 80, BOTTOM)], 5)
-            p.stroke(xf.bodyp(fold, chest_depth(fold)), shade(shirt_col, -0.25), width=5.0, alpha=0.6)
+            p.stroke(xf.bodyp(fold, chest_depth(fold)), shade(shirt_col, -0.2), width=4.0, alpha=0.35)
     for s in (-1, 1):
         arm = spline([(s * 72, 76), (s * 76, 180), (s * 78, BOTTOM)], 5)
         p.stroke(xf.bodyp(arm, chest_depth(arm)), width=p.lw * 0.8, alpha=0.8)

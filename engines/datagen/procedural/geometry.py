@@ -15,7 +15,7 @@ import numpy as np
 
 HEAD_ORIGIN = np.array([256.0, 126.0])  # head centre on the 512 canvas at rest
 NECK_PIVOT = np.array([0.0, 80.0])  # head-space point the head rolls about
-BODY_ORIGIN = np.array([256.0, 222.0])  # base of the neck on the canvas
+BODY_ORIGIN = np.array([256.0, 215.0])  # base of the neck on the canvas
 # Visual angle per pose degree: a 2D drawing turned by the full angle looks overdone.
 YAW_GAIN = 0.8
 PITCH_GAIN = 0.7

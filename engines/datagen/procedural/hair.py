@@ -30,9 +30,9 @@ def hair_colours(ident: Identity) -> HairColours:
     base = shade(ident.hair_color)
     return HairColours(
         base=base,
-        shadow=shade(base, -0.2, 0.08, 0.02),
+        shadow=shade(base, -0.22, 0.1, 0.02),
         deep=shade(base, -0.38, 0.1, 0.03),
-        light=mix(base, (1, 1, 1), 0.45),
+        light=mix(base, (1, 1, 1), 0.6),
         line=mix(ident.line_color, shade(base, -0.6), 0.5),
     )
 
@@ -183,6 +183,12 @@ def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
         p.fill(xf.head(ring, front_depth(ring, lay)), col.light, alpha=0.55, blur=2.5)
     else:
         p.fill(xf.head(ring, front_depth(ring, lay)), col.light, alpha=0.75)
+    # Strands from the crown down to the clump roots give the cap some texture.
+    for tip in tips[1:-1]:
+        start = np.array([tip[0] * 0.25, top + 6.0])
+        end = np.array([tip[0] * 0.95, tip[1] - 14.0])
+        strand = bezier(start, (start + end) / 2 + [tip[0] * 0.25, -4.0], end, 8)
+        p.stroke(xf.head(strand, front_depth(strand, lay)), col.shadow, width=p.lw * 0.7, alpha=0.5)
     # Strand lines up from the tips.
     for tip in tips[1:-1]:
         strand = bezier(tip, tip + [0.0, -14.0], tip * [0.6, 1.0] + [0, -26.0], 6)[1:]
@@ -200,9 +206,9 @@ def _draw_side_locks(p: Painter, xf: Xform, ident: Identity, lay: Layout, col: H
     ln = 48.0 if ident.side_locks == "short" else 115.0 * ident.hair_len
     hx, rw = lay.hair_rx, lay.rw
     for s in (-1, 1):
-        lock = spline([(s * (rw - 10), -22), (s * (hx + 1), -14), (s * (rw + 7), ln * 0.45),
-                       (s * (rw + 9), ln * 0.8), (s * (rw + 5), ln), (s * (rw - 1), ln * 0.6),
-                       (s * (rw - 8), ln * 0.25), (s * (rw - 12), -6)], 5)
+        lock = spline([(s * (rw - 8), -22), (s * (hx + 1), -14), (s * (rw + 8), ln * 0.45),
+                       (s * (rw + 9), ln * 0.8), (s * (rw + 5), ln), (s * (rw + 0.5), ln * 0.6),
+                       (s * (rw - 4), ln * 0.25), (s * (rw - 7.5), -6)], 5)
         pts = xf.head(lock, SIDE_Z, hang=True)
         shader = vgradient(pts[:, 1].min(), pts[:, 1].max(), col.base, col.shadow) \
             if ident.style == "soft" else None

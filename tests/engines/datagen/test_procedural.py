@@ -240,3 +240,13 @@ def test_sheet_cli_writes_an_image(tmp_path):
     # The rows differ: two different identities.
     rows = img[-128:]
     assert np.abs(rows[:64].astype(int) - rows[64:].astype(int)).mean() > 3
+
+
+def test_default_character_is_reproduced_by_its_parameters():
+    ident = Identity.from_json((REPO / "assets" / "default_character.json").read_text())
+    png = cv2.imread(str(REPO / "assets" / "default_character.png"), cv2.IMREAD_UNCHANGED)
+    assert png is not None and png.shape == (512, 512, 4)
+    drawn = draw_character(ident, {})
+    stored = cv2.cvtColor(png, cv2.COLOR_BGRA2RGBA)
+    assert np.abs(drawn.astype(int) - stored.astype(int)).mean() < 0.5
+    assert stored[..., 3][:40].max() == 0 and stored[0, 0, 3] == 0
