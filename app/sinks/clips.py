@@ -97,6 +97,13 @@ class ClipConfig:
         return cls(**kw).validate()
 
 
+def default_clip_dir() -> Path:
+    """The user's videos folder / Omokage (created on first recording)."""
+    from platformdirs import user_videos_dir
+
+    return Path(user_videos_dir()) / "Omokage"
+
+
 # -- temp file and final move ----------------------------------------------------------
 def _default_opener(path: Path) -> BinaryIO:
     return open(path, "xb")
@@ -269,12 +276,13 @@ class ClipRecorder:
 
     name = "clip_recorder"
 
-    def __init__(self, config: ClipConfig, path: str | Path, *, overwrite: bool = False,
+    def __init__(self, config: ClipConfig, path: str | Path | None = None, *, overwrite: bool = False,
                  on_error: ErrorCallback | None = None,
                  on_finished: Callable[[Path], None] | None = None,
                  opener: Opener | None = None) -> None:
         self.config = config.validate()
-        self.path, self.overwrite, self.opener = path, overwrite, opener
+        self._target = path  # None: a time-stamped name in default_clip_dir()
+        self.overwrite, self.opener = overwrite, opener
         self.on_error, self.on_finished = on_error, on_finished
         self._queue: queue.Queue = queue.Queue(maxsize=max(4, int(config.fps)))
         self._finish = threading.Event()
@@ -295,13 +303,28 @@ class ClipRecorder:
         return self._thread is not None and not self._finish.is_set() and not self._done.is_set()
 
     @property
+    def path(self) -> Path | None:
+        """Where the clip is saved (once done), or where it is headed while recording."""
+        if self.result is not None:
+            return self.result
+        return self._clip.final if self._clip is not None else None
+
+    @property
     def temp_path(self) -> Path | None:
         return self._clip.tmp if self._clip is not None else None
 
     def open(self) -> None:
         if self._thread is not None:
             raise ClipError("This recorder was already used; start a new recording.")
-        self._clip = _ClipFile(self.path, self.config, self.overwrite, self.opener, realtime=True)
+        target = self._target
+        if target is None:
+            folder = default_clip_dir()
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ClipError(f"The clips folder {folder} cannot be created ({e}); choose another folder.") from None
+            target = folder / f"omokage-{time.strftime('%Y%m%d-%H%M%S')}{self.config.extension}"
+        self._clip = _ClipFile(target, self.config, self.overwrite, self.opener, realtime=True)
         self._thread = threading.Thread(target=self._run, name="omokage-clip", daemon=True)
         self._thread.start()
 

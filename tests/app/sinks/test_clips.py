@@ -243,3 +243,60 @@ def test_config_round_trip_and_messages():
         ClipConfig(format="avi").validate()
     with pytest.raises(ValueError, match="whole number"):
         ClipConfig(fps=29.97).validate()
+
+
+def toy_render(pose) -> np.ndarray:
+    """A stand-in for engine.render(prepared, pose): eyes follow eye_*_open, the mouth
+    follows mouth_form, the head moves down with negative head_pitch."""
+    img = np.zeros((256, 256, 4), np.uint8)
+    cy = 90 - int(round(pose["head_pitch"]))
+    cv2.circle(img, (128, cy), 60, (250, 220, 200, 255), -1)
+    for ex, key in ((103, "eye_right_open"), (153, "eye_left_open")):
+        cv2.ellipse(img, (ex, cy - 10), (8, max(1, int(12 * pose[key]))), 0, 0, 360, (30, 30, 60, 255), -1)
+    bend = int(round(15 * pose["mouth_form"]))
+    cv2.ellipse(img, (128, cy + 25 - bend), (20, abs(bend) + 1), 0, 0 if bend >= 0 else 180,
+                180 if bend >= 0 else 360, (200, 40, 60, 255), 3)
+    return img
+
+
+def test_scripted_clip_from_presets_without_real_time(tmp_path):
+    from app.presets import parse_script, script_poses
+
+    poses = script_poses(parse_script("blink, smile, nod"), fps=20)
+    t0 = time.perf_counter()
+    path = render_clip(poses, tmp_path / "sticker.gif", ClipConfig(format="gif", fps=20),
+                       render=toy_render)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < len(poses) / 20  # faster than playing it
+    # Identical neighbouring frames are stored once with a longer delay: expand by delay.
+    got = []
+    with Image.open(path) as im:
+        for f in ImageSequence.Iterator(im):
+            got += [np.array(f.convert("RGBA"))] * round(f.info["duration"] * 20 / 1000)
+    assert len(got) == len(poses) and got[0].shape == (320, 320, 4)
+    # The blink frame has no dark eye pixels where the open-eyed first frame has them.
+    dark = lambda f: int((np.all(f[..., :3] < 80, axis=2) & (f[..., 3] > 0)).sum())
+    i_blink = min(range(len(poses)), key=lambda i: poses[i]["eye_left_open"])
+    assert dark(got[0]) > 100 and dark(got[i_blink]) < dark(got[0]) * 0.3
+    # The nod moves the head down: the top row of opaque pixels drops.
+    top = lambda f: int(np.argmax(f[..., 3].max(axis=1) > 0))
+    i_nod = min(range(len(poses)), key=lambda i: poses[i]["head_pitch"])
+    assert top(got[i_nod]) - top(got[0]) >= 12
+
+
+def test_recorder_defaults_to_the_videos_folder(tmp_path, monkeypatch, make_rendered):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_VIDEOS_DIR", str(tmp_path / "Videos"))
+    from app.sinks.clips import default_clip_dir
+
+    rec = create_sink("clip_recorder", ClipConfig(format="apng"), on_error=print)  # as the controller does
+    rec.open()
+    assert rec.path.parent == default_clip_dir() and rec.path.suffix == ".apng"
+    for i in range(5):
+        rec.send(make_rendered(i))
+        time.sleep(0.05)
+    rec.close()
+    saved = rec.wait(30)
+    assert saved == rec.path and saved.exists() and str(default_clip_dir()).startswith(str(tmp_path))
+    assert len(pillow_frames(saved)) >= 3
