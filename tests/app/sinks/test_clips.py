@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -181,7 +182,9 @@ def test_live_recording_from_the_output(tmp_path, make_rendered):
     got = decode(path)
     assert 12 <= len(got) <= 17  # ~1 s at 15 fps
     assert got[0].shape == (512, 512, 4) and (got[0][..., 3] == 0).mean() > 0.5
-    assert max(costs) < 0.005
+    # send() never waits for the encoder (VP9 takes ~15 ms a frame); the max allows for
+    # scheduling hiccups on a busy machine.
+    assert statistics.median(costs) < 0.001 and max(costs) < 0.05
     # A cancelled recording leaves nothing.
     rec2 = ClipRecorder(ClipConfig(format="gif"), tmp_path / "cancelled.gif")
     rec2.open()

@@ -155,7 +155,9 @@ def test_slow_hung_and_vanished_clients_do_not_slow_the_pipeline(server, draw):
     print(f"send() max {max(costs) * 1e3:.3f} ms; good client {len(good)}/{produced} frames, "
           f"median latency {statistics.median(good) * 1e3:.1f} ms; sluggish {len(sluggish)} "
           f"frames, latency {[round(x * 1e3) for x in sluggish]} ms; encode {server.encode_ms:.1f} ms")
-    assert max(costs) < 0.005  # the pipeline never waits for any client
+    # The pipeline never waits for any client (a hung one would block it forever, the
+    # sluggish one for 300 ms); the max allows for scheduling hiccups on a busy machine.
+    assert statistics.median(costs) < 0.001 and max(costs) < 0.05
     assert len(good) >= 0.7 * produced  # the good client keeps the stream's rate
     assert statistics.median(good) < 0.1
     # The sluggish client gets ~1 frame per 0.3 s, each one fresh: latency does not grow.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import platform
+import statistics
 import threading
 import time
 
@@ -95,7 +96,7 @@ def test_frames_arrive_at_requested_size_rate_and_background(test_backend, make_
     span = cam.times[-1] - cam.times[0]
     rate = (len(cam.frames) - 1) / span
     assert 16 <= rate <= 23, rate
-    assert max(costs) < 0.01  # send() never waits for the camera
+    assert statistics.median(costs) < 0.001 and max(costs) < 0.05  # never waits for the camera
     assert sink.frames_dropped > 0
     last = cam.frames[-1]
     # Letterbox bars and the area around the character show the key colour exactly.
@@ -154,7 +155,7 @@ def test_no_backend_gives_the_users_fix_and_pipeline_keeps_running(test_backend,
     costs = produce(both, make_rendered, seconds=0.5, fps=30)
     working.close()
     broken.close()
-    assert len(costs) >= 10 and max(costs) < 0.01
+    assert len(costs) >= 10 and statistics.median(costs) < 0.001 and max(costs) < 0.05
     assert len(test_backend.instances[0].frames) >= 8
 
 
