@@ -117,17 +117,25 @@ class Controller:
         return None
 
     def _initial_source(self) -> Source | None:
-        s = self.settings
-        spec = self.options.source
+        spec = self.options.source or self.settings.camera
         try:
-            if spec:
-                return make_source(spec)
-            if s.camera in ("", "none"):
-                return None
-            return CameraSource(s.camera, s.camera_width, s.camera_height, s.camera_fps)
+            return self._source_for(spec)
         except Exception as exc:
             self._notice(Notice("error", "source", str(exc)))
             return None
+
+    def _source_for(self, spec: str | None) -> Source | None:
+        """A source for a picker entry: none, a camera index or name, video:PATH (looped,
+        paced like a camera) or image:PATH."""
+        s = self.settings
+        if spec in (None, "", "none"):
+            return None
+        if spec.startswith("video:"):
+            return VideoFileSource(spec[6:], realtime=True, loop=True)
+        if spec.startswith("image:"):
+            return make_source(spec)
+        cam = spec.split(":", 1)[1] if spec.startswith("camera:") else spec
+        return CameraSource(cam, s.camera_width, s.camera_height, s.camera_fps)
 
     def shutdown(self) -> None:
         """Save settings, close outputs and stop the pipeline (bounded wait)."""
@@ -205,25 +213,17 @@ class Controller:
         return list_cameras()
 
     def set_source(self, spec: str | None) -> None:
-        """"none"/None, a camera index or name, or a video/image path (make_source spec)."""
+        """Switch input: "none"/None, a camera index or name, video:PATH or image:PATH.
+        Opening happens on the capture thread; failures come back as notices."""
         if self.pipeline is None:
             return
         try:
-            if spec in (None, "", "none"):
-                source = None
-                self.settings.camera = "none"
-            elif spec.startswith("video:"):
-                source = VideoFileSource(spec[6:], realtime=True, loop=True)
-            elif spec.startswith("image:"):
-                source = make_source(spec)
-            else:
-                cam = spec.split(":", 1)[1] if spec.startswith("camera:") else spec
-                s = self.settings
-                source = CameraSource(cam, s.camera_width, s.camera_height, s.camera_fps)
-                s.camera = cam
+            source = self._source_for(spec)
         except Exception as exc:
             self._notice(Notice("error", "source", str(exc)))
             return
+        if source is None or isinstance(source, CameraSource):
+            self.settings.camera = "none" if source is None else str(source.device)
         self.pipeline.set_source(source)
 
     # ---- pose controls ---------------------------------------------------------------

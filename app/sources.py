@@ -83,22 +83,39 @@ def _v4l2_names() -> dict[int, str]:
 
 
 def list_cameras(max_index: int = 8, probe: bool = True) -> list[CameraInfo]:
-    """Cameras that can be opened. On Linux names come from sysfs; elsewhere OpenCV gives
-    no names, so cameras are called "Camera N". Probing opens each index briefly."""
+    """Cameras that can be opened. On Linux the devices and names come from sysfs;
+    elsewhere OpenCV gives no names, so indices 0..max_index-1 are tried and the cameras
+    are called "Camera N". Probing opens each device briefly (can take a second)."""
     names = _v4l2_names()
+    if sys.platform.startswith("linux"):
+        candidates: list[int] = sorted(names)
+    else:
+        candidates = list(range(max_index))
     found = []
-    candidates = sorted(names) if names else range(max_index)
-    for i in candidates:
-        if not probe:
+    quiet = _quiet_opencv()
+    try:
+        for i in candidates:
+            if probe:
+                cap = cv2.VideoCapture(i)
+                ok = cap.isOpened()
+                cap.release()
+                if not ok:
+                    continue
             found.append(CameraInfo(i, names.get(i, f"Camera {i}")))
-            continue
-        cap = cv2.VideoCapture(i)
-        try:
-            if cap.isOpened():
-                found.append(CameraInfo(i, names.get(i, f"Camera {i}")))
-        finally:
-            cap.release()
+    finally:
+        quiet()
     return found
+
+
+def _quiet_opencv() -> Callable[[], None]:
+    """Silence OpenCV's logging of failed opens while probing; returns the restorer."""
+    try:
+        log = cv2.utils.logging
+        old = log.getLogLevel()
+        log.setLogLevel(log.LOG_LEVEL_SILENT)
+        return lambda: log.setLogLevel(old)
+    except AttributeError:
+        return lambda: None
 
 
 def resolve_camera(device: int | str) -> int:
@@ -143,7 +160,11 @@ class CameraSource:
 
     def open(self) -> None:
         index = resolve_camera(self.device)
-        cap = self._factory(index)
+        quiet = _quiet_opencv()  # OpenCV logs every failed open; the message below is ours
+        try:
+            cap = self._factory(index)
+        finally:
+            quiet()
         if cap is None or not cap.isOpened():
             if cap is not None:
                 cap.release()

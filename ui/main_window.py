@@ -163,7 +163,16 @@ class MainWindow(QMainWindow):
     def open_video_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Drive from a video", "", VIDEO_FILTER)
         if path:
-            self.controller.set_source(f"video:{path}")
+            self.use_video(path)
+
+    def use_video(self, path: str | Path) -> None:
+        """Drive the character from a video file (looped), shown in the camera picker."""
+        data = f"video:{path}"
+        if self.camera_combo.findData(data) < 0:
+            self.camera_combo.insertItem(self.camera_combo.count() - 1,
+                                         f"Video: {Path(path).name}", data)
+        self.camera_combo.setCurrentIndex(self.camera_combo.findData(data))
+        self.controller.set_source(data)
 
     def load_character(self, path: str | Path) -> None:
         self.banner.setText(f"Loading {Path(path).name}…")
@@ -184,11 +193,16 @@ class MainWindow(QMainWindow):
         threading.Thread(target=work, name="omokage-cameras", daemon=True).start()
 
     def _fill_cameras(self, cams) -> None:
-        current = self.controller.settings.camera
+        current = self.camera_combo.currentData() or self.controller.settings.camera
+        videos = [(self.camera_combo.itemText(i), self.camera_combo.itemData(i))
+                  for i in range(self.camera_combo.count())
+                  if str(self.camera_combo.itemData(i)).startswith("video:")]
         self.camera_combo.clear()
         self.camera_combo.addItem("No camera (idle animation)", "none")
         for c in cams:
             self.camera_combo.addItem(c.label(), str(c.index))
+        for label, data in videos:
+            self.camera_combo.addItem(label, data)
         self.camera_combo.addItem("Video file…", "video")
         i = self.camera_combo.findData(current)
         self.camera_combo.setCurrentIndex(max(i, 0))
@@ -200,6 +214,8 @@ class MainWindow(QMainWindow):
         data = self.camera_combo.itemData(index)
         if data == "video":
             self.open_video_dialog()
+        elif data.startswith("video:"):
+            self.use_video(data[6:])
         else:
             self.controller.set_source(data)
 

