@@ -11,6 +11,7 @@ import json
 import math
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
@@ -190,13 +191,14 @@ class _Layer:
 class PresetPlayer:
     """Blends triggered presets over the tracked pose with smooth fades. Hotkeys call
     trigger()/release(); the pipeline calls apply() on every pose. Times default to the
-    pipeline clock; pass `t` for scripted (non-real-time) use. Not thread-safe by itself:
-    call it from one thread (the pipeline's) or guard it."""
+    pipeline clock; pass `t` for scripted (non-real-time) use. Thread-safe: hotkeys may
+    call in from the UI thread while the pipeline applies."""
 
     def __init__(self, spec: PoseSpec = DEFAULT_POSE_SPEC, clock: Callable[[], float] = now) -> None:
         self.spec = spec
         self.clock = clock
         self._layers: list[_Layer] = []
+        self._lock = threading.RLock()
 
     @property
     def active(self) -> list[str]:
@@ -207,18 +209,26 @@ class PresetPlayer:
         itself `hold` seconds after it is fully in (a tap: pass preset.hold)."""
         preset.validate(self.spec)
         t = self.clock() if t is None else t
+        with self._lock:
+            self._trigger(preset, hold, t)
+
+    def _trigger(self, preset: Preset, hold: float | None, t: float) -> None:
         w = 0.0
         for layer in [la for la in self._layers if la.preset.name == preset.name]:
             w = layer.weight(t)
             self._layers.remove(layer)
         layer = _Layer(preset, t, w)
         if hold is not None:
-            layer.release_at = t + preset.fade_in * (1.0 - w) + max(0.0, hold)
+            layer.release_at = t + preset.fade_in + max(0.0, hold)  # fully in by then
         self._layers.append(layer)
 
     def release(self, name: str | None = None, t: float | None = None) -> None:
         """Start fading out `name` (or every preset)."""
         t = self.clock() if t is None else t
+        with self._lock:
+            self._release(name, t)
+
+    def _release(self, name: str | None, t: float) -> None:
         for layer in self._layers:
             if (name is None or layer.preset.name == name) and (
                     layer.release_at is None or layer.release_at > t):
@@ -227,24 +237,27 @@ class PresetPlayer:
 
     def toggle(self, preset: Preset, t: float | None = None) -> bool:
         """Hotkey as a switch: on if off (or fading out), off if on. Returns the new state."""
+        preset.validate(self.spec)
         t = self.clock() if t is None else t
-        on = any(la.preset.name == preset.name and (la.release_at is None or la.release_at > t)
-                 for la in self._layers)
-        if on:
-            self.release(preset.name, t)
-        else:
-            self.trigger(preset, None, t)
+        with self._lock:
+            on = any(la.preset.name == preset.name and (la.release_at is None or la.release_at > t)
+                     for la in self._layers)
+            if on:
+                self._release(preset.name, t)
+            else:
+                self._trigger(preset, None, t)
         return not on
 
     def apply(self, pose: Mapping[str, float], t: float | None = None) -> dict[str, float]:
         """The tracked `pose` with active presets blended in (later triggers on top)."""
         t = self.clock() if t is None else t
         out = self.spec.clamp(pose)
-        self._layers = [la for la in self._layers if not la.done(t)]
-        for layer in self._layers:
-            w = layer.weight(t)
-            for k, v in layer.preset.values.items():
-                out[k] = out[k] + w * (v - out[k])
+        with self._lock:
+            self._layers = [la for la in self._layers if not la.done(t)]
+            for layer in self._layers:
+                w = layer.weight(t)
+                for k, v in layer.preset.values.items():
+                    out[k] = out[k] + w * (v - out[k])
         return out
 
 
