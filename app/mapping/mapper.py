@@ -53,7 +53,7 @@ class Mapper:
         self.idle = IdleLayer(config.idle)
         for name, f in self._filters.items():
             nf = self._make_filter(name)
-            nf.reset(f.value, f._t)
+            nf.reset(f.value, f.last_t)
             self._filters[name] = nf
 
     def calibrate(self, face: FaceState) -> Calibration:
@@ -140,7 +140,9 @@ class Mapper:
         self._last_face_ts = face.capture_ts
         self._last_face = face
         targets = face_targets(face, self.calibration, self.config)
-        reacquired = not self._was_tracked
+        # Back after a real loss: start the filters from the new face (the fade-in hides the
+        # change). After a dropped frame or two keep filtering, so nothing twitches.
+        reacquired = not self._was_tracked and self._weight < 0.5
         for p in self.spec.params:
             if p.name not in targets:
                 continue

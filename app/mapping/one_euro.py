@@ -32,6 +32,10 @@ class OneEuroFilter:
     def value(self) -> float | None:
         return self._x
 
+    @property
+    def last_t(self) -> float | None:
+        return self._t
+
     def __call__(self, x: float, t: float) -> float:
         """Filtered value of sample x taken at time t (seconds, increasing)."""
         if self._x is None or self._t is None:

