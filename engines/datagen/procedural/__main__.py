@@ -1,7 +1,7 @@
 """Command line: build training shards, draw a contact sheet, redraw the default character.
 
     python -m engines.datagen.procedural build --out DIR --split train --shards 100
-    python -m engines.datagen.procedural sheet --out sheet.png --n 8
+    python -m engines.datagen.procedural sheet --out sheet.png --n 8 [--cell 160] [--palette]
     python -m engines.datagen.procedural default --params assets/default_character.json \
         --out assets/default_character.png
 """
@@ -32,7 +32,7 @@ def _sheet(args: argparse.Namespace) -> None:
 
     rng = np.random.default_rng(args.seed)
     idents = [sample_identity(rng) for _ in range(args.n)]
-    print(write_sheet(Path(args.out), idents, args.cell))
+    print(write_sheet(Path(args.out), idents, args.cell, palette=args.palette))
 
 
 def _default(args: argparse.Namespace) -> None:
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--n", type=int, default=8)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--cell", type=int, default=160)
+    s.add_argument("--palette", action="store_true", help="256-colour PNG (small, for docs/)")
     s.set_defaults(fn=_sheet)
     d = sub.add_parser("default", help="draw an identity JSON at rest into a PNG")
     d.add_argument("--params", default="assets/default_character.json")

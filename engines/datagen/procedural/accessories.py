@@ -67,6 +67,16 @@ def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
             spots = [(s * hx * 0.62, top + 16.0)]
         for cx, cy in spots:
             _bow(p, lambda pts: xf.head(pts, 8.0), cx, cy, 13.0, colour, line)
+    if "headphones" in acc:
+        dark = mix(line, colour, 0.25)
+        a = np.linspace(np.pi * 1.0, np.pi * 2.0, 28)
+        outer = np.stack([(hx + 5) * np.cos(a), -2 + (-top + 5) * np.sin(a)], -1)
+        inner = np.stack([(hx + 1) * np.cos(a), -2 + (-top + 1) * np.sin(a)], -1)[::-1]
+        p.outlined(xf.head(np.concatenate([outer, inner]), 0.0), dark, line_colour=line)
+        for s in (-1, 1):
+            cup = ellipse(s * (lay.rw + 5), 6.0, 9.0, 15.0, 28)
+            p.outlined(xf.head(cup, 4.0), dark, line_colour=line)
+            p.outlined(xf.head(ellipse(s * (lay.rw + 7), 6.0, 5.0, 10.0, 20), 5.0), colour, line_colour=line)
     if "glasses" in acc:
         frame = mix(line, colour, 0.3)
         inner_pts = []

@@ -107,6 +107,14 @@ def draw_mouth(p: Painter, xf: Xform, ident: Identity, lay: Layout, open_: float
         p.stroke(tf(lip), skin_shadow(ident), width=p.lw * 0.7, alpha=0.6)
 
 
+def draw_mole(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
+    if not ident.mole:
+        return
+    s = -1 if ident.hair_seed % 2 else 1
+    e = ellipse(s * (lay.eye_dx + lay.eye_w * 0.55), lay.eye_y + lay.eye_h * 1.05 + 3, 0.9, 0.9, 8)
+    p.fill(xf.head(e, face_depth(e), f=1.0), ident.line_color, alpha=0.85)
+
+
 def draw_blush(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     if ident.blush_style == "none" or ident.blush <= 0.05:
         return

@@ -11,7 +11,7 @@ import numpy as np
 from engines.datagen.procedural.geometry import Xform, band, bezier, ellipse, spline
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
-from engines.datagen.procedural.paint import Painter, mix, shade, vgradient
+from engines.datagen.procedural.paint import Painter, mix, shade, vgradient, vgradient_stops
 
 BACK_Z = -24.0
 SIDE_Z = 10.0
@@ -83,17 +83,40 @@ def tail_shape(ident: Identity, lay: Layout, s: int) -> np.ndarray:
     return np.concatenate([outer, inner[1:]])
 
 
+def _tips_shader(ident: Identity, pts: np.ndarray, top, bottom):
+    """Shader for a long hair shape: soft styles shade downwards; dyed tips fade in."""
+    y0, y1 = float(pts[:, 1].min()), float(pts[:, 1].max())
+    if ident.hair_tips:
+        tip = shade(ident.hair_tips, -0.1) if bottom != top else shade(ident.hair_tips)
+        return vgradient_stops(y0, y1, [top, top, tip], [0.0, 0.45, 1.0])
+    if ident.style == "soft":
+        return vgradient(y0, y1, top, shade(bottom, -0.1))
+    return None
+
+
+def ponytail_shape(ident: Identity, lay: Layout) -> np.ndarray:
+    """A low ponytail tied behind the head that swings out on one side."""
+    s = 1 if ident.hair_seed % 2 else -1
+    hx, ln = lay.hair_rx, 140.0 * ident.hair_len
+    outer = spline([(s * (hx - 12), -36), (s * (hx + 12), -22), (s * (hx + 26), 24),
+                    (s * (hx + 24), ln * 0.7), (s * (hx + 12), ln)], 6)
+    inner = spline([(s * (hx + 12), ln), (s * (hx + 8), ln * 0.6), (s * (hx + 2), 24),
+                    (s * (hx - 10), -14)], 6)
+    return np.concatenate([outer, inner[1:]])
+
+
 def draw_back(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     col = hair_colours(ident)
     back = back_hair_shape(ident, lay)
     pts = xf.head(back, BACK_Z, hang=True)
-    p.outlined(pts, col.shadow, line_colour=col.line)
+    p.outlined(pts, col.shadow, line_colour=col.line, shader=_tips_shader(ident, pts, col.shadow, col.shadow))
+    if ident.ponytail:
+        tp = xf.head(ponytail_shape(ident, lay), BACK_Z + 6, hang=True)
+        p.outlined(tp, col.base, shader=_tips_shader(ident, tp, col.base, col.shadow), line_colour=col.line)
     if ident.twin_tails:
         for s in (-1, 1):
             tp = xf.head(tail_shape(ident, lay, s), BACK_Z + 10, hang=True)
-            shader = vgradient(tp[:, 1].min(), tp[:, 1].max(), col.base, col.shadow) \
-                if ident.style == "soft" else None
-            p.outlined(tp, col.base, shader=shader, line_colour=col.line)
+            p.outlined(tp, col.base, shader=_tips_shader(ident, tp, col.base, col.shadow), line_colour=col.line)
             if ident.style != "flat":
                 mid = tail_shape(ident, lay, s)
                 streak = mid[4:18] * np.array([0.97, 1.0])
@@ -210,9 +233,7 @@ def _draw_side_locks(p: Painter, xf: Xform, ident: Identity, lay: Layout, col: H
                        (s * (rw + 9), ln * 0.8), (s * (rw + 5), ln), (s * (rw + 0.5), ln * 0.6),
                        (s * (rw - 4), ln * 0.25), (s * (rw - 7.5), -6)], 5)
         pts = xf.head(lock, SIDE_Z, hang=True)
-        shader = vgradient(pts[:, 1].min(), pts[:, 1].max(), col.base, col.shadow) \
-            if ident.style == "soft" else None
-        p.outlined(pts, col.base, shader=shader, line_colour=col.line)
+        p.outlined(pts, col.base, shader=_tips_shader(ident, pts, col.base, col.shadow), line_colour=col.line)
         if ident.style == "cel":
             inner = spline([(s * (rw - 6), 0), (s * (rw + 1), ln * 0.5), (s * (rw + 4), ln * 0.9)], 5)
             p.stroke(xf.head(inner, SIDE_Z, hang=True), col.shadow, width=3.0, alpha=0.8)

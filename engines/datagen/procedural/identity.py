@@ -16,7 +16,7 @@ STYLES = ("flat", "cel", "soft")
 BANGS = ("straight", "swept", "parted", "spiky", "curtain")
 BACK_HAIR = ("short", "bob", "medium", "long")
 CLOTHING = ("sailor", "blazer", "hoodie", "dress", "turtleneck")
-ACCESSORIES = ("bow", "glasses", "headband", "cat_ears", "beret", "clips")
+ACCESSORIES = ("bow", "glasses", "headband", "cat_ears", "beret", "clips", "headphones")
 
 
 @dataclass
@@ -54,6 +54,7 @@ class Identity:
     fang: bool = False
     blush: float = 0.4
     blush_style: str = "soft"  # soft | lines | none
+    mole: bool = False  # beauty mark under one eye
     hair_color: str = "#6a4a3a"
     back_hair: str = "long"
     hair_len: float = 1.0  # scale of the back hair length within its style
@@ -63,7 +64,9 @@ class Identity:
     bang_clumps: int = 7
     side_locks: str = "long"  # none | short | long
     twin_tails: bool = False
+    ponytail: bool = False
     buns: bool = False
+    hair_tips: str = ""  # "#rrggbb": hair fades to this colour towards the ends; "" = one colour
     ahoge: bool = False
     hair_seed: int = 0  # jitter of the clump shapes
     accessories: list[str] = field(default_factory=list)
@@ -134,21 +137,30 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         line = _hsv(u(0.0, 0.08), u(0.3, 0.6), u(0.12, 0.25))
     elif line_kind < 0.8:
         line = _hsv(u(0, 1), u(0.0, 0.2), u(0.08, 0.18))
-    else:
+    elif line_kind < 0.92:
         hr, hg, hb = (int(hair[i : i + 2], 16) / 255 for i in (1, 3, 5))
         hh, hs, hv = colorsys.rgb_to_hsv(hr, hg, hb)
         line = _hsv(hh, min(1.0, hs + 0.2), hv * 0.3)
+    else:  # soft, painterly lines
+        line = _hsv(u(0.95, 1.05), u(0.35, 0.6), u(0.35, 0.5))
     twin = rng.random() < 0.2
+    pony = bool(not twin and rng.random() < 0.12)
+    tips = ""
+    if rng.random() < 0.15:
+        tips = _hair_colour(rng)
     back = _pick(rng, BACK_HAIR, p=[0.15, 0.2, 0.3, 0.35])
     acc = [a for a in ACCESSORIES if rng.random() < {"bow": 0.2, "glasses": 0.12,
                                                      "headband": 0.1, "cat_ears": 0.08,
-                                                     "beret": 0.07, "clips": 0.15}[a]]
-    if "beret" in acc and ("cat_ears" in acc or "headband" in acc):
+                                                     "beret": 0.07, "clips": 0.15,
+                                                     "headphones": 0.07}[a]]
+    if "beret" in acc and ("cat_ears" in acc or "headband" in acc or "headphones" in acc):
         acc.remove("beret")
+    if "headphones" in acc and "headband" in acc:
+        acc.remove("headband")
     cloth_h = u(0, 1)
-    return Identity(
+    ident = Identity(
         style=_pick(rng, STYLES),
-        line_width=float(u(1.2, 2.6)),
+        line_width=float(u(1.1, 3.0)),
         line_color=line,
         skin=_skin(rng),
         face_width=float(u(0.9, 1.08)),
@@ -178,6 +190,7 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         fang=bool(rng.random() < 0.15),
         blush=float(u(0.0, 0.8)),
         blush_style=_pick(rng, ("soft", "lines", "none"), p=[0.55, 0.2, 0.25]),
+        mole=bool(rng.random() < 0.08),
         hair_color=hair,
         back_hair=back,
         hair_len=float(u(0.75, 1.2)),
@@ -187,7 +200,9 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         bang_clumps=int(rng.integers(5, 10)),
         side_locks=_pick(rng, ("none", "short", "long"), p=[0.2, 0.35, 0.45]),
         twin_tails=twin,
-        buns=bool(not twin and rng.random() < 0.08),
+        ponytail=pony,
+        buns=bool(not twin and not pony and rng.random() < 0.08),
+        hair_tips=tips,
         ahoge=bool(rng.random() < 0.3),
         hair_seed=int(rng.integers(0, 2**31 - 1)),
         accessories=acc,
@@ -197,6 +212,31 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         cloth_color2=_hsv(cloth_h + u(0.3, 0.7), u(0.2, 0.8), u(0.15, 0.8)),
         cloth_accent=_hsv(u(0, 1), u(0.5, 0.95), u(0.5, 0.95)),
     )
+    if rng.random() < 0.2:
+        _boyish(ident, rng)
+    return ident
+
+
+def _boyish(ident: Identity, rng: np.random.Generator) -> None:
+    """A boyish or male look: smaller, sharper eyes, short hair, stronger brows and jaw."""
+    u = rng.uniform
+    ident.eye_h = float(u(8.5, 12.0))
+    ident.eye_w = float(u(12.5, 16.0))
+    ident.eye_tilt = float(u(0.0, 0.35))
+    ident.iris_h = float(u(0.85, 1.0))
+    ident.lash_style = "plain"
+    ident.lash_weight = float(u(0.6, 1.0))
+    ident.lower_lash = bool(rng.random() < 0.3)
+    ident.brow_style = _pick(rng, ("thick", "short"))
+    ident.jaw = float(u(0.5, 1.0))
+    ident.back_hair = _pick(rng, ("short", "bob"), p=[0.8, 0.2])
+    ident.bangs = _pick(rng, ("spiky", "swept", "parted"))
+    ident.side_locks = _pick(rng, ("none", "short"))
+    ident.twin_tails = ident.buns = ident.ponytail = False
+    ident.blush = float(u(0.0, 0.3))
+    ident.mouth = _pick(rng, ("line", "small"))
+    ident.accessories = [a for a in ident.accessories if a in ("glasses", "headphones", "clips")]
+    ident.clothing = _pick(rng, ("blazer", "hoodie", "turtleneck"))
 
 
 def identity_for(character_id: str) -> Identity:

@@ -35,8 +35,15 @@ def c4(colour, alpha: float = 1.0) -> skia.Color4f:
 
 
 def path(pts: np.ndarray, closed: bool = True) -> skia.Path:
+    # moveTo/lineTo from a plain list is ~4x faster than building skia.Point objects.
+    pl = np.asarray(pts, dtype=np.float64).tolist()
     p = skia.Path()
-    p.addPoly([skia.Point(float(x), float(y)) for x, y in pts], closed)
+    p.moveTo(*pl[0])
+    line_to = p.lineTo
+    for x, y in pl[1:]:
+        line_to(x, y)
+    if closed:
+        p.close()
     return p
 
 
@@ -93,4 +100,11 @@ def lgradient(p0, p1, a, b) -> skia.Shader:
     return skia.GradientShader.MakeLinear(
         [skia.Point(float(p0[0]), float(p0[1])), skia.Point(float(p1[0]), float(p1[1]))],
         [c4(a).toColor(), c4(b).toColor()],
+    )
+
+
+def vgradient_stops(y0: float, y1: float, colours, stops) -> skia.Shader:
+    return skia.GradientShader.MakeLinear(
+        [skia.Point(0, float(y0)), skia.Point(0, float(y1))], [c4(c).toColor() for c in colours],
+        [float(t) for t in stops],
     )

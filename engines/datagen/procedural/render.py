@@ -62,6 +62,7 @@ def draw_character(identity: Identity, pose: Mapping[str, float]) -> np.ndarray:
         p.fill(shadow, face.skin_shadow(identity), alpha=0.85,
                blur=2.0 if identity.style == "soft" else 0.0)
     face.draw_blush(p, xf, identity, lay)
+    face.draw_mole(p, xf, identity, lay)
     eyes.draw_eye(p, xf, identity, lay, -1, full["eye_right_open"], full["iris_x"], full["iris_y"])
     eyes.draw_eye(p, xf, identity, lay, 1, full["eye_left_open"], full["iris_x"], full["iris_y"])
     face.draw_nose(p, xf, identity, lay)

@@ -50,10 +50,18 @@ def contact_sheet(identities: list[Identity], cell: int = 160) -> np.ndarray:
     return np.concatenate([top, sheet], 0)
 
 
-def write_sheet(path: Path, identities: list[Identity], cell: int = 160) -> Path:
+def write_sheet(path: Path, identities: list[Identity], cell: int = 160, palette: bool = False) -> Path:
+    """Write the sheet; palette=True stores a 256-colour PNG (small enough for docs/)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet = contact_sheet(identities, cell)
+    if palette:
+        from PIL import Image
+
+        img = Image.fromarray(sheet).quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                              dither=Image.Dither.NONE)
+        img.save(path, optimize=True)
+        return path
     if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
         raise OSError(f"could not write {path}; check the directory and the file extension")
     return path
