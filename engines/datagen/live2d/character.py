@@ -1,6 +1,7 @@
 """One Live2D character rendered headlessly at PoseSpec poses, framed to the input convention."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Mapping
 
@@ -14,6 +15,9 @@ from engines.datagen.live2d.rig import LoadedModel, ModelError, canvas_matrix
 from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
 
 Color = tuple[float, float, float]
+# A control counts as working when its extreme changes this many pixels by this much at 512.
+ACTIVE_PIXELS = 20
+ACTIVE_DIFF = 24
 
 
 class Live2DCharacter:
@@ -32,6 +36,7 @@ class Live2DCharacter:
         eye_open = self.model.idle_mode("PARAM_EYE_L_OPEN")
         self.mapping = PoseMapping(self.model.params, eye_open=eye_open, spec=spec)
         self.framing = framing or self._auto_framing()
+        self.active = self._active_controls()
 
     # -- facts ---------------------------------------------------------------------------
     @property
@@ -44,7 +49,8 @@ class Live2DCharacter:
         return self.model.part_ids
 
     def supports(self, spec_name: str) -> bool:
-        return self.mapping.supports(spec_name)
+        """True when the model has the control and moving it visibly changes the render."""
+        return spec_name in self.active
 
     # -- rendering -----------------------------------------------------------------------
     def render(self, pose: Mapping[str, float] | None = None, *, params: Mapping[str, float] | None = None,
@@ -66,15 +72,43 @@ class Live2DCharacter:
         self.model.set_part_colors(part_colors)
         return self.model.draw(canvas_matrix(scale, tx, ty, size), size)
 
-    # -- framing -------------------------------------------------------------------------
+    # -- measured once per model, cached --------------------------------------------------
+    def _cache_path(self, what: str) -> Path:
+        return cache_dir("live2d", what) / f"{self.name}-{fr.cache_key(self.path)}.json"
+
+    def _active_controls(self) -> set[str]:
+        """PoseSpec controls that visibly change the render (some rigs have dead parameters,
+        e.g. the dot-eyed figures' PARAM_ANGLE_X); a dead one would teach wrong labels."""
+        path = self._cache_path("active")
+        try:
+            return set(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            pass
+        rest = self.render({})
+        active = []
+        for p in self.spec.params:
+            if not self.mapping.supports(p.name):
+                continue
+            ends = [v for v in (p.lo, p.hi) if v != p.default]
+            n = max(int((np.abs(self.render({p.name: v}).astype(np.int16) - rest).max(axis=-1) > ACTIVE_DIFF).sum())
+                    for v in ends)
+            if n >= ACTIVE_PIXELS:
+                active.append(p.name)
+        # L/R pairs go together: a brow under the hair still moves with its partner.
+        for p in self.spec.params:
+            if p.pair and p.pair in active and p.name not in active and self.mapping.supports(p.name):
+                active.append(p.name)
+        path.write_text(json.dumps(active))
+        return set(active)
+
     def _auto_framing(self) -> fr.Framing:
-        path = cache_dir("live2d", "framing") / f"{self.name}-{fr.cache_key(self.path)}.json"
+        path = self._cache_path("framing")
         cached = fr.load_cached(path)
         if cached is not None:
             return cached
-        eyes, mouth = fr.measure(lambda pose, s, tx, ty: self._draw(pose, {}, {}, s, tx, ty, CANVAS),
-                                 self.model.canvas)
-        framing = fr.framing_from_landmarks(eyes, mouth, name=str(self.path))
+        eyes, mouth, head = fr.measure(lambda pose, s, tx, ty: self._draw(pose, {}, {}, s, tx, ty, CANVAS),
+                                       self.model.canvas)
+        framing = fr.framing_from_landmarks(eyes, mouth, head, name=str(self.path))
         fr.save_cached(path, framing)
         return framing
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from engines.convention import CANVAS, HEAD_BOX
 
-FRAMING_VERSION = 3
+FRAMING_VERSION = 6
 # Where the landmarks land in the 512 image (measured on THA-style portraits and tuned on
 # the contact sheet): the eye line and the eye-to-mouth distance.
 EYE_LINE_Y = 0.60  # fraction of the head box height, from its top
@@ -25,6 +25,8 @@ EYE_MOUTH = 0.27  # eye line to mouth centre, as a fraction of the head box heig
 # Outer eye corners as a fraction of the head box width, at most: big-eyed (chibi) faces
 # have a short eye-to-mouth distance for their head size, so the eye span limits the scale.
 EYE_SPAN = 0.58
+# Without working eyes: the width of the rolling head's box, as a fraction of the box.
+HEAD_FIT = 1.0
 
 
 class FramingError(RuntimeError):
@@ -40,6 +42,7 @@ class Framing:
     ty: float
     eyes: tuple[float, float, float, float] | None = None  # canvas bbox x0, y0, x1, y1
     mouth: tuple[float, float, float, float] | None = None
+    head: tuple[float, float, float, float] | None = None  # what moves when the head rolls
 
     def jittered(self, ds: float, dx: float, dy: float) -> "Framing":
         """Scaled by (1 + ds) about the head box centre, then shifted by (dx, dy) pixels."""
@@ -47,7 +50,7 @@ class Framing:
         cy = (HEAD_BOX[1] + HEAD_BOX[3]) / 2.0
         k = 1.0 + ds
         return Framing(self.scale * k, cx + (self.tx - cx) * k + dx, cy + (self.ty - cy) * k + dy,
-                       self.eyes, self.mouth)
+                       self.eyes, self.mouth, self.head)
 
 
 def _changed(a: np.ndarray, b: np.ndarray, thresh: int = 40) -> np.ndarray:
@@ -72,10 +75,13 @@ def _to_canvas(box, scale, tx, ty):
 
 
 def measure(render, canvas: tuple[int, int], size: int = CANVAS):
-    """Eye and mouth boxes in canvas units. render(pose, scale, tx, ty) -> RGBA image."""
+    """Eye, mouth and head boxes in canvas units. render(pose, scale, tx, ty) -> RGBA image."""
     cw, ch = canvas
     scale = size / max(cw, ch)
     tx, ty = (size - cw * scale) / 2.0, (size - ch * scale) / 2.0
+    # The head: what moves between a left and a right roll (on the whole-canvas render).
+    head = _to_canvas(_bbox(_changed(render({"head_roll": -30.0}, scale, tx, ty),
+                                     render({"head_roll": 30.0}, scale, tx, ty))), scale, tx, ty)
     eyes = mouth = None
     for zoom in range(2):
         rest = render({}, scale, tx, ty)
@@ -95,7 +101,7 @@ def measure(render, canvas: tuple[int, int], size: int = CANVAS):
         scale = min(size * 0.5 / extent, scale * 8.0)
         cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
         tx, ty = size / 2.0 - cx * scale, size / 2.0 - cy * scale
-    return eyes, mouth
+    return eyes, mouth, head
 
 
 def _plausible_mouth(eyes, mouth) -> bool:
@@ -108,14 +114,22 @@ def _plausible_mouth(eyes, mouth) -> bool:
     return (eyes[0] < mx < eyes[2] and mouth[2] - mouth[0] < ew and 0.1 * ew < my - ey < 1.2 * ew)
 
 
-def framing_from_landmarks(eyes, mouth, name: str = "model") -> Framing:
+def framing_from_landmarks(eyes, mouth, head=None, name: str = "model") -> Framing:
     hx0, hy0, hx1, hy1 = HEAD_BOX
     box = hx1 - hx0
     if eyes is None:
-        raise FramingError(
-            f"{name}: closing the eyes changed nothing, so the face cannot be located; "
-            "is PARAM_EYE_L_OPEN/PARAM_EYE_R_OPEN rigged? Pass an explicit framing instead"
-        )
+        if head is None:
+            raise FramingError(
+                f"{name}: neither closing the eyes nor rolling the head changed anything, so the "
+                "face cannot be located; are PARAM_EYE_L_OPEN/R_OPEN or PARAM_ANGLE_Z rigged? "
+                "Pass an explicit framing instead"
+            )
+        # Dot-eyed figures: fit the width of what the roll moves (head, ears, hair) into the
+        # box, top at the box's top. Its height is no guide: hair and cables hang far down.
+        scale = HEAD_FIT * box / max(head[2] - head[0], 1e-6)
+        tx = (hx0 + hx1) / 2.0 - scale * (head[0] + head[2]) / 2.0
+        ty = hy0 - scale * head[1]
+        return Framing(scale, tx, ty, None, mouth, head)
     ex = (eyes[0] + eyes[2]) / 2.0
     ey = (eyes[1] + eyes[3]) / 2.0
     ew = max(eyes[2] - eyes[0], 1e-6)
@@ -126,7 +140,7 @@ def framing_from_landmarks(eyes, mouth, name: str = "model") -> Framing:
         scale = EYE_SPAN * box / ew
     tx = (hx0 + hx1) / 2.0 - ex * scale
     ty = hy0 + EYE_LINE_Y * box - ey * scale
-    return Framing(scale, tx, ty, eyes, mouth)
+    return Framing(scale, tx, ty, eyes, mouth, head)
 
 
 def cache_key(model_json: Path) -> str:
@@ -144,7 +158,7 @@ def load_cached(path: Path) -> Framing | None:
         d = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    for k in ("eyes", "mouth"):
+    for k in ("eyes", "mouth", "head"):
         if d.get(k) is not None:
             d[k] = tuple(d[k])
     return Framing(**d)

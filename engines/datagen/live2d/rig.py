@@ -147,10 +147,17 @@ class LoadedModel:
             mc.setPartsOpacity(i, op)
         pose = self.model.pose
         if pose is not None:
-            # Part variants chosen by parameters at once, without the runtime's timed fade.
+            # One part variant per group (the first whose switch is on), at once, without the
+            # runtime's timed fade; shizuku's defaults switch on both arm variants.
             pose.initParam(self.core)
+            core = self.core
             for group in pose.partsGroups:
-                pose.copyOpacityOtherParts(self.core, group)
+                usable = [pp for pp in group if pp.partsIndex >= 0]
+                on = [pp for pp in usable if core.getParamFloat(pp.paramIndex) != 0]
+                chosen = (on or usable or [None])[0]
+                for pp in usable:
+                    core.setPartsOpacity(pp.partsIndex, 1.0 if pp is chosen else 0.0)
+                pose.copyOpacityOtherParts(core, group)
 
     def set_part_colors(self, colors: Mapping[int, tuple[tuple[float, float, float], tuple[float, float, float]]]) -> None:
         """Per part index: (multiply rgb, screen rgb). Parts not given are reset to neutral."""

@@ -5,8 +5,6 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.convention import CANVAS
-
 from engines.datagen.dataset import Triple
 from engines.datagen.live2d.augment import Augment
 from engines.datagen.live2d.character import Live2DCharacter
@@ -14,12 +12,6 @@ from engines.datagen.live2d.models import HEAD_ONLY, HUMAN_TRAIN, HUMAN_VAL, fet
 from engines.datagen.live2d.sampling import sample_expression, sample_head
 from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
 
-# The five dot-eyed characters share one rig; ni-j's visor confuses the face finder, so it
-# borrows the framing of a sibling.
-FRAMING_LIKE = {"ni-j": "nito"}
-# Their eye region is a pair of glasses about a third of the head's width, not the usual
-# half or more: zoom out about the head box so the head fits it.
-FRAMING_ZOOM = {name: 0.75 for name in HEAD_ONLY}
 EXPRESSION_FREE = set(HEAD_ONLY)  # eye-open does nothing: their triples turn the head only
 
 
@@ -43,16 +35,7 @@ class Live2DSource:
 
     def character(self, name: str) -> Live2DCharacter:
         if name not in self._chars:
-            framing = None
-            if name in FRAMING_LIKE:
-                framing = self.character(FRAMING_LIKE[name]).framing
-            ch = Live2DCharacter(self._model_path(name), spec=self.spec, framing=framing)
-            if name in FRAMING_ZOOM and name not in FRAMING_LIKE:
-                f = ch.framing.jittered(FRAMING_ZOOM[name] - 1.0, 0.0, 0.0)
-                # The glasses sit off-centre; these symmetric figures are centred on their canvas.
-                f.tx = CANVAS / 2.0 - f.scale * ch.model.canvas[0] / 2.0
-                ch.framing = f
-            self._chars[name] = ch
+            self._chars[name] = Live2DCharacter(self._model_path(name), spec=self.spec)
         return self._chars[name]
 
     def _model_path(self, name: str) -> Path:

@@ -81,8 +81,8 @@ def test_head_angle_signs_follow_the_posespec(z16):
 
 def test_framing_lands_the_face_in_the_head_box(z16):
     # Measured from scratch (not the cached value) and checked on the render itself.
-    eyes, mouth = fr.measure(lambda p, s, tx, ty: z16._draw(p, {}, {}, s, tx, ty, 512), z16.model.canvas)
-    fresh = fr.framing_from_landmarks(eyes, mouth, "z16")
+    eyes, mouth, head = fr.measure(lambda p, s, tx, ty: z16._draw(p, {}, {}, s, tx, ty, 512), z16.model.canvas)
+    fresh = fr.framing_from_landmarks(eyes, mouth, head, "z16")
     assert fresh.scale == pytest.approx(z16.framing.scale, rel=0.02)
     rest = z16.render({}, framing=fresh)
     ex, ey = centroid(changed(rest, z16.render({"eye_left_open": 0, "eye_right_open": 0}, framing=fresh)))
@@ -149,3 +149,17 @@ def test_bad_model_paths_say_what_is_wrong(tmp_path):
     (tmp_path / "b.moc").write_bytes(b"moc")
     with pytest.raises(ModelError, match="texture t.png is missing"):
         Live2DCharacter(broken)
+
+
+def test_controls_without_visible_effect_are_not_supported(z16):
+    rest = z16.render({})
+    for p in z16.spec.params:
+        ends = [v for v in (p.lo, p.hi) if v != p.default]
+        moved = max(int(changed(rest, z16.render({p.name: v})).sum()) for v in ends)
+        if z16.supports(p.name):
+            assert moved > 0, p.name
+        elif p.pair is None or not z16.supports(p.pair):
+            assert moved < 20, p.name
+    # z16 has the eyes, mouth and head controls the engine needs.
+    for name in ("eye_left_open", "eye_right_open", "mouth_open", "head_yaw", "head_pitch", "head_roll"):
+        assert z16.supports(name)
