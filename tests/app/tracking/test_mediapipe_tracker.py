@@ -262,5 +262,6 @@ def test_cap12_talking_and_head_turns(tracker):
     jaw_talk = np.array([s.bs("jawOpen") for s in talk])
     jaw_still = np.array([s.bs("jawOpen") for s in turns[10:]])  # shut from ~475
     assert jaw_talk.mean() > 0.3 and jaw_still.max() < 0.1
-    yaws = np.array([s.yaw for s in turns[20:]])
-    assert yaws.min() < yaws[0] - 8 and yaws.max() > yaws[0] + 8  # both ways
+    yaws = np.array([s.yaw for s in turns])
+    ahead = np.median(yaws[:10])  # frames 470-479, before the turns
+    assert yaws[20:].min() < ahead - 8 and yaws[20:].max() > ahead + 8  # both ways
