@@ -59,11 +59,23 @@ def resize_rgba(rgba: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+def premultiply(rgba: np.ndarray) -> np.ndarray:
+    """RGBA with colour multiplied by alpha (uint8, OpenCV's integer SIMD paths)."""
+    a = rgba[..., 3]
+    rgb = cv2.multiply(np.ascontiguousarray(rgba[..., :3]), cv2.merge([a, a, a]), scale=1 / 255)
+    return cv2.merge([rgb, a])
+
+
+def over_premultiplied(pm: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """RGB of premultiplied RGBA `pm` over an RGB `background` of the same size."""
+    a = pm[..., 3]
+    inv = cv2.merge([255 - a, 255 - a, 255 - a])
+    return cv2.add(np.ascontiguousarray(pm[..., :3]), cv2.multiply(background, inv, scale=1 / 255))
+
+
 def over(rgba: np.ndarray, background: np.ndarray) -> np.ndarray:
     """RGB result of straight-alpha `rgba` drawn over an RGB `background` of the same size."""
-    a = rgba[..., 3:4].astype(np.float32) / 255.0
-    out = rgba[..., :3].astype(np.float32) * a + background.astype(np.float32) * (1.0 - a)
-    return (out + 0.5).astype(np.uint8)
+    return over_premultiplied(premultiply(rgba), np.ascontiguousarray(background))
 
 
 class Compositor:
@@ -77,10 +89,24 @@ class Compositor:
     def __call__(self, rgba: np.ndarray) -> np.ndarray:
         if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
             raise ValueError(f"expected an HxWx4 uint8 RGBA frame, got {rgba.shape} {rgba.dtype}")
-        x, y, w, h = fit_rect(rgba.shape[1], rgba.shape[0], self.width, self.height)
-        fg = resize_rgba(rgba, w, h)
-        if self.mirror:
-            fg = fg[:, ::-1]
+        src_h, src_w = rgba.shape[:2]
+        x, y, w, h = fit_rect(src_w, src_h, self.width, self.height)
         out = self.background.copy()
-        out[y:y + h, x:x + w] = over(fg, self.background[y:y + h, x:x + w])
+        # Only the character's bounding box needs blending; the rest is background already.
+        bx, by, bw, bh = cv2.boundingRect(np.ascontiguousarray(rgba[..., 3]))
+        if bw == 0:
+            return out
+        pm = np.zeros_like(rgba)
+        pm[by:by + bh, bx:bx + bw] = premultiply(rgba[by:by + bh, bx:bx + bw])
+        if (w, h) != (src_w, src_h):  # resizing premultiplied colour keeps edges clean
+            interp = cv2.INTER_AREA if w < src_w else cv2.INTER_LINEAR
+            pm = cv2.resize(pm, (w, h), interpolation=interp)
+        sx, sy = w / src_w, h / src_h
+        x0, x1 = max(0, int(bx * sx) - 2), min(w, int(np.ceil((bx + bw) * sx)) + 2)
+        y0, y1 = max(0, int(by * sy) - 2), min(h, int(np.ceil((by + bh) * sy)) + 2)
+        if self.mirror:
+            pm = cv2.flip(pm, 1)
+            x0, x1 = w - x1, w - x0
+        region = out[y + y0:y + y1, x + x0:x + x1]
+        region[:] = over_premultiplied(pm[y0:y1, x0:x1], np.ascontiguousarray(region))
         return out

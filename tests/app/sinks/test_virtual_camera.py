@@ -190,3 +190,28 @@ def test_config_round_trip_and_validation():
         VirtualCameraConfig(background="image").validate()
     with pytest.raises(ValueError, match="out of range"):
         VirtualCameraConfig(width=5).validate()
+
+
+@pytest.mark.parametrize("size, mirror", [((512, 512), False), ((512, 512), True),
+                                          ((1280, 720), False), ((640, 360), True)])
+def test_compositor_matches_a_plain_float_blend(size, mirror, draw):
+    from app.sinks.compose import Compositor, solid
+
+    rgba = draw(3)
+    w, h = size
+    rng = np.random.default_rng(1)
+    bg = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    got = Compositor(bg, mirror=mirror)(rgba)
+    # Reference: resize premultiplied colour in float, blend in float, no cropping tricks.
+    side = min(w, h)
+    f = rgba.astype(np.float64) / 255
+    pm = np.concatenate([f[..., :3] * f[..., 3:], f[..., 3:]], axis=2).astype(np.float32)
+    if side != 512:
+        pm = cv2.resize(pm, (side, side), interpolation=cv2.INTER_AREA if side < 512 else cv2.INTER_LINEAR)
+    if mirror:
+        pm = pm[:, ::-1]
+    ref = bg.astype(np.float64) / 255
+    x, y = (w - side) // 2, (h - side) // 2
+    ref[y:y + side, x:x + side] = pm[..., :3] + ref[y:y + side, x:x + side] * (1 - pm[..., 3:])
+    diff = np.abs(got.astype(int) - np.round(ref * 255).astype(int))
+    assert diff.max() <= 3 and diff.mean() < 0.1
