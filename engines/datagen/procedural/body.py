@@ -9,7 +9,7 @@ from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
 from engines.datagen.procedural.paint import Painter, mix, shade
 
-BOTTOM = 300.0  # below the canvas edge
+BOTTOM = 420.0  # below the canvas edge at every framing scale
 
 
 def chest_depth(pts: np.ndarray) -> np.ndarray:

@@ -22,6 +22,9 @@ ACCESSORIES = ("bow", "glasses", "headband", "cat_ears", "beret", "clips", "head
 @dataclass
 class Identity:
     style: str = "cel"
+    # framing: the whole character scaled about the head centre and moved up/down (px)
+    scale: float = 1.0
+    offset_y: float = 0.0
     line_width: float = 1.8
     line_color: str = "#3a2a2a"
     skin: str = "#fde6d6"
@@ -160,6 +163,8 @@ def sample_identity(rng: np.random.Generator) -> Identity:
     cloth_h = u(0, 1)
     ident = Identity(
         style=_pick(rng, STYLES),
+        scale=float(u(0.9, 1.0)),
+        offset_y=float(u(-3.0, 0.0)),
         line_width=float(u(1.1, 3.0)),
         line_color=line,
         skin=_skin(rng),

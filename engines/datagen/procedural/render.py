@@ -9,7 +9,7 @@ import skia
 
 from engines.convention import CANVAS
 from engines.datagen.procedural import accessories, body, eyes, face, hair
-from engines.datagen.procedural.geometry import Xform, face_depth
+from engines.datagen.procedural.geometry import HEAD_ORIGIN, Xform
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import face_outline, layout_of
 from engines.datagen.procedural.paint import Painter, path, rgb
@@ -27,6 +27,12 @@ def _surface() -> skia.Surface:
     return s
 
 
+def framed(identity: Identity, head_xy) -> np.ndarray:
+    """Canvas position of head-space points at rest, after the identity's framing."""
+    pts = np.asarray(head_xy, dtype=np.float64).reshape(-1, 2)
+    return HEAD_ORIGIN + pts * identity.scale + np.array([0.0, identity.offset_y])
+
+
 def draw_character(identity: Identity, pose: Mapping[str, float]) -> np.ndarray:
     """The character `identity` in `pose` (PoseSpec names; missing names take defaults).
 
@@ -36,6 +42,12 @@ def draw_character(identity: Identity, pose: Mapping[str, float]) -> np.ndarray:
     surface = _surface()
     canvas = surface.getCanvas()
     canvas.clear(skia.Color4f(0, 0, 0, 0))
+    canvas.save()
+    # Framing varies a little between characters, as it does between artists.
+    hx, hy = HEAD_ORIGIN
+    canvas.translate(float(hx), float(hy + identity.offset_y))
+    canvas.scale(float(identity.scale), float(identity.scale))
+    canvas.translate(float(-hx), float(-hy))
     p = Painter(canvas, rgb(identity.line_color), identity.line_width)
     xf = Xform.from_pose(full)
     lay = layout_of(identity)
@@ -75,6 +87,7 @@ def draw_character(identity: Identity, pose: Mapping[str, float]) -> np.ndarray:
     face.draw_brows(p, xf, identity, lay, -1, full["brow_right"])
     face.draw_brows(p, xf, identity, lay, 1, full["brow_left"])
     accessories.draw_front(p, xf, identity, lay)
+    canvas.restore()
 
     img = surface.makeImageSnapshot()
     return img.toarray(colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)

@@ -22,6 +22,7 @@ from engines.datagen.procedural import (
 )
 from engines.datagen.procedural.geometry import HEAD_ORIGIN
 from engines.datagen.procedural.layout import layout_of
+from engines.datagen.procedural.render import framed
 from engines.posespec import DEFAULT_POSE_SPEC
 
 REPO = Path(__file__).resolve().parents[3]
@@ -113,10 +114,9 @@ def test_train_and_val_characters_are_disjoint():
 
 def _eye_box(ident: Identity, side: int) -> tuple[int, int, int, int]:
     lay = layout_of(ident)
-    cx = HEAD_ORIGIN[0] + side * lay.eye_dx
-    cy = HEAD_ORIGIN[1] + lay.eye_y
-    return (int(cx - 1.7 * lay.eye_w), int(cy - 1.8 * lay.eye_h - 6), int(cx + 1.7 * lay.eye_w),
-            int(cy + 1.5 * lay.eye_h))
+    x0, y0 = framed(ident, (side * lay.eye_dx - 1.7 * lay.eye_w, lay.eye_y - 1.8 * lay.eye_h - 6))[0]
+    x1, y1 = framed(ident, (side * lay.eye_dx + 1.7 * lay.eye_w, lay.eye_y + 1.5 * lay.eye_h))[0]
+    return int(x0), int(y0), int(x1) + 1, int(y1) + 1
 
 
 @pytest.mark.parametrize("cid", IDS[:4])
@@ -145,7 +145,7 @@ def test_opening_the_mouth_changes_only_the_mouth(cid):
     diff = changed(rest, draw_character(ident, {"mouth_open": 1.0}))
     ys, xs = np.nonzero(diff)
     assert len(xs) > 100
-    my = HEAD_ORIGIN[1] + lay.mouth_y
+    my = framed(ident, (0.0, lay.mouth_y))[0, 1]
     assert ys.min() > my - 8 and ys.max() < my + 24
     assert xs.min() > 256 - 20 and xs.max() < 256 + 20
     # The open mouth shows a dark interior and white teeth.
@@ -156,7 +156,7 @@ def test_opening_the_mouth_changes_only_the_mouth(cid):
 
 
 def test_yaw_moves_layers_by_different_amounts():
-    base = dataclasses.replace(identity_for("proc-000042"), side_locks="none", twin_tails=False,
+    base = dataclasses.replace(identity_for("proc-000042"), scale=1.0, offset_y=0.0, side_locks="none", twin_tails=False,
                                back_hair="long", hair_len=1.0, accessories=[], bangs="straight",
                                buns=False, ahoge=False)
     recoloured = dataclasses.replace(base, hair_color="#10f010")
@@ -250,3 +250,35 @@ def test_default_character_is_reproduced_by_its_parameters():
     stored = cv2.cvtColor(png, cv2.COLOR_BGRA2RGBA)
     assert np.abs(drawn.astype(int) - stored.astype(int)).mean() < 0.5
     assert stored[..., 3][:40].max() == 0 and stored[0, 0, 3] == 0
+
+
+def test_brows_iris_body_and_breathing_move_the_right_way():
+    ident = identity_for("proc-000003")
+    lay = layout_of(ident)
+    rest = draw_character(ident, {})
+    # Brows: only a band above the eyes changes, and the brows go up.
+    up = draw_character(ident, {"brow_left": 1.0, "brow_right": 1.0})
+    ys, _ = np.nonzero(changed(rest, up))
+    eye_top = framed(ident, (0.0, lay.eye_y - 1.15 * lay.eye_h))[0, 1]
+    assert len(ys) > 40 and ys.max() < eye_top + 2
+    down = draw_character(ident, {"brow_left": -1.0, "brow_right": -1.0})
+    brow_rows = lambda img: np.nonzero(changed(img, down))[0].mean()  # noqa: E731
+    assert brow_rows(up) < brow_rows(rest)
+    # Iris: +x moves the irises toward the image's right.
+    closed = {"eye_left_open": 0.0, "eye_right_open": 0.0}
+    iris_r = changed(draw_character(ident, {"iris_x": 1.0}), draw_character(ident, {"iris_x": 1.0, **closed}))
+    iris_l = changed(draw_character(ident, {"iris_x": -1.0}), draw_character(ident, {"iris_x": -1.0, **closed}))
+    moved = changed(draw_character(ident, {"iris_x": 1.0}), draw_character(ident, {"iris_x": -1.0}))
+    assert moved.sum() > 100 and centroid_x(iris_r & moved) > centroid_x(iris_l & moved)
+    # Body turn moves the chest (collar, ribbon) to the right; breathing lifts the shoulders.
+    accent = dataclasses.replace(ident, cloth_accent="#00ff00")
+
+    def accent_x(pose):
+        return centroid_x(changed(draw_character(ident, pose), draw_character(accent, pose)))
+
+    assert accent_x({"body_yaw": 1.0}) > accent_x({}) + 3.0 > accent_x({"body_yaw": -1.0}) + 6.0
+    breath = draw_character(ident, {"breathing": 1.0})
+    col = 256 + 90
+    top_rest = np.nonzero(rest[200:, col, 3] > 128)[0].min()
+    top_breath = np.nonzero(breath[200:, col, 3] > 128)[0].min()
+    assert top_breath < top_rest
