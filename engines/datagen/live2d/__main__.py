@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--shard-size", type=int, default=64)
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--no-augment", action="store_true", help="plain renders (no colours/params/jitter/flips)")
+    b.add_argument("--humans-only", action="store_true",
+                   help="leave out the dot-eyed head-only figures (nico, nipsilon, ni-j, nietzsche, nito)")
     s = sub.add_parser("sheet", help="contact sheet of every character and control")
     s.add_argument("--out", required=True, type=Path)
     s.add_argument("--characters", nargs="*", help="default: all allowed characters")
@@ -31,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.shards < 1 or args.shard_size < 1:
             ap.error("--shards and --shard-size must be at least 1")
-        src = Live2DSource(augment=Augment(enabled=not args.no_augment))
+        from engines.datagen.live2d.models import HEAD_ONLY, HUMAN_TRAIN
+
+        train = HUMAN_TRAIN if args.humans_only else HUMAN_TRAIN + HEAD_ONLY
+        src = Live2DSource(train=train, augment=Augment(enabled=not args.no_augment))
         t0 = time.time()
         paths = write_dataset(src, args.out, args.split, args.shards, args.shard_size, args.seed)
         print(f"{len(paths)} shards in {args.out / args.split} ({time.time() - t0:.1f} s)")

@@ -12,8 +12,6 @@ from engines.datagen.live2d.models import HEAD_ONLY, HUMAN_TRAIN, HUMAN_VAL, fet
 from engines.datagen.live2d.sampling import sample_expression, sample_head
 from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
 
-EXPRESSION_FREE = set(HEAD_ONLY)  # eye-open does nothing: their triples turn the head only
-
 
 class Live2DSource:
     name = "live2d"
@@ -44,11 +42,9 @@ class Live2DSource:
     def sample_pose(self, name: str, rng: np.random.Generator) -> tuple[dict[str, float], dict[str, float]]:
         """(expression values, head/body values) supported by this character."""
         ch = self.character(name)
-        if name in EXPRESSION_FREE:
-            expr = {}
-        else:
-            expr = sample_expression(rng, ch.supports, self.spec)
-        return expr, sample_head(rng, ch.supports, self.spec)
+        # Only controls that visibly work on this model are sampled (the dot-eyed figures'
+        # eyes, irises, brows and yaw do nothing, so they give mouth, pitch, roll, breathing).
+        return sample_expression(rng, ch.supports, self.spec), sample_head(rng, ch.supports, self.spec)
 
     def make_triple(self, character: str, rng: np.random.Generator) -> Triple:
         ch = self.character(character)
@@ -65,5 +61,5 @@ class Live2DSource:
         pose = self.spec.clamp({**expr, **head})
         if flip:
             rest, expr_img, posed = (np.ascontiguousarray(a[:, ::-1]) for a in (rest, expr_img, posed))
-            pose = self.spec.mirrored(pose)
+            pose = {k: v + 0.0 for k, v in self.spec.mirrored(pose).items()}  # no -0.0
         return Triple(rest=rest, expr=expr_img, posed=posed, pose=pose, character=character)
