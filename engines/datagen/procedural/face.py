@@ -26,7 +26,7 @@ def draw_ears(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
 
 def draw_brows(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int, b: float) -> None:
     length = lay.eye_w * (0.75 if ident.brow_style == "short" else 1.05)
-    thick = {"thin": 1.5, "thick": 3.0, "short": 2.4}[ident.brow_style] * (0.7 + 0.3 * p.lw / 1.8)
+    thick = {"thin": 1.9, "thick": 3.0, "short": 2.4}[ident.brow_style] * (0.7 + 0.3 * p.lw / 1.8)
     ex = side * lay.eye_dx
     t = np.linspace(-1, 1, 12)  # -1 inner .. +1 outer
     x = ex + side * (t * length + lay.eye_w * 0.1)
@@ -35,7 +35,8 @@ def draw_brows(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int, b
     k_inner = 4.0 if b < 0 else 2.0  # angry brows drop at the inner end, worried ones rise
     y = lay.brow_y + arch + tilt - b * 5.0 - b * k_inner * (1 - t) / 2
     curve = np.stack([x, y], -1)
-    col = mix(ident.line_color, ident.hair_color, 0.35)
+    # Darker than the hair so light-haired characters still show their brows.
+    col = mix(ident.line_color, shade(ident.hair_color, -0.35), 0.45)
     shape = band(curve, thick, thick * 0.3, thick * 0.9)
     p.fill(xf.head(shape, face_depth(shape) + 6, f=1.0), col)
 
@@ -57,7 +58,7 @@ def draw_nose(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
 def mouth_edges(ident: Identity, lay: Layout, open_: float, form: float):
     """Head-space upper and lower mouth edges (x from left to right)."""
     o = float(np.clip(open_, 0, 1))
-    f = float(np.clip(form, -1, 1))
+    f = float(np.clip(form + ident.mouth_base, -1.2, 1.2))
     scale = ident.mouth_w * (0.7 if ident.mouth == "small" else 1.0)
     mw = 7.5 * scale * (1 + 0.2 * o + 0.18 * f - 0.12 * o * max(-f, 0))
     t = np.linspace(-1, 1, 21)

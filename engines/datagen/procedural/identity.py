@@ -54,6 +54,7 @@ class Identity:
     nose: str = "line"  # dot | line | shadow | none
     mouth: str = "line"  # line | cat | small
     mouth_w: float = 1.0
+    mouth_base: float = 0.0  # resting mouth curve added to mouth_form (a slight smile > 0)
     fang: bool = False
     blush: float = 0.4
     blush_style: str = "soft"  # soft | lines | none
@@ -192,6 +193,7 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         nose=_pick(rng, ("dot", "line", "shadow", "none"), p=[0.3, 0.35, 0.25, 0.1]),
         mouth=_pick(rng, ("line", "cat", "small"), p=[0.55, 0.2, 0.25]),
         mouth_w=float(u(0.8, 1.25)),
+        mouth_base=float(u(-0.1, 0.35)),
         fang=bool(rng.random() < 0.15),
         blush=float(u(0.0, 0.8)),
         blush_style=_pick(rng, ("soft", "lines", "none"), p=[0.55, 0.2, 0.25]),
