@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.tracking.face_state import FaceState
+from app.tracking.face_state import FaceState, swap_side
 
 # Blendshapes whose resting level is recorded (the ones the mapper reads).
 CALIBRATED = (
@@ -35,6 +35,12 @@ class Calibration:
 
     def base(self, name: str, default: float = 0.0) -> float:
         return float(self.baselines.get(name, default))
+
+    def mirrored(self) -> "Calibration":
+        """The same rest pose seen through a mirrored camera (use when the mirror setting
+        changes): sides swapped, yaw and roll negated."""
+        return Calibration(yaw=-self.yaw, pitch=self.pitch, roll=-self.roll,
+                           baselines={swap_side(k): v for k, v in self.baselines.items()})
 
     def to_dict(self) -> dict[str, Any]:
         return {"yaw": self.yaw, "pitch": self.pitch, "roll": self.roll,

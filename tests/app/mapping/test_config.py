@@ -40,3 +40,25 @@ def test_calibration_round_trips_and_needs_a_face():
         Calibration.capture(FaceState.lost(0.0))
     with pytest.raises(ValueError, match="unknown calibration key"):
         Calibration.from_dict({"yaww": 1})
+
+
+def test_calibration_follows_a_mirror_switch():
+    face = FaceState(blendshapes={"eyeBlinkLeft": 0.2, "eyeBlinkRight": 0.05}, yaw=4.0,
+                     pitch=9.0, roll=-2.0, confidence=1.0, capture_ts=0.0, tracked=True)
+    direct = Calibration.capture(face).mirrored()
+    assert direct == Calibration.capture(face.mirrored(640))
+    assert (direct.yaw, direct.pitch, direct.roll) == (-4.0, 9.0, 2.0)
+    assert direct.base("eyeBlinkRight") == 0.2
+
+
+def test_the_mapping_core_does_not_load_mediapipe_or_qt():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, app.mapping, app.tracking; "
+            "print([m for m in ('mediapipe', 'PySide6', 'cv2', 'torch') if m in sys.modules])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parents[3])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
