@@ -112,6 +112,8 @@ class Mapper:
             self._weight = max(goal, self._weight - step)
         w = _smooth01(self._weight)
         idle = self.idle.pose(now)
+        if cfg.auto_blink != "when_lost":  # "always" blinks on top of everything below
+            idle.update({n: 1.0 for n in EYES})
         out: dict[str, float] = {}
         for p in self.spec.params:
             n = p.name
@@ -125,10 +127,6 @@ class Mapper:
             for n in EYES:
                 if n in out:
                     out[n] *= 1.0 - shut
-        elif cfg.auto_blink == "never":
-            for n in EYES:  # idle part without blinks
-                if n in out:
-                    out[n] = w * self._live.get(n, 1.0) + (1.0 - w) * 1.0
         self._apply_pins(out, now)
         self._last_out = self.spec.clamp(out)
         return dict(self._last_out)
