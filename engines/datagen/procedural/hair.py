@@ -14,6 +14,12 @@ from engines.datagen.procedural.layout import Layout
 from engines.datagen.procedural.paint import Painter, mix, shade, vgradient, vgradient_stops
 
 BACK_Z = -24.0
+
+
+def back_depth(pts: np.ndarray) -> np.ndarray:
+    """Back hair around the skull is silhouette (stays put when the head turns); the hair
+    hanging behind the neck and shoulders is behind the head and moves the other way."""
+    return BACK_Z * np.clip((pts[:, 1] - 20.0) / 60.0, 0.0, 1.0)
 SIDE_Z = 10.0
 
 
@@ -108,23 +114,24 @@ def ponytail_shape(ident: Identity, lay: Layout) -> np.ndarray:
 def draw_back(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     col = hair_colours(ident)
     back = back_hair_shape(ident, lay)
-    pts = xf.head(back, BACK_Z, hang=True)
+    pts = xf.head(back, back_depth(back), hang=True)
     p.outlined(pts, col.shadow, line_colour=col.line, shader=_tips_shader(ident, pts, col.shadow, col.shadow))
     if ident.ponytail:
-        tp = xf.head(ponytail_shape(ident, lay), BACK_Z + 6, hang=True)
+        pony = ponytail_shape(ident, lay)
+        tp = xf.head(pony, back_depth(pony) + 6, hang=True)
         p.outlined(tp, col.base, shader=_tips_shader(ident, tp, col.base, col.shadow), line_colour=col.line)
     if ident.twin_tails:
         for s in (-1, 1):
-            tp = xf.head(tail_shape(ident, lay, s), BACK_Z + 10, hang=True)
+            tail = tail_shape(ident, lay, s)
+            tp = xf.head(tail, back_depth(tail) + 4, hang=True)
             p.outlined(tp, col.base, shader=_tips_shader(ident, tp, col.base, col.shadow), line_colour=col.line)
             if ident.style != "flat":
-                mid = tail_shape(ident, lay, s)
-                streak = mid[4:18] * np.array([0.97, 1.0])
-                p.stroke(xf.head(streak, BACK_Z + 10, hang=True), col.light, width=2.5, alpha=0.5)
+                streak = tail[4:18] * np.array([0.97, 1.0])
+                p.stroke(xf.head(streak, back_depth(streak) + 4, hang=True), col.light, width=2.5, alpha=0.5)
     if ident.buns:
         for s in (-1, 1):
             e = ellipse(s * (lay.hair_rx - 10), lay.hair_top + 13, 14, 13, 24)
-            p.outlined(xf.head(e, BACK_Z + 8), col.base, line_colour=col.line)
+            p.outlined(xf.head(e, -6.0), col.base, line_colour=col.line)
 
 
 def bangs_shape(ident: Identity, lay: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -74,5 +74,5 @@ def face_outline(ident: Identity, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
     pts = np.concatenate([top, lower_r, lower_l])
     y = pts[:, 1]
     # Silhouette points barely move with a turn; the chin comes forward.
-    z = np.where(y <= -4.0, 0.0, 8.0 + 34.0 * np.clip((y + 4.0) / (cy + 4.0), 0, 1) ** 1.6)
+    z = np.where(y <= -4.0, 0.0, 3.0 + 39.0 * np.clip((y + 4.0) / (cy + 4.0), 0, 1) ** 1.6)
     return pts, z
