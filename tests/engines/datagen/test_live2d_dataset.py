@@ -140,3 +140,11 @@ def test_sheet_command_writes_an_image(tmp_path):
     assert main(["sheet", "--out", str(out), "--characters", "z16"]) == 0
     img = cv2.imread(str(out))
     assert img is not None and img.shape[1] > 10 * 150 and img.shape[0] > 150
+
+
+def test_build_command_rejects_bad_arguments(tmp_path, capsys):
+    from engines.datagen.live2d.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["build", "--out", str(tmp_path), "--shards", "0"])
+    assert "--shards and --shard-size must be at least 1" in capsys.readouterr().err

@@ -163,3 +163,23 @@ def test_controls_without_visible_effect_are_not_supported(z16):
     # z16 has the eyes, mouth and head controls the engine needs.
     for name in ("eye_left_open", "eye_right_open", "mouth_open", "head_yaw", "head_pitch", "head_roll"):
         assert z16.supports(name)
+
+
+def _dark_centroid(img: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    w = (255.0 - img[..., :3].mean(axis=-1)) * (img[..., 3] / 255.0) * mask
+    ys, xs = np.mgrid[0:img.shape[0], 0:img.shape[1]]
+    return float((w * xs).sum() / w.sum()), float((w * ys).sum() / w.sum())
+
+
+def test_brow_and_iris_signs_follow_the_posespec(z16):
+    up = z16.render({"brow_left": 1.0, "brow_right": 1.0})
+    down = z16.render({"brow_left": -1.0, "brow_right": -1.0})
+    m = changed(up, down)
+    assert m.sum() > 30
+    assert _dark_centroid(up, m)[1] < _dark_centroid(down, m)[1]  # +1 raises the brows
+    right, left = z16.render({"iris_x": 1.0}), z16.render({"iris_x": -1.0})
+    m = changed(right, left)
+    assert _dark_centroid(right, m)[0] > _dark_centroid(left, m)[0] + 1  # +1: toward the image's right
+    high, low = z16.render({"iris_y": 1.0}), z16.render({"iris_y": -1.0})
+    m = changed(high, low)
+    assert _dark_centroid(high, m)[1] < _dark_centroid(low, m)[1] - 0.5  # +1: up
