@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+import skia
 
 from engines.datagen.procedural.geometry import Xform, band, bezier, ellipse, face_depth, spline
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
-from engines.datagen.procedural.paint import Painter, mix, shade
+from engines.datagen.procedural.paint import Painter, c4, mix, shade
 
 
 def skin_shadow(ident: Identity):
@@ -143,5 +144,13 @@ def draw_face_shading(p: Painter, xf: Xform, ident: Identity, lay: Layout, outli
     pts = xf.head(sh, face_depth(sh) * 0.4, f=0.5)
     if ident.style == "cel":
         p.fill(pts, skin_shadow(ident), alpha=0.55)
-    else:
-        p.fill(pts, skin_shadow(ident), alpha=0.45, blur=4.0)
+        return
+    p.fill(pts, skin_shadow(ident), alpha=0.45, blur=4.0)
+    # Painted look: the face darkens softly towards its edges.
+    centre = xf.head(np.array([[0.0, 12.0]]), 50.0, f=1.0)[0]
+    ring = skia.GradientShader.MakeRadial(
+        skia.Point(float(centre[0]), float(centre[1])), float(rw * 1.25),
+        [c4(ident.skin, 0.0).toColor(), c4(ident.skin, 0.0).toColor(), c4(skin_shadow(ident), 0.7).toColor()],
+        [0.0, 0.55, 1.0],
+    )
+    p.c.drawPaint(skia.Paint(AntiAlias=True, Shader=ring))  # the caller clips to the face

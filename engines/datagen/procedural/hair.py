@@ -111,11 +111,28 @@ def ponytail_shape(ident: Identity, lay: Layout) -> np.ndarray:
     return np.concatenate([outer, inner[1:]])
 
 
+def _back_strands(p: Painter, xf: Xform, ident: Identity, lay: Layout, back: np.ndarray) -> None:
+    """Long thin strand lines down the back hair."""
+    col = hair_colours(ident)
+    rng = np.random.default_rng(ident.hair_seed + 2)
+    bottom = float(back[:, 1].max()) - 14.0
+    if bottom < 40.0:
+        return
+    for s in (-1, 1):
+        for _ in range(3):
+            x0 = s * rng.uniform(lay.rw * 0.7, lay.hair_rx + 2)
+            x1 = x0 + s * rng.uniform(4, 16)
+            strand = bezier((x0, 10.0), (x0 + s * 8, bottom * 0.5), (x1, bottom * rng.uniform(0.6, 0.95)), 10)
+            p.stroke(xf.head(strand, back_depth(strand), hang=True), col.deep, width=p.lw * 0.6, alpha=0.45)
+
+
 def draw_back(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     col = hair_colours(ident)
     back = back_hair_shape(ident, lay)
     pts = xf.head(back, back_depth(back), hang=True)
     p.outlined(pts, col.shadow, line_colour=col.line, shader=_tips_shader(ident, pts, col.shadow, col.shadow))
+    if ident.style != "flat":
+        _back_strands(p, xf, ident, lay, back)
     if ident.ponytail:
         pony = ponytail_shape(ident, lay)
         tp = xf.head(pony, back_depth(pony) + 6, hang=True)

@@ -219,6 +219,8 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         cloth_color2=_hsv(cloth_h + u(0.3, 0.7), u(0.2, 0.8), u(0.15, 0.8)),
         cloth_accent=_hsv(u(0, 1), u(0.5, 0.95), u(0.5, 0.95)),
     )
+    if ident.style == "soft":  # painted looks use finer lines
+        ident.line_width *= 0.75
     if rng.random() < 0.2:
         _boyish(ident, rng)
     return ident
