@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -343,8 +344,18 @@ class Controller:
         if enabled and name not in self.sinks:
             try:
                 cfg = _default_config(sink_class(name))
-                sink = create_sink(name, cfg, on_error=lambda m: self._notice(
-                    Notice("error", "output", m)))
+                kwargs: dict[str, Any] = {"on_error": lambda m: self._notice(
+                    Notice("error", "output", m))}
+                out = self.settings.outputs
+                if name == "obs_source":
+                    cfg.port = out.obs_port
+                elif name == "clip_recorder":
+                    if out.record_dir:
+                        stamp = time.strftime("%Y%m%d-%H%M%S")
+                        kwargs["path"] = Path(out.record_dir) / f"omokage-{stamp}{cfg.extension}"
+                    kwargs["on_finished"] = lambda path: self._notice(
+                        Notice("info", "output", f"Clip saved to {path}"))
+                sink = create_sink(name, cfg, **kwargs)
                 sink.open()
             except Exception as exc:
                 self._notice(Notice("error", "output", str(exc)))

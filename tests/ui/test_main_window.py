@@ -169,3 +169,30 @@ def test_settings_are_saved_on_close(window, qtbot, tmp_path):
     chars = list((cfg / "characters").glob("*.json"))
     assert len(chars) == 1
     assert abs(json.loads(chars[0].read_text())["pins"]["brow_left"] - 0.6) < 1e-6
+
+
+def test_obs_source_url_and_recording_a_clip(window, qtbot, tmp_path):
+    from PIL import Image
+
+    c = window.controller
+    c.settings.outputs.obs_port = 0  # any free port
+    c.settings.outputs.record_dir = str(tmp_path / "clips")
+    (tmp_path / "clips").mkdir()
+    window.outputs_panel.obs.setChecked(True)
+    qtbot.waitUntil(lambda: window.outputs_panel.url.text().startswith("http://"), timeout=10000)
+    assert c.output_enabled("obs_source")
+    window.outputs_panel.obs.setChecked(False)
+    qtbot.waitUntil(lambda: window.outputs_panel.url.text() == "", timeout=5000)
+    assert not c.output_enabled("obs_source")
+
+    window.record_action.trigger()  # Ctrl+R
+    qtbot.waitUntil(lambda: "Recording to" in window.outputs_panel.record_info.text(),
+                    timeout=5000)
+    assert c.output_enabled("clip_recorder")
+    qtbot.wait(1200)
+    window.record_action.trigger()
+    qtbot.waitUntil(lambda: any("Clip saved" in n.message for n in window.notices), timeout=15000)
+    clips = list((tmp_path / "clips").glob("omokage-*"))
+    assert len(clips) == 1
+    with Image.open(clips[0]) as im:
+        assert im.n_frames >= 3
