@@ -13,6 +13,11 @@ from engines.datagen.live2d.sampling import sample_expression, sample_head
 from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
 
 
+# The five dot-eyed figures are one rig with different parts shown, so their faces sit at the
+# same place; long twin tails and curls fool the framing of two of them, so all use nico's.
+FRAMING_LIKE = {name: "nico" for name in HEAD_ONLY if name != "nico"}
+
+
 class Live2DSource:
     name = "live2d"
 
@@ -33,7 +38,9 @@ class Live2DSource:
 
     def character(self, name: str) -> Live2DCharacter:
         if name not in self._chars:
-            self._chars[name] = Live2DCharacter(self._model_path(name), spec=self.spec)
+            like = FRAMING_LIKE.get(name)
+            framing = self.character(like).framing if like else None
+            self._chars[name] = Live2DCharacter(self._model_path(name), spec=self.spec, framing=framing)
         return self._chars[name]
 
     def _model_path(self, name: str) -> Path:
