@@ -196,20 +196,22 @@ def cmd_bench(args) -> int:
     if not args.e2e_only:
         from engines.neural.bench import bench_engine
 
-        result["engine"] = bench_engine(threads=args.threads or 1, frames=args.frames)
+        result["engine"] = bench_engine(threads=args.threads or 1, frames=args.frames,
+                                        character=args.character, weights_dir=args.weights)
         try:
             from app.tracking.bench import bench_tracking
         except ImportError as exc:
             result["tracking"] = {"error": f"tracking benchmark unavailable: {exc}"}
         else:
             result["tracking"] = bench_tracking(args.driver)
-    e2e = bench.bench_e2e(video=args.driver, seconds=args.seconds, fps=30.0,
-                          threads=args.threads or None, character=args.character)
-    result.update(e2e)
+    common = dict(threads=args.threads or None, character=args.character,
+                  weights=args.weights)
+    result.update(bench.bench_e2e(video=args.driver, seconds=args.seconds, fps=30.0,
+                                  **common))
+    if not args.e2e_only:
+        result.update(bench.bench_idle(seconds=min(args.seconds, 10.0), **common))
     if args.soak:
-        result["soak"] = bench.bench_soak(minutes=args.soak, video=args.driver,
-                                          threads=args.threads or None,
-                                          character=args.character)
+        result["soak"] = bench.bench_soak(minutes=args.soak, video=args.driver, **common)
     text = json.dumps(result, indent=1, default=float)
     if args.json_out:
         Path(args.json_out).write_text(text + "\n")

@@ -273,6 +273,25 @@ class Controller:
             return
         self.pipeline.with_mapper(lambda m: setattr(m, "calibration", cal))
 
+    def set_mirror(self, on: bool) -> None:
+        """Mirror the camera like a selfie view (the character moves as your reflection)."""
+        on = bool(on)
+        if on == self.settings.mirror:
+            return
+        self.settings.mirror = on
+        pipe = self.pipeline
+        if pipe is None:
+            return
+        def flip(mapper):  # runs while no frame is being mapped
+            if pipe.tracker is not None:
+                pipe.tracker.mirror = on
+            mapper.calibration = mapper.calibration.mirrored()
+            return mapper.calibration.to_dict()
+
+        calibration = pipe.with_mapper(flip)
+        if self.settings.calibration:
+            self.settings.calibration = calibration
+
     def recenter(self) -> None:
         if self.pipeline is not None:
             self.pipeline.recenter()

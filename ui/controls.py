@@ -22,6 +22,7 @@ class TrackingPanel(QWidget):
     recenter = Signal()
     unpin_all = Signal()
     option_changed = Signal(str, object)
+    mirror_changed = Signal(bool)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -34,6 +35,10 @@ class TrackingPanel(QWidget):
         for b in (self.calibrate_button, self.recenter_button, self.release_button):
             buttons.addWidget(b)
         layout.addLayout(buttons)
+        self.mirror = QCheckBox("Mirror the camera (move like your reflection)")
+        self.mirror.setObjectName("mirror")
+        self.mirror.toggled.connect(self.mirror_changed)
+        layout.addWidget(self.mirror)
         self.calibrate_button.clicked.connect(self.calibrate)
         self.recenter_button.clicked.connect(self.recenter)
         self.release_button.clicked.connect(self.unpin_all)

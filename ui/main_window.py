@@ -120,6 +120,8 @@ class MainWindow(QMainWindow):
         self.tracking_panel.recenter.connect(c.recenter)
         self.tracking_panel.unpin_all.connect(self.pose_panel.unpin_all)
         self.tracking_panel.option_changed.connect(c.set_mapper_option)
+        self.tracking_panel.mirror.setChecked(s.mirror)
+        self.tracking_panel.mirror_changed.connect(self._toggle_mirror)
         self.outputs_panel.toggled.connect(c.set_output)
         self.show_camera.toggled.connect(self._toggle_camera_view)
         self.show_landmarks.toggled.connect(self._toggle_landmarks)
@@ -235,6 +237,10 @@ class MainWindow(QMainWindow):
     def _toggle_camera_view(self, on: bool) -> None:
         self.camera_view.setVisible(on)
         self.controller.settings.show_camera = on
+
+    def _toggle_mirror(self, on: bool) -> None:
+        self.controller.set_mirror(on)
+        self.camera_view.mirror = on
 
     def _toggle_landmarks(self, on: bool) -> None:
         self.camera_view.show_landmarks = on

