@@ -18,7 +18,7 @@ def chest_depth(pts: np.ndarray) -> np.ndarray:
 
 
 def torso_shape() -> np.ndarray:
-    right = spline([(12, -2), (40, 12), (74, 24), (96, 46), (103, 110), (106, BOTTOM)], 6)
+    right = spline([(12, -2), (40, 12), (74, 24), (96, 46), (104, 110), (109, 200), (107, BOTTOM)], 6)
     left = right[::-1] * np.array([-1, 1])
     return np.concatenate([right, left])
 
@@ -62,11 +62,12 @@ def draw_body(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
         shirt_col = "#f8f8f8"
     # Shirt covers the torso below a neckline.
     neck_dip = {"sailor": 34.0, "blazer": 14.0, "hoodie": 12.0, "dress": 22.0, "turtleneck": -14.0}[style]
-    right = spline([(15, 6), (40, 14), (74, 26), (96, 48), (103, 110), (106, BOTTOM)], 6)
+    right = spline([(15, 6), (40, 14), (74, 26), (96, 48), (104, 110), (109, 200), (107, BOTTOM)], 6)
     neckline = spline([(-15, 6), (-6, neck_dip * 0.7), (0, neck_dip), (6, neck_dip * 0.7), (15, 6)], 4)
     if style == "turtleneck":
         neckline = spline([(-15, -20), (0, -18), (15, -20)], 4)
-        right = spline([(15, -20), (16, 4), (40, 14), (74, 26), (96, 48), (103, 110), (106, BOTTOM)], 6)
+        right = spline([(15, -20), (16, 4), (40, 14), (74, 26), (96, 48), (104, 110), (109, 200),
+                        (107, BOTTOM)], 6)
     shirt = np.concatenate([neckline, right[1:], (right[::-1] * [-1, 1])[:-1]])
     sp = xf.bodyp(shirt, chest_depth(shirt))
     shirt_path = p.outlined(sp, shirt_col)
@@ -78,16 +79,53 @@ def draw_body(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
         p.fill(xf.bodyp(sh, chest_depth(sh)), shade(shirt_col, -0.22), alpha=0.6,
                blur=4.0 if ident.style == "soft" else 0.0)
         p.c.restore()
-    if ident.style != "flat":
-        # Arms separate from the chest by a shaded fold.
-        for s in (-1, 1):
-            fold = spline([(s * 74, 70), (s * 78, 160), (s * 80, BOTTOM)], 5)
-            p.stroke(xf.bodyp(fold, chest_depth(fold)), shade(shirt_col, -0.2), width=4.0, alpha=0.35)
-    for s in (-1, 1):
-        arm = spline([(s * 72, 76), (s * 76, 180), (s * 78, BOTTOM)], 5)
-        p.stroke(xf.bodyp(arm, chest_depth(arm)), width=p.lw * 0.8, alpha=0.8)
+    _waist(p, xf, ident, shirt_col)
+    sleeve = ident.cloth_color2 if style == "blazer" else shirt_col
+    _sleeves(p, xf, ident, sleeve)
     {"sailor": _sailor, "blazer": _blazer, "hoodie": _hoodie, "dress": _dress,
      "turtleneck": _turtleneck}[style](p, xf, ident)
+
+
+def sleeve_inner(s: int) -> np.ndarray:
+    """The line where an arm meets the chest, from the bottom up to the shoulder."""
+    return spline([(s * 70, BOTTOM), (s * 66, 200), (s * 72, 110), (s * 79, 62), (s * 86, 38)], 6)
+
+
+def _sleeves(p: Painter, xf: Xform, ident: Identity, colour) -> None:
+    for s in (-1, 1):
+        outer = spline([(s * 86, 38), (s * 97, 50), (s * 104, 110), (s * 109, 200), (s * 107, BOTTOM)], 6)
+        arm = np.concatenate([outer, sleeve_inner(s)[1:-1]])
+        pts = _tf(xf, arm)
+        p.outlined(pts, colour, width=p.lw * 0.9)
+        if ident.style != "flat":
+            p.c.save()
+            p.clip(pts)
+            fold = sleeve_inner(s)[:-2] + np.array([s * 4.0, 0.0])
+            p.stroke(_tf(xf, fold), shade(colour, -0.25), width=7.0, alpha=0.35)
+            p.c.restore()
+            crease = bezier((s * 104, 196), (s * 96, 204), (s * 86, 200), 6)
+            p.stroke(_tf(xf, crease), shade(colour, -0.35), width=p.lw * 0.6, alpha=0.6)
+
+
+def _waist(p: Painter, xf: Xform, ident: Identity, shirt_col) -> None:
+    """What shows at the waist between the arms: skirt, belt or pocket."""
+    c2, line_w = ident.cloth_color2, p.lw * 0.8
+    if ident.clothing == "sailor":
+        skirt = np.array([(-72, 224), (72, 224), (80, BOTTOM), (-80, BOTTOM)])
+        p.outlined(_tf(xf, skirt), c2, width=line_w)
+        for k in range(-3, 4):
+            pleat = np.array([(k * 18, 226), (k * 21, BOTTOM)])
+            p.stroke(_tf(xf, pleat), shade(c2, -0.35), width=1.2, alpha=0.7)
+    elif ident.clothing == "dress":
+        belt = np.array([(-70, 176), (70, 176), (70, 190), (-70, 190)])
+        p.outlined(_tf(xf, belt), c2, width=line_w)
+    elif ident.clothing == "hoodie":
+        pocket = np.array([(-42, 196), (42, 196), (54, 262), (-54, 262)])
+        p.stroke(_tf(xf, pocket, 1), shade(ident.cloth_color, -0.35), width=line_w, closed=True)
+    elif ident.clothing == "turtleneck":
+        for k in (-1, 1):
+            seam = bezier((k * 30, 120), (k * 24, 170), (k * 30, 230), 6)
+            p.stroke(_tf(xf, seam), shade(shirt_col, -0.2), width=1.0, alpha=0.5)
 
 
 def _tf(xf: Xform, pts: np.ndarray, dz: float = 0.0) -> np.ndarray:
@@ -125,13 +163,16 @@ def _blazer(p: Painter, xf: Xform, ident: Identity) -> None:
     for s in (-1, 1):
         coat = np.concatenate([
             spline([(s * 14, 8), (s * 24, 60), (s * 10, 130), (s * 6, BOTTOM)], 5),
-            np.array([(s * 107, BOTTOM), (s * 104, 110), (s * 97, 48), (s * 74, 25), (s * 40, 12)]),
+            sleeve_inner(s),
+            np.array([(s * 74, 25), (s * 40, 12)]),
         ])
         p.outlined(_tf(xf, coat, 1), c2)
         lapel = np.array([(s * 15, 10), (s * 30, 40), (s * 24, 52), (s * 12, 110)])
         p.stroke(_tf(xf, lapel, 2), width=p.lw * 0.8)
         collar = np.array([(s * 2, 8), (s * 14, 6), (s * 13, 24)])
         p.outlined(_tf(xf, collar, 3), "#f8f8f8")
+    for y in (150.0, 190.0):
+        p.outlined(_tf(xf, ellipse(14.0, y, 3.0, 3.0, 12), 2), shade(c2, 0.25, -0.1))
     tie = np.array([(-3.5, 10), (3.5, 10), (5.5, 60), (0, 70), (-5.5, 60)])
     if ident.hair_seed % 2:
         p.outlined(_tf(xf, tie, 4), ident.cloth_accent)

@@ -184,9 +184,13 @@ def bangs_shape(ident: Identity, lay: Layout) -> tuple[np.ndarray, np.ndarray, n
     roots = np.stack([rx, ry], -1)
     roots[0, 0], roots[-1, 0] = hx - 1, -(hx - 1)
     edge = _clump_edge(tips, roots)
-    a = np.linspace(np.pi * 0.98, np.pi * 2.02, 30)
-    cap = np.stack([hx * np.cos(a), -4 + (-top - 4) * np.sin(a)], -1)
-    cap[:, 1] = np.minimum(cap[:, 1], side_y)
+    a = np.linspace(np.pi * 0.98, np.pi * 2.02, 61)
+    # Hair clumps make the silhouette slightly scalloped rather than a perfect dome.
+    k = int(rng.integers(5, 9))
+    phase = rng.uniform(0, np.pi)
+    bump = 1.0 + 0.035 * ident.hair_volume * np.abs(np.sin(k * a + phase)) ** 0.6
+    cap = np.stack([hx * np.cos(a) * bump, -4 + (-top - 4) * np.sin(a) * bump], -1)
+    cap[:, 1] = np.maximum(np.minimum(cap[:, 1], side_y), top - 1.5)
     outline = np.concatenate([cap, edge[1:-1]])
     z = front_depth(outline, lay)
     return outline, z, tips
