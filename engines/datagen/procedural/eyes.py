@@ -80,6 +80,14 @@ def draw_eye(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int,
             p.stroke(_on_face(xf, ellipse(icx, icy + 0.05 * ry, rx * 0.42, ry * 0.45, 24), 0.6),
                      dark, width=lw * 0.9, alpha=0.8, closed=True)
             p.fill(_on_face(xf, ellipse(icx, icy + 0.05 * ry, rx * 0.18, ry * 0.2, 16), 0.6), dark)
+        if ident.iris_style == "ring":
+            p.stroke(_on_face(xf, ellipse(icx, icy + 0.08 * ry, rx * 0.68, ry * 0.7, 32), 0.6),
+                     ident.iris_color2, width=max(0.8, lw * 0.5), alpha=0.7, closed=True)
+        elif ident.iris_style == "sparkle":
+            for a in (0.25, 0.45, 0.65):
+                ang = np.pi * a
+                dot = ellipse(icx - np.cos(ang) * rx * 0.62, icy + np.sin(ang) * ry * 0.62, 0.9, 0.9, 8)
+                p.fill(_on_face(xf, dot, 0.9), "#ffffff", alpha=0.85)
         p.stroke(iris, shade(ident.iris_color, -0.6), width=max(0.8, lw * 0.6), closed=True)
         # Shadow of the upper lid on the eyeball.
         shadow = np.concatenate([upper, (upper + np.array([0.0, 0.32 * h]))[::-1]])

@@ -157,10 +157,16 @@ def bangs_shape(ident: Identity, lay: Layout) -> tuple[np.ndarray, np.ndarray, n
     hx, top, by = lay.hair_rx, lay.hair_top, lay.bang_y
     n = ident.bang_clumps
     xr = lay.rw + 3.0
-    xs = np.linspace(xr, -xr, 2 * n + 1)
-    tx = xs[1::2] + rng.uniform(-2.0, 2.0, n)
-    rel = np.abs(tx) / xr
     style = ident.bangs
+    # Clumps of unequal width (a hime cut is more regular).
+    spread = 0.15 if style == "straight" else 0.45
+    widths = rng.uniform(1 - spread, 1 + spread, n)
+    bounds = xr - 2 * xr * np.concatenate([[0.0], np.cumsum(widths) / widths.sum()])
+    xs = np.empty(2 * n + 1)
+    xs[0::2] = bounds
+    xs[1::2] = (bounds[:-1] + bounds[1:]) / 2
+    tx = xs[1::2] + rng.uniform(-1.5, 1.5, n)
+    rel = np.abs(tx) / xr
     jit = {"straight": 1.2, "swept": 3.0, "parted": 3.0, "spiky": 6.0, "curtain": 2.5}[style]
     ty = by + rng.uniform(-jit, jit, n) + 30.0 * rel**4  # outer clumps frame the face
     depth = {"straight": 7.0, "swept": 12.0, "parted": 12.0, "spiky": 16.0, "curtain": 10.0}[style]
@@ -245,12 +251,30 @@ def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
         strand = bezier(tip, tip + [0.0, -14.0], tip * [0.6, 1.0] + [0, -26.0], 6)[1:]
         p.stroke(xf.head(strand, front_depth(strand, lay)), col.line, width=p.lw * 0.5, alpha=0.35)
     p.c.restore()
+    _stray_strands(p, xf, ident, lay, tips, col)
     if ident.ahoge:
         s = 1 if ident.hair_seed % 3 else -1
         base = np.array([s * 2.0, lay.hair_top + 2])
         curve = bezier(base, base + [s * 16, -22], base + [s * 24, -8], 10)
         p.fill(xf.head(band(curve, 4.0, 0.4, 3.0), 0.0), col.base)
         p.stroke(xf.head(band(curve, 4.0, 0.4, 3.0), 0.0), col.line, width=p.lw * 0.6, closed=True)
+
+
+def _stray_strands(p: Painter, xf: Xform, ident: Identity, lay: Layout, tips: np.ndarray,
+                   col: HairColours) -> None:
+    """A few thin strands that fall across the clumps, as artists add to break the pattern."""
+    if ident.bangs == "straight":
+        return
+    rng = np.random.default_rng(ident.hair_seed + 3)
+    for _ in range(int(rng.integers(1, 4))):
+        i = int(rng.integers(1, len(tips) - 1))
+        tip = tips[i] + np.array([rng.uniform(-4, 4), rng.uniform(1, 5)])
+        start = tip + np.array([rng.uniform(-10, 10), -rng.uniform(22, 32)])
+        curve = bezier(start, (start + tip) / 2 + [rng.uniform(-5, 5), 0.0], tip, 10)
+        shape = band(curve, 3.2, 0.3, 2.4)
+        pts = xf.head(shape, front_depth(shape, lay) + 1.0)
+        p.fill(pts, col.base)
+        p.stroke(pts, col.line, width=p.lw * 0.45, alpha=0.8, closed=True)
 
 
 def _draw_side_locks(p: Painter, xf: Xform, ident: Identity, lay: Layout, col: HairColours) -> None:

@@ -43,6 +43,7 @@ class Identity:
     iris_color: str = "#3f7fd0"
     iris_color2: str = "#9fd4ff"
     pupil: str = "round"  # round | slit | ring
+    iris_style: str = "plain"  # plain | ring | sparkle
     highlights: int = 2  # 1..3 white highlight shapes
     sclera: str = "#ffffff"
     lash_style: str = "wing"  # plain | wing | lashes
@@ -183,6 +184,7 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         iris_color2=iris2,
         pupil=_pick(rng, ("round", "slit", "ring"), p=[0.7, 0.1, 0.2]),
         highlights=int(rng.integers(1, 4)),
+        iris_style=_pick(rng, ("plain", "ring", "sparkle"), p=[0.4, 0.3, 0.3]),
         sclera=_hsv(u(0.55, 0.7), u(0.0, 0.06), 1.0),
         lash_style=_pick(rng, ("plain", "wing", "lashes")),
         lash_weight=float(u(0.7, 1.4)),
