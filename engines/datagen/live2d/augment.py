@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import colorsys
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

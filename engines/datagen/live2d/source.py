@@ -49,9 +49,11 @@ class Live2DSource:
     def sample_pose(self, name: str, rng: np.random.Generator) -> tuple[dict[str, float], dict[str, float]]:
         """(expression values, head/body values) supported by this character."""
         ch = self.character(name)
-        # Only controls that visibly work on this model are sampled (the dot-eyed figures'
-        # eyes, irises, brows and yaw do nothing, so they give mouth, pitch, roll, breathing).
-        return sample_expression(rng, ch.supports, self.spec), sample_head(rng, ch.supports, self.spec)
+        # Only controls that visibly work on this model are sampled. The dot-eyed figures give
+        # head poses only: their eyes, irises, brows and yaw do nothing, and their mouth-open
+        # deforms the whole head and hair, beyond what the face morpher may change.
+        expr = {} if name in HEAD_ONLY else sample_expression(rng, ch.supports, self.spec)
+        return expr, sample_head(rng, ch.supports, self.spec)
 
     def make_triple(self, character: str, rng: np.random.Generator) -> Triple:
         ch = self.character(character)
