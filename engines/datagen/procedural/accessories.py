@@ -77,6 +77,14 @@ def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
             cup = ellipse(s * (lay.rw + 5), 6.0, 9.0, 15.0, 28)
             p.outlined(xf.head(cup, 4.0), dark, line_colour=line)
             p.outlined(xf.head(ellipse(s * (lay.rw + 7), 6.0, 5.0, 10.0, 20), 5.0), colour, line_colour=line)
+    if "flower" in acc:
+        s = -1 if ident.hair_seed % 2 else 1
+        cx, cy = s * hx * 0.66, top + 20.0
+        for k in range(5):
+            ang = k * 2 * np.pi / 5
+            petal = ellipse(cx + 5.5 * np.cos(ang), cy + 5.5 * np.sin(ang), 5.0, 3.6, 14, rot=ang)
+            p.outlined(xf.head(petal, 8.0), colour, width=p.lw * 0.5, line_colour=line)
+        p.fill(xf.head(ellipse(cx, cy, 2.6, 2.6, 10), 9.0), (1.0, 0.85, 0.3))
     if "glasses" in acc:
         frame = mix(line, colour, 0.3)
         inner_pts = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from engines.datagen.procedural.face import skin_shadow
-from engines.datagen.procedural.geometry import Xform, bezier, ellipse, spline
+from engines.datagen.procedural.geometry import Xform, band, bezier, ellipse, spline
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
 from engines.datagen.procedural.paint import Painter, mix, shade
@@ -36,6 +36,15 @@ def draw_neck(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> np.ndarray
     p.fill(pts, ident.skin)
     for side in sides:
         p.stroke(side, width=p.lw * 0.8)
+    if "choker" in ident.accessories:
+        # A band around the lower neck, following its bend.
+        upper = np.array([sides[0][5], (sides[0][5] + sides[1][5]) / 2 + [0, 2.0], sides[1][5]])
+        lower = np.array([sides[1][6], (sides[0][6] + sides[1][6]) / 2 + [0, 2.5], sides[0][6]])
+        band_pts = np.concatenate([bezier(*upper, 8), bezier(*lower, 8)])
+        p.outlined(band_pts, ident.accessory_color, width=p.lw * 0.6)
+        gem = (upper[1] + lower[1]) / 2 + [0, 3.0]
+        p.outlined(ellipse(gem[0], gem[1], 2.2, 2.6, 10), shade(ident.accessory_color, 0.3, -0.2),
+                   width=p.lw * 0.5)
     return pts
 
 
@@ -61,7 +70,8 @@ def draw_body(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     elif style == "blazer":
         shirt_col = "#f8f8f8"
     # Shirt covers the torso below a neckline.
-    neck_dip = {"sailor": 34.0, "blazer": 14.0, "hoodie": 12.0, "dress": 22.0, "turtleneck": -14.0}[style]
+    neck_dip = {"sailor": 34.0, "blazer": 14.0, "hoodie": 12.0, "dress": 22.0, "turtleneck": -14.0,
+                "kimono": 46.0}[style]
     right = spline([(15, 6), (40, 14), (74, 26), (96, 48), (104, 110), (109, 200), (107, BOTTOM)], 6)
     neckline = spline([(-15, 6), (-6, neck_dip * 0.7), (0, neck_dip), (6, neck_dip * 0.7), (15, 6)], 4)
     if style == "turtleneck":
@@ -83,7 +93,7 @@ def draw_body(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     sleeve = ident.cloth_color2 if style == "blazer" else shirt_col
     _sleeves(p, xf, ident, sleeve)
     {"sailor": _sailor, "blazer": _blazer, "hoodie": _hoodie, "dress": _dress,
-     "turtleneck": _turtleneck}[style](p, xf, ident)
+     "turtleneck": _turtleneck, "kimono": _kimono}[style](p, xf, ident)
 
 
 def sleeve_inner(s: int) -> np.ndarray:
@@ -122,6 +132,11 @@ def _waist(p: Painter, xf: Xform, ident: Identity, shirt_col) -> None:
     elif ident.clothing == "hoodie":
         pocket = np.array([(-42, 196), (42, 196), (54, 262), (-54, 262)])
         p.stroke(_tf(xf, pocket, 1), shade(ident.cloth_color, -0.35), width=line_w, closed=True)
+    elif ident.clothing == "kimono":
+        obi = np.array([(-72, 168), (72, 168), (74, 222), (-74, 222)])
+        p.outlined(_tf(xf, obi), ident.cloth_accent, width=line_w)
+        cord = np.array([(-72, 195), (72, 195)])
+        p.stroke(_tf(xf, cord, 1), shade(ident.cloth_accent, 0.4, -0.3), width=2.0)
     elif ident.clothing == "turtleneck":
         for k in (-1, 1):
             seam = bezier((k * 30, 120), (k * 24, 170), (k * 30, 230), 6)
@@ -207,3 +222,13 @@ def _turtleneck(p: Painter, xf: Xform, ident: Identity) -> None:
     chain = bezier((-30, 16), (0, 70), (30, 16), 14)
     p.stroke(_tf(xf, chain, 3), ident.cloth_accent, width=1.4)
     p.outlined(_tf(xf, np.array([(0, 38), (4, 44), (0, 50), (-4, 44)]), 4), ident.cloth_accent)
+
+
+def _kimono(p: Painter, xf: Xform, ident: Identity) -> None:
+    """Wide crossed collar bands meeting in a V, the outer one running down to the obi."""
+    inner = mix(ident.cloth_color2, (1, 1, 1), 0.7)
+    # Centre lines sit outside the V so the skin of the neckline shows between them.
+    under = np.array([(-15.0, 0.0), (-5.0, 46.0), (2.0, 66.0)])
+    over = np.array([(16.0, 0.0), (6.0, 46.0), (-26.0, 172.0)])
+    p.outlined(_tf(xf, band(under, 10.0, 10.0), 1.0), inner, width=p.lw * 0.7)
+    p.outlined(_tf(xf, band(over, 11.0, 12.0), 2.0), ident.cloth_color2, width=p.lw * 0.8)

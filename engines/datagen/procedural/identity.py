@@ -15,8 +15,8 @@ import numpy as np
 STYLES = ("flat", "cel", "soft")
 BANGS = ("straight", "swept", "parted", "spiky", "curtain")
 BACK_HAIR = ("short", "bob", "medium", "long")
-CLOTHING = ("sailor", "blazer", "hoodie", "dress", "turtleneck")
-ACCESSORIES = ("bow", "glasses", "headband", "cat_ears", "beret", "clips", "headphones")
+CLOTHING = ("sailor", "blazer", "hoodie", "dress", "turtleneck", "kimono")
+ACCESSORIES = ("bow", "glasses", "headband", "cat_ears", "beret", "clips", "headphones", "choker", "flower")
 
 
 @dataclass
@@ -157,11 +157,14 @@ def sample_identity(rng: np.random.Generator) -> Identity:
     acc = [a for a in ACCESSORIES if rng.random() < {"bow": 0.2, "glasses": 0.12,
                                                      "headband": 0.1, "cat_ears": 0.08,
                                                      "beret": 0.07, "clips": 0.15,
-                                                     "headphones": 0.07}[a]]
+                                                     "headphones": 0.07, "choker": 0.1,
+                                                     "flower": 0.08}[a]]
     if "beret" in acc and ("cat_ears" in acc or "headband" in acc or "headphones" in acc):
         acc.remove("beret")
     if "headphones" in acc and "headband" in acc:
         acc.remove("headband")
+    if "flower" in acc and "bow" in acc:
+        acc.remove("flower")
     cloth_h = u(0, 1)
     ident = Identity(
         style=_pick(rng, STYLES),
@@ -216,7 +219,7 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         hair_seed=int(rng.integers(0, 2**31 - 1)),
         accessories=acc,
         accessory_color=_hsv(u(0, 1), u(0.5, 0.9), u(0.6, 0.95)),
-        clothing=_pick(rng, CLOTHING),
+        clothing=_pick(rng, CLOTHING, p=[0.22, 0.2, 0.18, 0.16, 0.14, 0.1]),
         cloth_color=_hsv(cloth_h, u(0.0, 0.6), u(0.25, 1.0)),
         cloth_color2=_hsv(cloth_h + u(0.3, 0.7), u(0.2, 0.8), u(0.15, 0.8)),
         cloth_accent=_hsv(u(0, 1), u(0.5, 0.95), u(0.5, 0.95)),
