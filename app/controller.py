@@ -205,8 +205,12 @@ class Controller:
         if self.pipeline is None:
             self._notice(Notice("warning", "character", "The engine is still loading."))
             return
-        self.save_settings()
-        self.pipeline.load_character_async(path, done)
+        pipe = self.pipeline
+
+        def work():  # file writes and decoding stay off the caller's (GUI) thread
+            self.save_settings()
+            pipe.load_character_async(path, done).join()
+        threading.Thread(target=work, name="omokage-switch-character", daemon=True).start()
 
     # ---- source ----------------------------------------------------------------------
     def cameras(self) -> list[CameraInfo]:

@@ -1,9 +1,11 @@
 """Start the window: `omokage` with no subcommand lands here."""
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller, ControllerOptions
@@ -26,4 +28,13 @@ def run(character: Path | None = None, weights: Path | None = None,
     window = create_window(ControllerOptions(character=character, weights=weights,
                                              threads=threads or None, source=source))
     window.show()
-    return int(app.exec())
+    # Ctrl+C / SIGTERM close the window properly (settings saved, devices released). Qt's
+    # event loop does not run Python signal handlers, so a timer lets Python look now and then.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    code = int(app.exec())
+    window.close()
+    return code
