@@ -40,7 +40,9 @@ def _pipeline(source, threads, character, mapper_config=None, weights=None):
     from app.pipeline import build_pipeline
     from engines.neural.runtime import NeuralEngine
 
-    engine = NeuralEngine.load(weights, threads=threads)
+    from app.pipeline import default_engine_threads
+
+    engine = NeuralEngine.load(weights, threads=threads or default_engine_threads())
     ch = load_character(character) if character else None
     if ch is None:
         from app.cli import DEFAULT_CHARACTER
@@ -106,7 +108,9 @@ def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.
         result = meter.run(seconds)
     finally:
         pipe.close()
-    result.update(driver=str(video), driver_fps=fps, threads=threads or 0)
+    from app.pipeline import default_engine_threads
+
+    result.update(driver=str(video), driver_fps=fps, threads=threads or default_engine_threads())
     return result
 
 

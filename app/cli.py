@@ -41,7 +41,9 @@ def _user_errors() -> tuple[type, ...]:
 def _load_engine(args):
     from engines.neural.runtime import NeuralEngine
 
-    return NeuralEngine.load(args.weights, threads=args.threads or None)
+    from app.pipeline import default_engine_threads
+
+    return NeuralEngine.load(args.weights, threads=args.threads or default_engine_threads())
 
 
 def parse_sets(items: Sequence[str], spec) -> dict[str, float]:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from app.character import Character, CharacterError, load_character
-from app.pipeline import Notice, Pipeline, PipelineOutput, Stats, build_pipeline
+from app.pipeline import (Notice, Pipeline, PipelineOutput, Stats, build_pipeline,
+                          default_engine_threads)
 from app.settings import CharacterSettings, SettingsStore, UserSettings
 from app.sources import (CameraInfo, CameraSource, Source, VideoFileSource, list_cameras,
                          make_source)
@@ -75,7 +76,7 @@ class Controller:
 
             engine = self.options.engine or NeuralEngine.load(
                 self.options.weights, threads=self.options.threads or self.settings.threads
-                or None)
+                or default_engine_threads())
             character = self._first_character()
             pipe = build_pipeline(engine=engine, character=character, source=None,
                                   mirror=self.settings.mirror,
