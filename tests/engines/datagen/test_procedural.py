@@ -267,10 +267,12 @@ def test_brows_iris_body_and_breathing_move_the_right_way():
     # Iris: +x moves the irises toward the image's right (found by recolouring them).
     green = dataclasses.replace(ident, iris_color="#00ff00", iris_color2="#00ff00")
 
-    def iris_x(pose):
-        return centroid_x(changed(draw_character(ident, pose), draw_character(green, pose), thr=40))
+    def iris_edges(pose):  # the eyelids clip the leading side, the trailing side shows the move
+        mask = changed(draw_character(ident, pose), draw_character(green, pose), thr=40)[:, 256:]
+        return left_right_edges(mask)
 
-    assert iris_x({"iris_x": 1.0}) > iris_x({}) + 2.0 > iris_x({"iris_x": -1.0}) + 4.0
+    assert iris_edges({"iris_x": 1.0})[0] > iris_edges({})[0] + 3.0
+    assert iris_edges({"iris_x": -1.0})[1] < iris_edges({})[1] - 3.0
     # Body turn moves the chest (collar, ribbon) to the right; breathing lifts the shoulders.
     accent = dataclasses.replace(ident, cloth_accent="#00ff00")
 
