@@ -34,11 +34,12 @@ class HairColours:
 
 def hair_colours(ident: Identity) -> HairColours:
     base = shade(ident.hair_color)
+    value = max(base)
     return HairColours(
         base=base,
         shadow=shade(base, -0.22, 0.1, 0.02),
         deep=shade(base, -0.38, 0.1, 0.03),
-        light=mix(base, (1, 1, 1), 0.6),
+        light=mix(base, (1, 1, 1), 0.22 + 0.4 * value),  # dark hair gets a subtle sheen
         line=mix(ident.line_color, shade(base, -0.6), 0.5),
     )
 
