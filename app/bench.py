@@ -81,14 +81,14 @@ class _Meter:
         lat = np.array(self.lat or [np.nan])
         return {
             "e2e_fps": (rendered + skipped) / dt,  # frames that went all the way through
-            "rendered_fps": rendered / dt,  # frames whose pose changed and were drawn
-            "source_fps": (s1.frames_in - s0.frames_in) / dt,
             "latency_ms_median": float(np.median(lat)),
             "latency_ms_p95": float(np.percentile(lat, 95)),
-            "stage_ms": s1.stage_ms,
-            "dropped": s1.dropped - s0.dropped,
-            "cpu_percent": 100.0 * (cpu1 - cpu0) / dt,  # of one core
-            "seconds": dt,
+            "e2e_rendered_fps": rendered / dt,  # frames whose pose changed and were drawn
+            "e2e_source_fps": (s1.frames_in - s0.frames_in) / dt,
+            "e2e_stage_ms": s1.stage_ms,
+            "e2e_dropped": s1.dropped - s0.dropped,
+            "e2e_cpu_percent": 100.0 * (cpu1 - cpu0) / dt,  # of one core
+            "e2e_seconds": dt,
         }
 
 
@@ -110,7 +110,8 @@ def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.
         pipe.close()
     from app.pipeline import default_engine_threads
 
-    result.update(driver=str(video), driver_fps=fps, threads=threads or default_engine_threads())
+    result.update(e2e_driver=str(video), e2e_driver_fps=fps,
+                  e2e_threads=threads or default_engine_threads())
     return result
 
 
@@ -137,8 +138,8 @@ def bench_idle(seconds: float = 10.0, threads: int | None = None,
             r = meter.run(seconds)
         finally:
             pipe.close()
-        out[f"{label}_cpu_percent"] = r["cpu_percent"]
-        out[f"{label}_rendered_fps"] = r["rendered_fps"]
+        out[f"{label}_cpu_percent"] = r["e2e_cpu_percent"]
+        out[f"{label}_rendered_fps"] = r["e2e_rendered_fps"]
     return out
 
 

@@ -198,14 +198,11 @@ def cmd_bench(args) -> int:
     if not args.e2e_only:
         from engines.neural.bench import bench_engine
 
-        result["engine"] = bench_engine(threads=args.threads or 1, frames=args.frames,
-                                        character=args.character, weights_dir=args.weights)
-        try:
-            from app.tracking.bench import bench_tracking
-        except ImportError as exc:
-            result["tracking"] = {"error": f"tracking benchmark unavailable: {exc}"}
-        else:
-            result["tracking"] = bench_tracking(args.driver)
+        result.update(bench_engine(threads=args.threads or 1, frames=args.frames,
+                                   character=args.character, weights_dir=args.weights))
+        from app.tracking.bench import bench_tracking
+
+        result.update(bench_tracking(args.driver))
     common = dict(threads=args.threads or None, character=args.character,
                   weights=args.weights)
     result.update(bench.bench_e2e(video=args.driver, seconds=args.seconds, fps=30.0,

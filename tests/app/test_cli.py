@@ -103,3 +103,15 @@ def test_eval_and_train_are_delegated(capsys):
             main([cmd, "--help"])
         assert exit_.value.code == 0
         assert flag in capsys.readouterr().out
+
+
+def test_bench_reports_end_to_end_figures(capsys):
+    import json
+
+    assert main(["bench", "--e2e-only", "--seconds", "1.5", "--json",
+                 "--character", str(default_character()), *_w()]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert 0 < result["e2e_fps"] <= 35  # the driver is paced at 30 fps
+    assert 0 < result["latency_ms_median"] <= result["latency_ms_p95"] < 5000
+    assert result["e2e_source_fps"] > 20
+    assert {"track_ms", "render_ms"} <= set(result["e2e_stage_ms"])
