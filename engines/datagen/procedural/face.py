@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import skia
 
-from engines.datagen.procedural.geometry import Xform, band, bezier, ellipse, face_depth, spline
+from engines.datagen.procedural.geometry import Xform, band, ellipse, face_depth, spline
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
 from engines.datagen.procedural.paint import Painter, c4, mix, shade

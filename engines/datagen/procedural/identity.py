@@ -8,10 +8,14 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+_COLOURS = ("line_color", "skin", "iris_color", "iris_color2", "sclera", "hair_color", "hair_tips",
+            "accessory_color", "cloth_color", "cloth_color2", "cloth_accent")
 STYLES = ("flat", "cel", "soft")
 BANGS = ("straight", "swept", "parted", "spiky", "curtain")
 BACK_HAIR = ("short", "bob", "medium", "long")
@@ -80,6 +84,27 @@ class Identity:
     cloth_color: str = "#ffffff"
     cloth_color2: str = "#2a3a6a"
     cloth_accent: str = "#d03040"
+
+    def __post_init__(self) -> None:
+        choices = {
+            "style": STYLES, "back_hair": BACK_HAIR, "bangs": BANGS, "clothing": CLOTHING,
+            "pupil": ("round", "slit", "ring"), "iris_style": ("plain", "ring", "sparkle"),
+            "lash_style": ("plain", "wing", "lashes"), "brow_style": ("thin", "thick", "short"),
+            "nose": ("dot", "line", "shadow", "none"), "mouth": ("line", "cat", "small"),
+            "blush_style": ("soft", "lines", "none"), "side_locks": ("none", "short", "long"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"identity {name}={getattr(self, name)!r} is not one of {list(allowed)}")
+        bad = [a for a in self.accessories if a not in ACCESSORIES]
+        if bad:
+            raise ValueError(f"unknown accessories {bad}; choose from {list(ACCESSORIES)}")
+        for name in _COLOURS:
+            value = getattr(self, name)
+            if not (isinstance(value, str) and _HEX.fullmatch(value)) and not (name == "hair_tips" and value == ""):
+                raise ValueError(f"identity {name}={value!r} must be a colour written '#rrggbb'")
+        if not 0.5 <= self.scale <= 1.2:
+            raise ValueError(f"identity scale={self.scale} must lie in 0.5..1.2 to keep the head in its box")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)

@@ -70,10 +70,16 @@ def test_identity_is_deterministic_and_round_trips_json():
     assert json.loads(a.to_json())["hair_color"].startswith("#")
 
 
-def test_unknown_identity_field_is_named():
+def test_bad_identity_values_are_named():
     text = json.dumps({**dataclasses.asdict(Identity()), "tail_colour": "#ffffff"})
     with pytest.raises(ValueError, match="tail_colour"):
         Identity.from_json(text)
+    with pytest.raises(ValueError, match="style='oil'"):
+        Identity(style="oil")
+    with pytest.raises(ValueError, match="rrggbb"):
+        Identity(hair_tips="blue")
+    with pytest.raises(ValueError, match="crown"):
+        Identity(accessories=["crown"])
 
 
 def test_drawing_and_triples_are_deterministic_for_a_seed():
