@@ -30,6 +30,7 @@ from app.sources import CapturedFrame, NoSource, Source, SourceError
 log = logging.getLogger("omokage.pipeline")
 
 RETRY_SECONDS = 2.0  # wait between attempts to reopen a failed camera
+NOTICE_REPEAT_SECONDS = 5.0
 POSE_EPSILON = 1e-3  # change, relative to each parameter's range, that is worth a render
 
 
@@ -148,12 +149,20 @@ class Pipeline:
         self._win = _Window()
         self._counts = {"in": 0, "out": 0, "skipped": 0}
         self.last_face = None
+        self._notified: dict[tuple[str, str], float] = {}
         self.last_pose: dict[str, float] = self.pose_spec.defaults()
         if character is not None:
             self.set_character(character)
 
     # ---- notifications -------------------------------------------------------------
     def notify(self, level: str, stage: str, message: str) -> None:
+        # A stage failing on every frame would flood the window: repeat a message at most
+        # every NOTICE_REPEAT_SECONDS. Character messages answer a user's action: always.
+        t = now()
+        if stage != "character":
+            if t - self._notified.get((stage, message), -1e9) < NOTICE_REPEAT_SECONDS:
+                return
+            self._notified[(stage, message)] = t
         getattr(log, "error" if level == "error" else "warning" if level == "warning"
                 else "info")("%s: %s", stage, message)
         notice = Notice(level, stage, message)
