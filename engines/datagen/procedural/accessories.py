@@ -53,6 +53,21 @@ def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
         p.fill(xf.head(ellipse(s * 10, top + 11, hx * 0.8, 6, 24, rot=s * 0.12), 6.0), shade(colour, -0.2),
                alpha=0.5)
         p.outlined(xf.head(ellipse(s * 12, top - 9, 3, 3, 10), 6.0), shade(colour, -0.15), line_colour=line)
+    if "tophat" in acc:
+        # A small tilted top hat on one side of the head, as VTuber designs like.
+        s = -1 if ident.hair_seed % 2 else 1
+        cx, cy, tilt = s * hx * 0.42, top + 8.0, s * 0.3
+        c, si = np.cos(tilt), np.sin(tilt)
+
+        def rot(pts):
+            d = pts - [cx, cy]
+            return np.stack([cx + c * d[:, 0] - si * d[:, 1], cy + si * d[:, 0] + c * d[:, 1]], -1)
+
+        crown = np.array([(cx - 9, cy), (cx - 8, cy - 17), (cx + 8, cy - 17), (cx + 9, cy)])
+        band_pts = np.array([(cx - 9, cy - 1), (cx - 8.7, cy - 5), (cx + 8.7, cy - 5), (cx + 9, cy - 1)])
+        p.outlined(xf.head(rot(ellipse(cx, cy, 17, 4.5, 24)), 6.0), colour, line_colour=line)
+        p.outlined(xf.head(rot(crown), 6.5), colour, line_colour=line)
+        p.fill(xf.head(rot(band_pts), 7.0), shade(colour, -0.45))
     if "clips" in acc:
         s = -1 if ident.hair_seed % 2 else 1
         for k in range(2):

@@ -20,7 +20,8 @@ STYLES = ("flat", "cel", "soft")
 BANGS = ("straight", "swept", "parted", "spiky", "curtain")
 BACK_HAIR = ("short", "bob", "medium", "long")
 CLOTHING = ("sailor", "blazer", "hoodie", "dress", "turtleneck", "kimono")
-ACCESSORIES = ("bow", "glasses", "headband", "cat_ears", "beret", "clips", "headphones", "choker", "flower")
+ACCESSORIES = ("bow", "glasses", "headband", "cat_ears", "beret", "clips", "headphones", "choker", "flower",
+               "tophat")
 
 
 @dataclass
@@ -183,9 +184,11 @@ def sample_identity(rng: np.random.Generator) -> Identity:
                                                      "headband": 0.1, "cat_ears": 0.08,
                                                      "beret": 0.07, "clips": 0.15,
                                                      "headphones": 0.07, "choker": 0.1,
-                                                     "flower": 0.08}[a]]
+                                                     "flower": 0.08, "tophat": 0.05}[a]]
     if "beret" in acc and ("cat_ears" in acc or "headband" in acc or "headphones" in acc):
         acc.remove("beret")
+    if "tophat" in acc and ("beret" in acc or "cat_ears" in acc):
+        acc.remove("tophat")
     if "headphones" in acc and "headband" in acc:
         acc.remove("headband")
     if "flower" in acc and "bow" in acc:
