@@ -2,8 +2,8 @@
 
     python -m engines.datagen.procedural build --out DIR --split train --shards 100
     python -m engines.datagen.procedural sheet --out sheet.png --n 8 [--cell 160] [--palette]
-    python -m engines.datagen.procedural default --params assets/default_character.json \
-        --out assets/default_character.png
+    python -m engines.datagen.procedural bench --n 30
+    python -m engines.datagen.procedural default  # assets/default_character.json -> .png
 """
 from __future__ import annotations
 
@@ -33,6 +33,19 @@ def _sheet(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     idents = [sample_identity(rng) for _ in range(args.n)]
     print(write_sheet(Path(args.out), idents, args.cell, palette=args.palette))
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from engines.datagen.procedural.source import ProceduralSource
+
+    src = ProceduralSource()
+    rng = np.random.default_rng(args.seed)
+    chars = src.characters("train")
+    t0 = time.perf_counter()
+    for _ in range(args.n):
+        src.make_triple(chars[int(rng.integers(len(chars)))], rng)
+    dt = time.perf_counter() - t0
+    print(f"{args.n} triples in {dt:.2f} s: {args.n / dt:.1f} triples/s, {3 * args.n / dt:.1f} images/s")
 
 
 def _default(args: argparse.Namespace) -> None:
@@ -68,6 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--cell", type=int, default=160)
     s.add_argument("--palette", action="store_true", help="256-colour PNG (small, for docs/)")
     s.set_defaults(fn=_sheet)
+    m = sub.add_parser("bench", help="measure drawing speed (triples and images per second)")
+    m.add_argument("--n", type=int, default=30)
+    m.add_argument("--seed", type=int, default=0)
+    m.set_defaults(fn=_bench)
     d = sub.add_parser("default", help="draw an identity JSON at rest into a PNG")
     d.add_argument("--params", default="assets/default_character.json")
     d.add_argument("--out", default="assets/default_character.png")
