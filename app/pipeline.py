@@ -12,6 +12,7 @@ move them to its own thread (ui/ does, with Qt signals).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -20,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional
 
+import cv2
 import numpy as np
 
 from app.character import Character, CharacterError, load_character
@@ -31,7 +33,7 @@ log = logging.getLogger("omokage.pipeline")
 
 RETRY_SECONDS = 2.0  # wait between attempts to reopen a failed camera
 NOTICE_REPEAT_SECONDS = 5.0
-POSE_EPSILON = 1e-3  # change, relative to each parameter's range, that is worth a render
+POSE_EPSILON = 4e-3  # change, relative to each parameter's range, worth a render (0.24 deg of head turn)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Stats:
     frames_in: int = 0
     frames_out: int = 0
     skipped: int = 0  # renders skipped because the pose did not change
+    reused: int = 0  # frames not tracked because the picture had not changed
     dropped: int = 0  # frames replaced in a hand-off before a stage took them
     face_found: bool = False
 
@@ -70,6 +73,26 @@ class _Tracked:
     pose: dict[str, float]
     camera_bgr: Optional[np.ndarray]
     landmarks: Optional[np.ndarray]
+
+
+class StillFrames:
+    """Tells whether a camera frame shows the same picture as the last one tracked, so a
+    still scene costs no tracking. Compares 48x36 grey thumbnails: sensor noise averages
+    out, a blink or a small head move does not. Re-tracks at least every `max_age` s."""
+
+    def __init__(self, threshold: float = 2.0, max_age: float = 1.0) -> None:
+        self.threshold, self.max_age = threshold, max_age
+        self._thumb: np.ndarray | None = None
+        self._t = -1e9
+
+    def same(self, bgr: np.ndarray, t: float) -> bool:
+        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
+        thumb = cv2.resize(grey, (48, 36), interpolation=cv2.INTER_AREA).astype(np.int16)
+        if (self._thumb is not None and t - self._t < self.max_age
+                and int(np.abs(thumb - self._thumb).max()) <= self.threshold):
+            return True
+        self._thumb, self._t = thumb, t
+        return False
 
 
 class _Window:
@@ -147,7 +170,8 @@ class Pipeline:
         self._last_vec: np.ndarray | None = None
         self._ranges = np.array([p.hi - p.lo for p in self.pose_spec.params], np.float32)
         self._win = _Window()
-        self._counts = {"in": 0, "out": 0, "skipped": 0}
+        self._counts = {"in": 0, "out": 0, "skipped": 0, "reused": 0}
+        self._still = StillFrames()
         self.last_face = None
         self._notified: dict[tuple[str, str], float] = {}
         self.last_pose: dict[str, float] = self.pose_spec.defaults()
@@ -262,7 +286,7 @@ class Pipeline:
             fps=w.rate("out", t), source_fps=w.rate("in", t),
             latency_ms=w.median("latency_ms"), latency_p95_ms=w.pct("latency_ms", 95),
             stage_ms=stage_ms, frames_in=self._counts["in"], frames_out=self._counts["out"],
-            skipped=self._counts["skipped"], dropped=self._captured.dropped
+            skipped=self._counts["skipped"], reused=self._counts["reused"], dropped=self._captured.dropped
             + self._tracked.dropped,
             face_found=bool(self.last_face is not None and _face_found(self.last_face)),
         )
@@ -276,7 +300,13 @@ class Pipeline:
         face, landmarks = FaceState.lost(cap.capture_ts), None
         if cap.bgr is not None and self.tracker is not None:
             t0 = now()
-            face = self.tracker.process(cap.bgr, cap.capture_ts)
+            last = self.last_face
+            if t_map is None and last is not None and self._still.same(cap.bgr, t0):
+                # The picture has not changed since the last tracked frame: same face.
+                face = dataclasses.replace(last, capture_ts=cap.capture_ts)
+                self._counts["reused"] += 1
+            else:
+                face = self.tracker.process(cap.bgr, cap.capture_ts)
             meta.timings_ms["track_ms"] = (now() - t0) * 1e3
             landmarks = getattr(face, "landmarks", None)
             self.last_face = face

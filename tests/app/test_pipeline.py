@@ -180,3 +180,45 @@ def test_camera_unplugged_mid_stream_falls_back_to_idle_and_retries(engine, monk
         t0 = now()
         pipe.close()
         assert now() - t0 < 3.5
+
+
+def test_still_frames_detects_small_changes_but_not_sensor_noise():
+    from app.pipeline import StillFrames
+    from tests.media import grace_hopper_bgr
+
+    img = cv2.resize(grace_hopper_bgr(), (640, 480))
+    rng = np.random.default_rng(0)
+    still = StillFrames()
+    assert not still.same(img, 0.0)  # the first frame is always tracked
+    noisy = np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    assert still.same(noisy, 0.1)
+    blink = img.copy()
+    blink[200:212, 250:280] = (blink[200:212, 250:280] * 0.4).astype(np.uint8)  # an eyelid
+    assert not still.same(blink, 0.2)
+    assert still.same(blink, 0.3)
+    assert not still.same(blink, 1.5)  # re-tracked after max_age anyway
+
+
+def test_still_camera_picture_costs_neither_tracking_nor_rendering(engine, tmp_path):
+    from app.sources import ImageSource
+    from tests.media import grace_hopper_bgr
+
+    photo = tmp_path / "face.png"
+    cv2.imwrite(str(photo), grace_hopper_bgr())
+    outputs = []
+    pipe, _ = _pipe(engine, source=ImageSource(photo, fps=30), mapper_config=STILL,
+                    on_frame=outputs.append)
+    pipe.start()
+    try:
+        assert wait_for(lambda: pipe.stats().face_found, 10)
+        assert wait_for(lambda: pipe.stats().frames_in > 60, 5)
+        s0, n0 = pipe.stats(), len(outputs)
+        assert wait_for(lambda: pipe.stats().frames_in > s0.frames_in + 45, 5)
+        s1 = pipe.stats()
+    finally:
+        pipe.close()
+    frames = s1.frames_in - s0.frames_in
+    assert s1.reused - s0.reused >= frames - 6  # tracked about once a second
+    # Only the once-a-second re-track may move the pose (tracker jitter): few renders.
+    rendered = len(outputs) - n0
+    assert rendered <= 2 + frames / 15 and s1.skipped - s0.skipped >= frames - rendered - 3
