@@ -237,3 +237,17 @@ def test_missing_weights_show_an_error_instead_of_crashing(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "could not start" in w.banner.text(), timeout=10000)
     assert "manifest.json" in w.banner.text()
     w.close()
+
+
+def test_smoothing_controls_change_the_mapper(window):
+    c = window.controller
+    spins = window.tracking_panel.spins
+    assert {"min_cutoff", "beta", "fade_time"} <= set(spins)
+    spins["min_cutoff"].setValue(0.35)
+    spins["beta"].setValue(42.0)
+    window.tracking_panel.auto_blink.setCurrentText("always")
+    opts = c.mapper_options()
+    assert abs(opts["min_cutoff"] - 0.35) < 1e-9 and opts["beta"] == 42.0
+    assert opts["auto_blink"] == "always"
+    assert c.pipeline.with_mapper(lambda m: m.config.beta) == 42.0
+    assert c.char_settings.mapper["beta"] == 42.0  # saved per character
