@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Sequence
 
@@ -104,10 +105,11 @@ class ClipWriter:
             out.parent.mkdir(parents=True, exist_ok=True)
             self._container = av.open(str(out), mode="w")
             codec = "libvpx-vp9" if out.suffix.lower() == ".webm" else "libx264"
+            rate = Fraction(fps).limit_denominator(1001)  # keeps 29.97 fps exact
             try:
-                self._stream = self._container.add_stream(codec, rate=round(fps))
+                self._stream = self._container.add_stream(codec, rate=rate)
             except Exception:  # a PyAV build without x264
-                self._stream = self._container.add_stream("mpeg4", rate=round(fps))
+                self._stream = self._container.add_stream("mpeg4", rate=rate)
             self._stream.width = self._stream.height = 512
             self._stream.pix_fmt = "yuv420p"
             if self._stream.codec_context.name == "libx264":

@@ -115,3 +115,9 @@ def test_bench_reports_end_to_end_figures(capsys):
     assert 0 < result["latency_ms_median"] <= result["latency_ms_p95"] < 5000
     assert result["e2e_source_fps"] > 20
     assert {"track_ms", "render_ms"} <= set(result["e2e_stage_ms"])
+
+
+def test_cameras_lists_or_says_none(capsys):
+    assert main(["cameras"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == "no cameras found" or all(":" in line for line in out.splitlines())
