@@ -54,12 +54,12 @@ def grad_l1(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return (w[..., :, 1:] * (dx(x) - dx(y)).abs()).mean() + (w[..., 1:, :] * (dy(x) - dy(y)).abs()).mean()
 
 
-def morph_loss(morpher: Morpher, b: dict, device) -> tuple[torch.Tensor, torch.Tensor]:
+def morph_loss(morpher: Morpher, b: dict, device, gain: float = 16.0) -> tuple[torch.Tensor, torch.Tensor]:
     rest = to_tensor(b["rest_crop"]).to(device)
     target = to_tensor(b["expr_crop"]).to(device)
     pm, _ = stage_vectors(DEFAULT_POSE_SPEC, b["pose"])
     out, _ = morpher(rest, torch.from_numpy(pm).to(device))
-    w = changed_weight(rest, target, 8.0)
+    w = changed_weight(rest, target, gain)
     loss = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w)
     return loss, out
 
@@ -108,9 +108,35 @@ def compact_state(morpher: Morpher, rotator: Rotator, step: int) -> dict:
 
 def atomic_save(obj: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+def update_compact(path: Path, morpher: Morpher | None, rotator: Rotator | None, step: int) -> None:
+    """Write this process's network(s) into the shared compact checkpoint.
+
+    A morpher-only and a rotator-only run can train side by side (one core each) and keep
+    one checkpoint file: each replaces only its own part, under a file lock."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        st = torch.load(path, map_location="cpu") if path.exists() else {"step": 0}
+        st.setdefault("steps", {})
+        if morpher is not None:
+            st["morpher"] = {k: v.cpu() for k, v in morpher.state_dict().items()}
+            st["steps"]["morpher"] = step
+        if rotator is not None:
+            st["rotator"] = {k: v.cpu() for k, v in rotator.state_dict().items()}
+            st["steps"]["rotator"] = step
+        st["step"] = max(st["steps"].values())
+        if "morpher" not in st:
+            st["morpher"] = Morpher().state_dict()
+        if "rotator" not in st:
+            st["rotator"] = Rotator().state_dict()
+        atomic_save(st, path)
 
 
 def parse_data(items: list[str]) -> dict[str, float]:
@@ -132,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save-every", type=int, default=200)
     ap.add_argument("--val-every", type=int, default=1000)
-    ap.add_argument("--only", choices=["morpher", "rotator"], default=None)
+    ap.add_argument("--only", choices=["morpher", "rotator"], default=None,
+                    help="train one network (run two processes, one per core, with separate --run dirs)")
+    ap.add_argument("--morph-gain", type=float, default=16.0, help="loss weight of changed face pixels")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
@@ -159,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         st = torch.load(args.checkpoint, map_location=device)
         morpher.load_state_dict(st["morpher"])
         rotator.load_state_dict(st["rotator"])
-        step = st["step"]
+        step = st.get("steps", {}).get(args.only, st["step"]) if args.only else st["step"]
         print(f"started from {args.checkpoint} (step {step}), fresh optimiser")
 
     train = ShardSampler(parse_data(args.data), "train", seed=step)
@@ -170,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     def save() -> None:
         atomic_save({**compact_state(morpher, rotator, step), "opt_m": opt_m.state_dict(),
                      "opt_r": opt_r.state_dict()}, state_path)
-        atomic_save(compact_state(morpher, rotator, step), args.checkpoint)
+        update_compact(args.checkpoint, None if args.only == "rotator" else morpher,
+                       None if args.only == "morpher" else rotator, step)
 
     t_end = time.time() + args.minutes * 60
     t0, n0 = time.time(), step
@@ -179,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         b = train.batch(args.batch)
         losses = {}
         if args.only != "rotator":
-            lm, _ = morph_loss(morpher, b, device)
+            lm, _ = morph_loss(morpher, b, device, args.morph_gain)
             opt_m.zero_grad()
             lm.backward()
             opt_m.step()
