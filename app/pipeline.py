@@ -305,9 +305,10 @@ class Pipeline:
                 # The picture has not changed since the last tracked frame: same face.
                 face = dataclasses.replace(last, capture_ts=cap.capture_ts)
                 self._counts["reused"] += 1
+                meta.timings_ms["still_ms"] = (now() - t0) * 1e3
             else:
                 face = self.tracker.process(cap.bgr, cap.capture_ts)
-            meta.timings_ms["track_ms"] = (now() - t0) * 1e3
+                meta.timings_ms["track_ms"] = (now() - t0) * 1e3
             landmarks = getattr(face, "landmarks", None)
             self.last_face = face
         elif cap.bgr is None:
