@@ -27,9 +27,11 @@ def _character() -> np.ndarray:
 
 
 def test_onnx_render_matches_pytorch(tmp_path) -> None:
-    export(COMPACT_CHECKPOINT, tmp_path)  # re-export the committed checkpoint
+    checkpoint = tmp_path / "checkpoint.pt"  # a copy: a running training may rewrite the original
+    checkpoint.write_bytes(COMPACT_CHECKPOINT.read_bytes())
+    export(checkpoint, tmp_path)  # re-export the committed checkpoint
     engine = NeuralEngine.load(tmp_path, threads=1)
-    st = torch.load(COMPACT_CHECKPOINT, map_location="cpu")
+    st = torch.load(checkpoint, map_location="cpu")
     morpher, rotator = Morpher().eval(), Rotator().eval()
     morpher.load_state_dict(st["morpher"])
     rotator.load_state_dict(st["rotator"])
