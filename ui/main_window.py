@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.camera_combo.activated.connect(self._camera_chosen)
         self.refresh_cameras = QPushButton("↻")
         self.refresh_cameras.setToolTip("Look for cameras again")
+        self.refresh_cameras.setFixedWidth(32)
         self.refresh_cameras.clicked.connect(self.list_cameras)
         self.show_camera = QCheckBox("Camera view")
         self.show_camera.setChecked(s.show_camera)
@@ -311,7 +312,9 @@ class MainWindow(QMainWindow):
 
     def _show_stats(self) -> None:
         st = self.controller.stats()
-        stages = " ".join(f"{k[:-3]} {v:.1f}" for k, v in st.stage_ms.items())
+        order = ["track_ms", "still_ms", "map_ms", "render_ms", "outputs_ms"]
+        keys = sorted(st.stage_ms, key=lambda k: order.index(k) if k in order else 99)
+        stages = " ".join(f"{k[:-3]} {st.stage_ms[k]:.1f}" for k in keys)
         face = "face ✓" if st.face_found else "no face"
         self.status.setText(
             f"{st.fps:4.1f} fps out · camera {st.source_fps:4.1f} fps · latency "

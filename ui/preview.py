@@ -124,6 +124,7 @@ class CameraView(QWidget):
         if self.show_landmarks and self._points is not None and len(self._points):
             p.setPen(QPen(QColor(0, 255, 128), 1.5))
             # Every other point is enough to show the mesh follows the face, at half the cost.
-            for x, y in np.asarray(self._points)[::2, :2]:
-                p.drawPoint(QPointF(x0 + x * s, y0 + y * s))
+            # Plain Python floats: numpy scalars handed to Qt have upset reference counts.
+            pts = (np.asarray(self._points, np.float64)[::2, :2] * s + (x0, y0)).tolist()
+            p.drawPoints([QPointF(x, y) for x, y in pts])
         p.end()
