@@ -30,11 +30,15 @@ def run(character: Path | None = None, weights: Path | None = None,
     window.show()
     # Ctrl+C / SIGTERM close the window properly (settings saved, devices released). Qt's
     # event loop does not run Python signal handlers, so a timer lets Python look now and then.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.quit())
+    previous = {sig: signal.signal(sig, lambda *_: app.quit())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
-    code = int(app.exec())
-    window.close()
-    return code
+    try:
+        return int(app.exec())
+    finally:
+        wake.stop()
+        window.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

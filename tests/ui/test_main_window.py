@@ -251,3 +251,32 @@ def test_smoothing_controls_change_the_mapper(window):
     assert opts["auto_blink"] == "always"
     assert c.pipeline.with_mapper(lambda m: m.config.beta) == 42.0
     assert c.char_settings.mapper["beta"] == 42.0  # saved per character
+
+
+def test_omokage_command_opens_the_window_on_the_default_character(qtbot, monkeypatch,
+                                                                     tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    from app.cli import main
+    from ui.main_window import MainWindow
+
+    monkeypatch.setenv("OMOKAGE_CONFIG", str(tmp_path))  # not the user's own settings
+    app = QApplication.instance()
+    seen = {}
+
+    def look():
+        wins = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if wins and wins[0].preview.frames_shown > 0:
+            seen["title"] = wins[0].windowTitle()
+            app.quit()
+        elif time.monotonic() > deadline:
+            app.quit()
+
+    deadline = time.monotonic() + 30
+    timer = QTimer()
+    timer.timeout.connect(look)
+    timer.start(100)
+    assert main(["--threads", "1"]) == 0
+    timer.stop()
+    assert default_character().stem in seen.get("title", "")
+    assert (tmp_path / "settings.json").exists()  # closed properly, settings saved
