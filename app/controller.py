@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 from app.character import Character, CharacterError, load_character
 from app.pipeline import (Notice, Pipeline, PipelineOutput, Stats, build_pipeline,
                           default_engine_threads)
-from app.settings import CharacterSettings, SettingsStore, UserSettings
+from app.settings import CharacterSettings, SettingsStore
 from app.sources import (CameraInfo, CameraSource, Source, VideoFileSource, list_cameras,
                          make_source)
 

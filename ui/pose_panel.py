@@ -5,8 +5,6 @@ Unpinned sliders follow the live pose without echoing back (signals blocked whil
 """
 from __future__ import annotations
 
-from typing import Callable
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QGroupBox, QLabel, QScrollArea, QSlider,
                                QVBoxLayout, QWidget)

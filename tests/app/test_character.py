@@ -1,10 +1,8 @@
 """Character loading: the convention, the prepare step and every kind of bad image."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 from app.character import CharacterError, load_character
 from tests.app.bad_images import _character, _save, bad_images
