@@ -232,6 +232,13 @@ class Controller:
             self.settings.camera = "none" if source is None else str(source.device)
         self.pipeline.set_source(source)
 
+    def set_camera_mode(self, width: int, height: int, fps: int) -> None:
+        """Resolution and frame rate asked of the camera; reopens a running camera."""
+        s = self.settings
+        s.camera_width, s.camera_height, s.camera_fps = int(width), int(height), int(fps)
+        if self.pipeline is not None and s.camera not in ("", "none"):
+            self.set_source(s.camera)
+
     # ---- pose controls ---------------------------------------------------------------
     def pin(self, name: str, value: float) -> None:
         """Hold a parameter at `value` over tracking (a slider moved)."""

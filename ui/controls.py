@@ -17,12 +17,17 @@ SMOOTHING_FIELDS = (
 )
 
 
+# Modes most webcams offer; tracking works at 640x480, more pixels cost time, not accuracy.
+CAMERA_MODES = ((640, 480, 30), (640, 480, 60), (1280, 720, 30), (320, 240, 30))
+
+
 class TrackingPanel(QWidget):
     calibrate = Signal()
     recenter = Signal()
     unpin_all = Signal()
     option_changed = Signal(str, object)
     mirror_changed = Signal(bool)
+    camera_mode_changed = Signal(int, int, int)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -39,6 +44,17 @@ class TrackingPanel(QWidget):
         self.mirror.setObjectName("mirror")
         self.mirror.toggled.connect(self.mirror_changed)
         layout.addWidget(self.mirror)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(QLabel("Camera mode:"))
+        self.camera_mode = QComboBox()
+        self.camera_mode.setObjectName("camera_mode")
+        for mode in CAMERA_MODES:
+            self.add_camera_mode(*mode)
+        self.camera_mode.activated.connect(
+            lambda i: self.camera_mode_changed.emit(
+                *(int(v) for v in self.camera_mode.itemData(i).split(","))))
+        mode_row.addWidget(self.camera_mode, 1)
+        layout.addLayout(mode_row)
         self.calibrate_button.clicked.connect(self.calibrate)
         self.recenter_button.clicked.connect(self.recenter)
         self.release_button.clicked.connect(self.unpin_all)
@@ -47,6 +63,15 @@ class TrackingPanel(QWidget):
         layout.addStretch(1)
         self.spins: dict[str, QDoubleSpinBox] = {}
         self.auto_blink = QComboBox()
+
+    def add_camera_mode(self, w: int, h: int, fps: int) -> int:
+        """Index of the mode in the picker, added if missing (data "w,h,fps")."""
+        key = f"{w},{h},{fps}"
+        i = self.camera_mode.findData(key)
+        if i < 0:
+            self.camera_mode.addItem(f"{w}x{h} at {fps} fps", key)
+            i = self.camera_mode.count() - 1
+        return i
 
     def build(self, options: dict) -> None:
         while self.form.rowCount():

@@ -123,6 +123,9 @@ class MainWindow(QMainWindow):
         self.tracking_panel.option_changed.connect(c.set_mapper_option)
         self.tracking_panel.mirror.setChecked(s.mirror)
         self.tracking_panel.mirror_changed.connect(self._toggle_mirror)
+        self.tracking_panel.camera_mode.setCurrentIndex(self.tracking_panel.add_camera_mode(
+            s.camera_width, s.camera_height, s.camera_fps))
+        self.tracking_panel.camera_mode_changed.connect(c.set_camera_mode)
         self.outputs_panel.toggled.connect(c.set_output)
         self.show_camera.toggled.connect(self._toggle_camera_view)
         self.show_landmarks.toggled.connect(self._toggle_landmarks)

@@ -253,30 +253,47 @@ def test_smoothing_controls_change_the_mapper(window):
     assert c.char_settings.mapper["beta"] == 42.0  # saved per character
 
 
-def test_omokage_command_opens_the_window_on_the_default_character(qtbot, monkeypatch,
-                                                                     tmp_path):
-    from PySide6.QtWidgets import QApplication
+def test_omokage_command_opens_the_window_on_the_default_character(tmp_path):
+    """`omokage` with no arguments, in its own process (it runs the Qt event loop)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    from app.cli import main
-    from ui.main_window import MainWindow
-
-    monkeypatch.setenv("OMOKAGE_CONFIG", str(tmp_path))  # not the user's own settings
-    app = QApplication.instance()
-    seen = {}
-
-    def look():
-        wins = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if wins and wins[0].preview.frames_shown > 0:
-            seen["title"] = wins[0].windowTitle()
-            app.quit()
-        elif time.monotonic() > deadline:
-            app.quit()
-
-    deadline = time.monotonic() + 30
-    timer = QTimer()
-    timer.timeout.connect(look)
-    timer.start(100)
-    assert main(["--threads", "1"]) == 0
-    timer.stop()
-    assert default_character().stem in seen.get("title", "")
+    script = """
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from app.cli import main
+from ui.main_window import MainWindow
+app = QApplication(sys.argv[:1])
+deadline = time.monotonic() + 40
+def look():
+    wins = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    if wins and wins[0].preview.frames_shown > 0:
+        print("TITLE", wins[0].windowTitle(), flush=True)
+        app.quit()
+    elif time.monotonic() > deadline:
+        app.quit()
+timer = QTimer()
+timer.timeout.connect(look)
+timer.start(100)
+sys.exit(main(["--threads", "1"]))
+"""
+    env = dict(os.environ, OMOKAGE_CONFIG=str(tmp_path), QT_QPA_PLATFORM="offscreen")
+    root = Path(__file__).resolve().parents[2]
+    r = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"TITLE Omokage: {default_character().stem}" in r.stdout
     assert (tmp_path / "settings.json").exists()  # closed properly, settings saved
+
+
+def test_camera_mode_is_saved(window):
+    combo = window.tracking_panel.camera_mode
+    assert combo.currentData() == "640,480,30"
+    i = combo.findData("1280,720,30")
+    combo.setCurrentIndex(i)
+    combo.activated.emit(i)
+    s = window.controller.settings
+    assert (s.camera_width, s.camera_height, s.camera_fps) == (1280, 720, 30)
