@@ -9,7 +9,6 @@ checked against PyTorch on random inputs, and listed in manifest.json with its s
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 
 from engines.neural.model import MORPH_POSE_DIM, ROTATE_POSE_DIM, Morpher, Rotator
+from engines.neural.runtime import sha256_file
 from engines.neural.train import COMPACT_CHECKPOINT
 from engines.posespec import DEFAULT_POSE_SPEC
 
@@ -29,14 +29,6 @@ FILES = {
     "rotator_decoder": "rotator_decoder.onnx",
 }
 ENGINE_NAME = "omokage-neural-v1"
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _export(module: torch.nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str]) -> None:
@@ -102,7 +94,7 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
     manifest = {
         "engine": ENGINE_NAME,
         "pose_spec": DEFAULT_POSE_SPEC.to_json(),
-        "files": {k: {"path": v, "sha256": sha256(out / v), "bytes": (out / v).stat().st_size}
+        "files": {k: {"path": v, "sha256": sha256_file(out / v), "bytes": (out / v).stat().st_size}
                   for k, v in FILES.items()},
         "export_max_abs_error": errors,
         "training": training if training is not None else old.get("training", {}) | {"step": st["step"]},

@@ -42,7 +42,7 @@ class PreparedCharacter:
     _last: tuple[bytes, np.ndarray] | None = field(default=None, repr=False)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -109,7 +109,7 @@ class NeuralEngine:
             path = wd / info["path"]
             if not path.exists():
                 raise EngineError(f"engine weights file {path} is missing; {RESTORE_HINT}")
-            if _sha256(path) != info["sha256"]:
+            if sha256_file(path) != info["sha256"]:
                 raise EngineError(f"engine weights file {path} is damaged (checksum mismatch); {RESTORE_HINT}")
             try:
                 sessions[key] = ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
