@@ -155,9 +155,8 @@ class NeuralEngine:
             flow, color, mask = self._s["rotator_decoder"].run(None, feeds)
             image = apply_rotation(image, flow[0], color[0], mask[0])
         t2 = time.perf_counter()
-        out = unpremultiply_u8(image)
-        if image is prepared.rest:
-            out = prepared.rest_u8  # the rest pose is the character itself, exactly
+        # The rest pose is the character itself, exactly.
+        out = prepared.rest_u8 if image is prepared.rest else unpremultiply_u8(image)
         t3 = time.perf_counter()
         self.timings_ms = {"morpher_ms": (t1 - t0) * 1e3, "rotator_ms": (t2 - t1) * 1e3,
                            "compose_ms": (t3 - t2) * 1e3}
