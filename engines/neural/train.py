@@ -1,13 +1,17 @@
 """Train the face morpher and face rotator on dataset shards (PyTorch, CPU or GPU).
 
     python -m engines.neural.train --data DIR[=WEIGHT] [--data DIR2=WEIGHT] --run runs/main \
-        [--minutes 60] [--threads 1]
+        [--minutes 60] [--threads 1] [--only morpher|rotator]
+
+On a 2-core CPU run two processes, `--only morpher --run runs/morpher` and `--only rotator
+--run runs/rotator`, one thread each: together they train ~3x faster than one process.
 
 Resumes automatically: the full state (weights + optimiser + step) lives in RUN/state.pt,
-written every --save-every steps; the compact weights-only checkpoint is copied to
-weights/training_checkpoint.pt (the file committed to git). With no RUN/state.pt, training
-starts from weights/training_checkpoint.pt when it exists (a fresh machine), else from
-scratch. Validation images go to RUN/val_STEP.png and metrics to RUN/log.jsonl.
+written every --save-every steps; the weights-only checkpoint weights/training_checkpoint.pt
+(the file committed to git) is updated at the same time, each process replacing only its own
+network. With no RUN/state.pt, training starts from that checkpoint when it exists (a fresh
+machine), else from scratch. Validation images go to RUN/val_STEP.png, metrics to
+RUN/log.jsonl.
 """
 from __future__ import annotations
 
