@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional
 from app.character import Character, CharacterError, load_character
 from app.pipeline import (Notice, Pipeline, PipelineOutput, Stats, build_pipeline,
                           default_engine_threads)
+from app.presets import BUILTIN_PRESETS, Preset, PresetError, PresetStore, preset_from_pose
 from app.settings import CharacterSettings, SettingsStore
 from app.sources import (CameraInfo, CameraSource, Source, VideoFileSource, list_cameras,
                          make_source)
@@ -45,6 +46,7 @@ class Controller:
         self.options = options or ControllerOptions()
         self.store = SettingsStore(self.options.settings_dir)
         self.settings, msg = self.store.load_user()
+        self.preset_store = PresetStore(self.store.dir / "presets.json")
         self.char_settings = CharacterSettings()
         self.pipeline: Pipeline | None = None
         self.sinks: dict[str, Any] = {}
@@ -380,6 +382,8 @@ class Controller:
                 out = self.settings.outputs
                 if name == "obs_source":
                     cfg.port = out.obs_port
+                elif name == "virtual_camera":
+                    cfg = type(cfg).from_dict(out.virtual_camera_dict())
                 elif name == "clip_recorder":
                     if out.record_dir:
                         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -407,10 +411,74 @@ class Controller:
             self.pipeline.set_sinks(self.sinks.values())
         self._outputs_changed()
 
+    def set_virtual_camera_options(self, **options: Any) -> None:
+        """Change the virtual camera picture (OutputSettings vcam_* fields without the
+        prefix: width, height, fps, background, color, image, mirror). Saved with the
+        settings; a running virtual camera is reopened with the new picture."""
+        from app.sinks.virtual_camera import VirtualCameraConfig
+
+        out = self.settings.outputs
+        unknown = [k for k in options if not hasattr(out, f"vcam_{k}")]
+        if unknown:
+            raise ValueError(f"unknown virtual camera option(s) {', '.join(unknown)}")
+        old = {k: getattr(out, f"vcam_{k}") for k in options}
+        for key, value in options.items():
+            setattr(out, f"vcam_{key}", value)
+        try:
+            VirtualCameraConfig.from_dict(out.virtual_camera_dict())
+        except (ValueError, TypeError) as exc:
+            for key, value in old.items():  # keep the last working choice
+                setattr(out, f"vcam_{key}", value)
+            self._notice(Notice("error", "output", f"virtual camera: {exc}"))
+            return
+        if "virtual_camera" in self.sinks:
+            def reopen():
+                self._set_output("virtual_camera", False)
+                self._set_output("virtual_camera", True)
+            threading.Thread(target=reopen, name="omokage-vcam-reopen", daemon=True).start()
+
     def _outputs_changed(self) -> None:
         state = {n: n in self.sinks for n in OUTPUTS}
         for cb in list(self.on_outputs):
             cb(state)
+
+    # ---- expression presets ----------------------------------------------------------
+    def presets(self) -> dict[str, Preset]:
+        """Built-in presets, then the user's saved ones (a saved name replaces a built-in)."""
+        library = dict(BUILTIN_PRESETS)
+        try:
+            library.update(self.preset_store.load())
+        except PresetError as exc:
+            self._notice(Notice("warning", "presets", str(exc)))
+        return library
+
+    def toggle_preset(self, name: str) -> bool:
+        """A preset hotkey: fade `name` in over tracking, or out again. Returns on/off."""
+        preset = self.presets().get(name)
+        if preset is None or self.pipeline is None:
+            return False
+        return self.pipeline.presets.toggle(preset)
+
+    def trigger_preset(self, name: str, hold: float | None = None) -> None:
+        """Fade `name` in; hold=None keeps it until release_preset(), else a tap."""
+        preset = self.presets().get(name)
+        if preset is not None and self.pipeline is not None:
+            self.pipeline.presets.trigger(preset, hold=hold)
+
+    def release_preset(self, name: str | None = None) -> None:
+        if self.pipeline is not None:
+            self.pipeline.presets.release(name)
+
+    def save_preset(self, name: str, params: list[str] | None = None,
+                    hotkey: str | None = None) -> Preset:
+        """Save the pose on screen (all parameters or `params`) as preset `name`.
+        Raises PresetError with a message for the user on a bad name or file."""
+        if self.pipeline is None:
+            raise PresetError("the engine is still loading; try again in a moment")
+        preset = preset_from_pose(name, self.pipeline.last_pose, params,
+                                  self.pipeline.pose_spec, hotkey=hotkey)
+        self.preset_store.save(preset)
+        return preset
 
     # ---- status ----------------------------------------------------------------------
     def stats(self) -> Stats:

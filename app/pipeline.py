@@ -26,6 +26,7 @@ import numpy as np
 
 from app.character import Character, CharacterError, load_character
 from app.frames import FrameMeta, OneSlot, RenderedFrame, now
+from app.presets import PresetPlayer
 from app.tracking.face_state import FaceState
 from app.sources import CapturedFrame, NoSource, Source, SourceError
 
@@ -175,6 +176,8 @@ class Pipeline:
         self.last_face = None
         self._notified: dict[tuple[str, str], float] = {}
         self.last_pose: dict[str, float] = self.pose_spec.defaults()
+        # Expression presets fade in over the mapped pose; hotkeys trigger them.
+        self.presets = PresetPlayer(self.pose_spec)
         if character is not None:
             self.set_character(character)
 
@@ -321,6 +324,8 @@ class Pipeline:
 
     def render(self, item: _Tracked, force: bool = False) -> PipelineOutput | None:
         """Render and send to outputs; None when the pose did not change (skipped)."""
+        if self.presets.active:
+            item = dataclasses.replace(item, pose=self.presets.apply(item.pose))
         vec = self.pose_spec.to_vector(item.pose)
         with self._lock:
             prepared, sinks = self._prepared, list(self._sinks)

@@ -28,6 +28,26 @@ class OutputSettings:
     obs_source: bool = False
     obs_port: int = 8765
     record_dir: str = ""  # empty: the user's videos folder
+    # Virtual camera picture (added later: older files load with these defaults).
+    vcam_width: int = 1280
+    vcam_height: int = 720
+    vcam_fps: int = 30
+    vcam_background: str = "green"  # green, magenta, color or image
+    vcam_color: str = "#00ff00"  # used when vcam_background == "color"
+    vcam_image: str = ""  # used when vcam_background == "image"
+    vcam_mirror: bool = False
+
+    def virtual_camera_dict(self) -> dict[str, Any]:
+        """These choices as VirtualCameraConfig.from_dict() takes them."""
+        c = self.vcam_color.lstrip("#")
+        try:
+            rgb = [int(c[i:i + 2], 16) for i in (0, 2, 4)] if len(c) == 6 else [0, 255, 0]
+        except ValueError:
+            rgb = [0, 255, 0]
+        return {"enabled": True, "width": self.vcam_width, "height": self.vcam_height,
+                "fps": float(self.vcam_fps), "background": self.vcam_background,
+                "color": rgb, "image_path": self.vcam_image or None,
+                "mirror": self.vcam_mirror}
 
 
 @dataclass

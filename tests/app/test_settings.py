@@ -61,3 +61,30 @@ def test_newer_schema_is_not_misread(tmp_path):
     store.user_path.write_text(json.dumps({"schema_version": 99}))
     s, msg = store.load_user()
     assert msg and "newer" in msg and s == UserSettings()
+
+
+def test_virtual_camera_choices_round_trip_and_old_files_still_load(tmp_path):
+    from app.sinks.virtual_camera import VirtualCameraConfig
+
+    store = SettingsStore(tmp_path)
+    s = UserSettings()
+    out = s.outputs
+    out.vcam_width, out.vcam_height, out.vcam_fps = 640, 360, 24
+    out.vcam_background, out.vcam_color, out.vcam_mirror = "color", "#102030", True
+    store.save_user(s)
+    again, msg = SettingsStore(tmp_path).load_user()
+    assert msg is None and again.outputs == out
+    cfg = VirtualCameraConfig.from_dict(again.outputs.virtual_camera_dict())
+    assert (cfg.width, cfg.height, cfg.fps, cfg.mirror) == (640, 360, 24.0, True)
+    assert cfg.background == "color" and cfg.color == (0x10, 0x20, 0x30)
+
+    # A file written before these fields existed loads with the defaults and no complaint.
+    old = {"schema_version": 1, "camera": "1",
+           "outputs": {"virtual_camera": True, "obs_source": False, "obs_port": 9000,
+                       "record_dir": ""}}
+    store.user_path.write_text(json.dumps(old))
+    loaded, msg = store.load_user()
+    assert msg is None
+    assert loaded.outputs.virtual_camera is True and loaded.outputs.obs_port == 9000
+    assert (loaded.outputs.vcam_width, loaded.outputs.vcam_height) == (1280, 720)
+    assert loaded.outputs.vcam_background == "green" and not loaded.outputs.vcam_mirror

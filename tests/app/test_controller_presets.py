@@ -1,0 +1,128 @@
+"""The controller's virtual camera (saved picture choices used when the sink opens, through
+pyvirtualcam with a registered test backend) and its presets library."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import pyvirtualcam
+from pyvirtualcam.camera import BACKENDS
+
+from app.controller import Controller, ControllerOptions
+from app.presets import BUILTIN_PRESETS, PresetError, PresetStore, preset_from_pose
+from app.settings import SettingsStore, UserSettings
+from tests.app.sinks.conftest import rendered
+
+
+class KeptBackend:
+    """Stands in for the virtual camera device: keeps the frames pyvirtualcam hands it."""
+    instances: list["KeptBackend"] = []
+
+    def __init__(self, *, width, height, fps, fourcc, device, **kw):
+        self.width, self.height, self.fps = width, height, fps
+        self.frames: list[np.ndarray] = []
+        self.closed = False
+        KeptBackend.instances.append(self)
+
+    def send(self, frame):
+        self.frames.append(frame.reshape(self.height, self.width, 3).copy())
+
+    def close(self):
+        self.closed = True
+
+    def device(self):
+        return "omokage-kept-cam"
+
+    def native_fourcc(self):
+        return None
+
+
+@pytest.fixture
+def backend():
+    KeptBackend.instances.clear()
+    pyvirtualcam.register_backend("omokage-kept", KeptBackend)
+    yield KeptBackend
+    BACKENDS.pop("omokage-kept", None)
+
+
+def _wait_outputs(controller, action, timeout=10.0):
+    done = threading.Event()
+    states = []
+    cb = lambda st: (states.append(st), done.set())
+    controller.on_outputs.append(cb)
+    action()
+    assert done.wait(timeout), "the output did not answer"
+    controller.on_outputs.remove(cb)
+    return states[-1]
+
+
+def _wait_for(cond, what, timeout=10.0):
+    ev = threading.Event()
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        ev.wait(0.05)
+    raise AssertionError(what)
+
+
+def _wait_frame(cam):
+    _wait_for(lambda: bool(cam.frames), "no frame reached the virtual camera")
+    return cam.frames[-1]
+
+
+def test_controller_opens_the_virtual_camera_with_the_saved_choices(tmp_path, backend):
+    cfg_dir = tmp_path / "config"
+    s = UserSettings()
+    s.outputs.vcam_width, s.outputs.vcam_height, s.outputs.vcam_fps = 640, 360, 20
+    s.outputs.vcam_background, s.outputs.vcam_color = "color", "#2040c0"
+    SettingsStore(cfg_dir).save_user(s)
+
+    c = Controller(ControllerOptions(settings_dir=cfg_dir))  # a new launch reads the file
+    notices = []
+    c.on_notice.append(notices.append)
+    state = _wait_outputs(c, lambda: c.set_output("virtual_camera", True))
+    assert state["virtual_camera"], [n.message for n in notices]
+    cam = backend.instances[-1]
+    assert (cam.width, cam.height, cam.fps) == (640, 360, 20)
+    c.sinks["virtual_camera"].send(rendered(0))
+    frame = _wait_frame(cam)
+    assert frame.shape == (360, 640, 3)
+    assert tuple(frame[3, 3]) == (0x20, 0x40, 0xC0)  # the saved solid colour
+
+    # Changing the picture reopens the running camera and is saved for the next launch.
+    n = len(backend.instances)
+    c.set_virtual_camera_options(background="magenta", width=1280, height=720)
+    _wait_for(lambda: len(backend.instances) == n + 1 and "virtual_camera" in c.sinks
+              and c.sinks["virtual_camera"].config.width == 1280, "not reopened")
+    assert cam.closed
+    cam2 = backend.instances[-1]
+    assert (cam2.width, cam2.height) == (1280, 720)
+    c.sinks["virtual_camera"].send(rendered(1))
+    assert tuple(_wait_frame(cam2)[3, 3]) == (255, 0, 255)
+    c.shutdown()
+    saved, msg = SettingsStore(cfg_dir).load_user()
+    assert msg is None and saved.outputs.virtual_camera is True
+    assert (saved.outputs.vcam_background, saved.outputs.vcam_width) == ("magenta", 1280)
+
+
+def test_bad_virtual_camera_choice_is_refused_with_a_message(tmp_path):
+    c = Controller(ControllerOptions(settings_dir=tmp_path))
+    notices = []
+    c.on_notice.append(notices.append)
+    c.set_virtual_camera_options(fps=500)
+    assert c.settings.outputs.vcam_fps == 30  # the last good value stays
+    assert notices and "fps 500" in notices[-1].message and "1 to 120" in notices[-1].message
+    with pytest.raises(ValueError, match="unknown virtual camera option.*colour"):
+        c.set_virtual_camera_options(colour="#ffffff")
+
+
+def test_presets_library_is_builtins_plus_saved(tmp_path):
+    c = Controller(ControllerOptions(settings_dir=tmp_path))
+    assert set(BUILTIN_PRESETS) <= set(c.presets())
+    PresetStore(tmp_path / "presets.json").save(
+        preset_from_pose("grin", {"mouth_form": 0.9}, ["mouth_form"], hotkey="Ctrl+G"))
+    lib = c.presets()
+    assert lib["grin"].values == {"mouth_form": 0.9} and lib["grin"].hotkey == "Ctrl+G"
+    with pytest.raises(PresetError, match="still loading"):
+        c.save_preset("too early")
