@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDoubleSpinBox,
+                               QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 # (MapperConfig key, label, minimum, maximum, step, tooltip)
 SMOOTHING_FIELDS = (
@@ -100,8 +101,14 @@ class TrackingPanel(QWidget):
             self.form.addRow("Auto-blink", self.auto_blink)
 
 
+VCAM_SIZES = ((640, 360), (640, 480), (1280, 720), (1920, 1080))
+VCAM_BACKGROUNDS = (("Green (key)", "green"), ("Magenta (key)", "magenta"),
+                    ("Solid colour", "color"), ("Image", "image"))
+
+
 class OutputsPanel(QWidget):
     toggled = Signal(str, bool)
+    vcam_options = Signal(dict)  # Controller.set_virtual_camera_options(**options)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -120,8 +127,9 @@ class OutputsPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.url)
         row.addWidget(self.copy)
-        for w in (self.vcam, self.obs):
-            layout.addWidget(w)
+        layout.addWidget(self.vcam)
+        layout.addLayout(self._vcam_form())
+        layout.addWidget(self.obs)
         layout.addLayout(row)
         layout.addWidget(self.record)
         layout.addWidget(self.record_info)
@@ -129,6 +137,71 @@ class OutputsPanel(QWidget):
         self.vcam.toggled.connect(lambda on: self.toggled.emit("virtual_camera", on))
         self.obs.toggled.connect(lambda on: self.toggled.emit("obs_source", on))
         self.record.toggled.connect(lambda on: self.toggled.emit("clip_recorder", on))
+
+    def _vcam_form(self) -> QFormLayout:
+        form = QFormLayout()
+        self.vcam_size = QComboBox()
+        self.vcam_size.setObjectName("vcam_size")
+        for w, h in VCAM_SIZES:
+            self.vcam_size.addItem(f"{w}\u00d7{h}", f"{w}x{h}")
+        self.vcam_fps = QSpinBox()
+        self.vcam_fps.setObjectName("vcam_fps")
+        self.vcam_fps.setRange(1, 120)
+        self.vcam_background = QComboBox()
+        self.vcam_background.setObjectName("vcam_background")
+        for label, value in VCAM_BACKGROUNDS:
+            self.vcam_background.addItem(label, value)
+        self.vcam_mirror = QCheckBox("Mirror")
+        self.vcam_color = "#00ff00"
+        self.vcam_image = ""
+        form.addRow("Size", self.vcam_size)
+        form.addRow("Frame rate", self.vcam_fps)
+        form.addRow("Background", self.vcam_background)
+        form.addRow("", self.vcam_mirror)
+        self.vcam_size.activated.connect(lambda i: self._emit_vcam(dict(zip(
+            ("width", "height"), map(int, self.vcam_size.itemData(i).split("x"))))))
+        self.vcam_fps.editingFinished.connect(
+            lambda: self._emit_vcam({"fps": self.vcam_fps.value()}))
+        self.vcam_background.activated.connect(self._background_chosen)
+        self.vcam_mirror.toggled.connect(lambda on: self._emit_vcam({"mirror": on}))
+        return form
+
+    def show_vcam(self, out) -> None:
+        """Show the saved choices (app.settings.OutputSettings) without emitting."""
+        for w in (self.vcam_size, self.vcam_fps, self.vcam_background, self.vcam_mirror):
+            w.blockSignals(True)
+        size = f"{out.vcam_width}x{out.vcam_height}"
+        i = self.vcam_size.findData(size)
+        if i < 0:
+            self.vcam_size.addItem(f"{out.vcam_width}\u00d7{out.vcam_height}", size)
+            i = self.vcam_size.count() - 1
+        self.vcam_size.setCurrentIndex(i)
+        self.vcam_fps.setValue(int(out.vcam_fps))
+        self.vcam_background.setCurrentIndex(max(0, self.vcam_background.findData(
+            out.vcam_background)))
+        self.vcam_mirror.setChecked(bool(out.vcam_mirror))
+        self.vcam_color, self.vcam_image = out.vcam_color, out.vcam_image
+        for w in (self.vcam_size, self.vcam_fps, self.vcam_background, self.vcam_mirror):
+            w.blockSignals(False)
+
+    def _background_chosen(self, index: int) -> None:
+        kind = self.vcam_background.itemData(index)
+        options: dict = {"background": kind}
+        if kind == "color":
+            colour = QColorDialog.getColor(QColor(self.vcam_color), self, "Background colour")
+            if not colour.isValid():
+                return
+            options["color"] = self.vcam_color = colour.name()
+        elif kind == "image":
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Background image", "", "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
+            if not path:
+                return
+            options["image"] = self.vcam_image = path
+        self._emit_vcam(options)
+
+    def _emit_vcam(self, options: dict) -> None:
+        self.vcam_options.emit(options)
 
     def show_state(self, state: dict[str, bool], info: dict[str, str]) -> None:
         for name, w in (("virtual_camera", self.vcam), ("obs_source", self.obs),

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFileDialog, 
 from ui.bridge import Bridge
 from ui.controls import OutputsPanel, TrackingPanel
 from ui.pose_panel import PosePanel
+from ui.presets_menu import PresetsMenu
 from ui.preview import CameraView, PreviewWidget
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All files (*)"
@@ -127,6 +128,8 @@ class MainWindow(QMainWindow):
             s.camera_width, s.camera_height, s.camera_fps))
         self.tracking_panel.camera_mode_changed.connect(c.set_camera_mode)
         self.outputs_panel.toggled.connect(c.set_output)
+        self.outputs_panel.show_vcam(s.outputs)
+        self.outputs_panel.vcam_options.connect(lambda o: c.set_virtual_camera_options(**o))
         self.show_camera.toggled.connect(self._toggle_camera_view)
         self.show_landmarks.toggled.connect(self._toggle_landmarks)
 
@@ -157,6 +160,8 @@ class MainWindow(QMainWindow):
         o.addAction(act("OBS browser source", "Ctrl+Shift+B",
                         lambda: self._toggle_output("obs_source")))
         o.addAction(self.record_action)
+        self.presets_menu = PresetsMenu(self.controller, self)
+        menu.addMenu(self.presets_menu)
         v = menu.addMenu("&View")
         v.addAction(act("Camera view", "Ctrl+L", lambda: self.show_camera.toggle()))
 

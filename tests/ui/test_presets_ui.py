@@ -1,0 +1,86 @@
+"""The Presets menu and the virtual camera controls, offscreen, on the real engine and the
+default character: a preset hotkey fades an expression in over tracking and out again."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from app.presets import BUILTIN_PRESETS, PresetStore
+from engines.convention import HEAD_BOX
+from tests.ui.conftest import grab
+
+STILL = {"breathing_depth": 0.0, "sway_deg": 0.0}
+
+
+def _hold_still(window, qtbot):
+    """Idle animation and auto-blink off, then wait until renders stop."""
+    c = window.controller
+    c.set_mapper_option("idle", dict(c.mapper_options()["idle"], **STILL))
+    c.set_mapper_option("auto_blink", "never")
+
+    def settled():
+        n = window.preview.frames_shown
+        qtbot.wait(300)
+        return window.preview.frames_shown == n
+    qtbot.waitUntil(settled, timeout=10000)
+
+
+def _head(window) -> np.ndarray:
+    img = grab(window.preview)
+    r = window.preview.target_rect()
+    s = r.width() / 512
+    x0, y0, x1, y1 = HEAD_BOX
+    return img[int(r.y() + y0 * s):int(r.y() + y1 * s),
+               int(r.x() + x0 * s):int(r.x() + x1 * s), :3].astype(int)
+
+
+def test_preset_hotkey_fades_the_expression_in_and_out(window, qtbot):
+    menu = window.presets_menu
+    keys = [menu.actions_by_name[n].shortcut().toString() for n in BUILTIN_PRESETS]
+    assert len(set(keys)) == len(keys) and all(k.startswith("Ctrl+") for k in keys)
+    _hold_still(window, qtbot)
+    before = _head(window)
+    smile = menu.actions_by_name["smile"]
+    smile.trigger()  # what its hotkey does
+    assert smile.isChecked()
+    pipe = window.controller.pipeline
+    qtbot.waitUntil(lambda: abs(pipe.last_pose["mouth_form"] - 1.0) < 0.05, timeout=10000)
+    qtbot.waitUntil(lambda: np.abs(_head(window) - before).mean() > 1.0, timeout=10000)
+    on = np.abs(_head(window) - before).mean()
+    smile.trigger()  # pressed again: fades back to the tracked pose
+    assert not smile.isChecked()
+    qtbot.waitUntil(lambda: not pipe.presets.active, timeout=10000)
+    qtbot.wait(500)  # the last frames reach the preview
+    off = np.abs(_head(window) - before).mean()
+    assert off < on / 4, (on, off)
+    assert abs(pipe.last_pose["mouth_form"] - BUILTIN_PRESETS["smile"].values["mouth_form"]) > 0.5
+
+
+def test_save_current_pose_as_preset_writes_a_file_that_loads_back(window, qtbot):
+    c = window.controller
+    _hold_still(window, qtbot)
+    pose = dict(c.pipeline.last_pose)
+    assert window.presets_menu.save("my face")
+    path = c.store.dir / "presets.json"
+    assert json.loads(path.read_text())["presets"][0]["name"] == "my face"
+    loaded = PresetStore(path).load()["my face"]
+    assert set(loaded.values) == set(c.pose_spec.names)
+    assert all(abs(loaded.values[k] - pose[k]) < 1e-6 for k in pose)
+    action = window.presets_menu.actions_by_name["my face"]
+    assert action.shortcut().toString() == f"Ctrl+{len(BUILTIN_PRESETS) + 1}"
+    assert "my face" in [a.text() for a in window.presets_menu.actions()]
+
+
+def test_outputs_tab_shows_and_changes_the_saved_virtual_camera_choices(window, qtbot):
+    panel, out = window.outputs_panel, window.controller.settings.outputs
+    assert panel.vcam_size.currentData() == f"{out.vcam_width}x{out.vcam_height}"
+    assert panel.vcam_fps.value() == out.vcam_fps
+    i = panel.vcam_size.findData("640x360")
+    panel.vcam_size.setCurrentIndex(i)
+    panel.vcam_size.activated.emit(i)
+    panel.vcam_background.setCurrentIndex(panel.vcam_background.findData("magenta"))
+    panel.vcam_background.activated.emit(panel.vcam_background.currentIndex())
+    panel.vcam_mirror.setChecked(True)
+    assert (out.vcam_width, out.vcam_height, out.vcam_background, out.vcam_mirror) == (
+        640, 360, "magenta", True)
