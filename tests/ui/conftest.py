@@ -45,3 +45,16 @@ def grab(widget) -> np.ndarray:
     h, w, bpl = img.height(), img.width(), img.bytesPerLine()
     arr = np.frombuffer(img.constBits(), np.uint8, count=h * bpl).reshape(h, bpl // 4, 4)
     return arr[:, :w].copy()
+
+
+def hold_still(window, qtbot) -> None:
+    """Idle animation and auto-blink off, then wait until renders stop (the pose settled)."""
+    c = window.controller
+    c.set_mapper_option("idle", dict(c.mapper_options()["idle"], breathing_depth=0.0, sway_deg=0.0))
+    c.set_mapper_option("auto_blink", "never")
+
+    def settled():
+        n = window.preview.frames_shown
+        qtbot.wait(300)
+        return window.preview.frames_shown == n
+    qtbot.waitUntil(settled, timeout=10000)

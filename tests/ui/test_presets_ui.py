@@ -8,22 +8,7 @@ import numpy as np
 
 from app.presets import BUILTIN_PRESETS, PresetStore
 from engines.convention import HEAD_BOX
-from tests.ui.conftest import grab
-
-STILL = {"breathing_depth": 0.0, "sway_deg": 0.0}
-
-
-def _hold_still(window, qtbot):
-    """Idle animation and auto-blink off, then wait until renders stop."""
-    c = window.controller
-    c.set_mapper_option("idle", dict(c.mapper_options()["idle"], **STILL))
-    c.set_mapper_option("auto_blink", "never")
-
-    def settled():
-        n = window.preview.frames_shown
-        qtbot.wait(300)
-        return window.preview.frames_shown == n
-    qtbot.waitUntil(settled, timeout=10000)
+from tests.ui.conftest import grab, hold_still
 
 
 def _head(window) -> np.ndarray:
@@ -39,7 +24,7 @@ def test_preset_hotkey_fades_the_expression_in_and_out(window, qtbot):
     menu = window.presets_menu
     keys = [menu.actions_by_name[n].shortcut().toString() for n in BUILTIN_PRESETS]
     assert len(set(keys)) == len(keys) and all(k.startswith("Ctrl+") for k in keys)
-    _hold_still(window, qtbot)
+    hold_still(window, qtbot)
     before = _head(window)
     smile = menu.actions_by_name["smile"]
     smile.trigger()  # what its hotkey does
@@ -59,7 +44,7 @@ def test_preset_hotkey_fades_the_expression_in_and_out(window, qtbot):
 
 def test_save_current_pose_as_preset_writes_a_file_that_loads_back(window, qtbot):
     c = window.controller
-    _hold_still(window, qtbot)
+    hold_still(window, qtbot)
     pose = dict(c.pipeline.last_pose)
     assert window.presets_menu.save("my face")
     path = c.store.dir / "presets.json"
