@@ -77,7 +77,8 @@ class NeuralEngine:
         self.providers = providers
         self.threads = threads
         self.timings_ms: dict[str, float] = {}
-        self._default = self.pose_spec.to_vector({})
+        # The rest pose's network inputs: a stage whose inputs equal these is skipped.
+        self._rest_morph, self._rest_rotate = stage_vectors(self.pose_spec, self.pose_spec.to_vector({})[None])
 
     @classmethod
     def load(
@@ -140,17 +141,16 @@ class NeuralEngine:
             self.timings_ms = {"morpher_ms": 0.0, "rotator_ms": 0.0, "cached": 1.0}
             return prepared._last[1]
         pm, pr = stage_vectors(self.pose_spec, vec[None])
-        dm, dr = stage_vectors(self.pose_spec, self._default[None])
         t0 = time.perf_counter()
         image = prepared.rest
-        if not np.allclose(pm, dm):
+        if not np.allclose(pm, self._rest_morph):
             feeds = {"image": prepared.crop, "pose": pm, **{f"f{i+1}": f for i, f in enumerate(prepared.morph_feats)}}
             morphed = self._s["morpher_decoder"].run(None, feeds)[0][0].transpose(1, 2, 0)
             image = prepared.rest.copy()
             x0, y0, x1, y1 = MORPH_BOX
             image[y0:y1, x0:x1] = np.clip(morphed * 255.0 + 0.5, 0, 255).astype(np.uint8)
         t1 = time.perf_counter()
-        if not np.allclose(pr, dr):
+        if not np.allclose(pr, self._rest_rotate):
             feeds = {"image": prepared.small, "pose": pr, **{f"f{i+1}": f for i, f in enumerate(prepared.rot_feats)}}
             flow, color, mask = self._s["rotator_decoder"].run(None, feeds)
             image = apply_rotation(image, flow[0], color[0], mask[0])
