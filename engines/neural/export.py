@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engines.neural.model import MORPH_POSE_DIM, ROTATE_POSE_DIM, Morpher, Rotator
+from engines.neural.model import MORPH_POSE_DIM, ROTATE_POSE_DIM, Morpher, Rotator, upgrade_rotator_state
 from engines.neural.runtime import sha256_file
 from engines.neural.train import COMPACT_CHECKPOINT
 from engines.posespec import DEFAULT_POSE_SPEC
@@ -64,7 +64,7 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
     st = torch.load(checkpoint, map_location="cpu")
     morpher, rotator = Morpher().eval(), Rotator().eval()
     morpher.load_state_dict(st["morpher"])
-    rotator.load_state_dict(st["rotator"])
+    rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     img = torch.rand(1, 4, 128, 128)

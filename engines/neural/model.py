@@ -12,6 +12,8 @@ The rotator's grid, colour and mask are upsampled and applied at full resolution
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -110,20 +112,65 @@ class MorpherDecoder(nn.Module):
         return out, alpha
 
 
+# The rotator's prior motions, in normalised image units (the 512 canvas spans -1..1).
+# Roll turns about the neck, just below the head box (y = 205 of 512).
+ROLL_PIVOT_Y = 2.0 * 205.0 / 512.0 - 1.0
+MAX_ROLL_RAD = math.radians(30.0)
+SHIFT_SCALE = 0.1  # a participation of 1 moves 0.1 units (25 px at 512) at full yaw/pitch/body
+
+
 class RotatorDecoder(nn.Module):
-    """Per-frame half of the rotator: grid offset, colour change and blend mask at 128."""
+    """Per-frame half of the rotator: grid offset, colour change and blend mask at 128.
+
+    The grid offset is a residual plus three motions that are linear in the pose: sideways
+    for yaw and body turn, vertical for pitch, a rotation about the neck for roll. The
+    network predicts only how much each pixel takes part in each (a map per motion, like a
+    depth map for parallax), which depends on what the pixel is (face, hair, body) rather
+    than on the pose, so it carries over to unseen characters and to the ends of the range.
+    """
+
+    N_OUT = 2 + 4 + 1 + 4  # residual flow, colour, mask, participation of yaw/pitch/roll/body
 
     def __init__(self) -> None:
         super().__init__()
-        self.dec = PoseDecoder(ROTATE_POSE_DIM, 2 + 4 + 1)
+        self.dec = PoseDecoder(ROTATE_POSE_DIM, self.N_OUT)
 
     def forward(self, rest, f1, f2, f3, f4, pose):
         y = self.dec(rest, f1, f2, f3, f4, pose)
-        flow = y[:, 0:2] * 0.25
         color = torch.sigmoid(y[:, 2:6])
         color = torch.cat([color[:, :3] * color[:, 3:4], color[:, 3:4]], 1)
         mask = torch.sigmoid(y[:, 6:7] + 3.0)  # starts near "use the warp"
+        flow = y[:, 0:2] * 0.25 + prior_flow(y[:, 7:11], pose)
         return flow, color, mask
+
+
+def prior_flow(part: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+    """(N,4,H,W) participation maps + (N,5) normalised rotate pose -> (N,2,H,W) grid offset."""
+    n, _, h, w = part.shape
+    yaw, pitch, roll, body = (pose[:, i, None, None] for i in range(4))
+    g = identity_grid(n, h, w, part.device)
+    gx, gy = g[..., 0], g[..., 1] - ROLL_PIVOT_Y
+    a = roll * MAX_ROLL_RAD
+    cos, sin = torch.cos(a), torch.sin(a)
+    rx = cos * gx - sin * gy - gx
+    ry = sin * gx + cos * gy - gy
+    dx = SHIFT_SCALE * (part[:, 0] * yaw + part[:, 3] * body) + part[:, 2] * rx
+    dy = SHIFT_SCALE * part[:, 1] * pitch + part[:, 2] * ry
+    return torch.stack([dx, dy], 1)
+
+
+def upgrade_rotator_state(state: dict) -> dict:
+    """A rotator state dict from before the participation maps -> the current layout
+    (the new output channels start at zero, so the network behaves exactly as before)."""
+    key_w, key_b = "decoder.dec.head.weight", "decoder.dec.head.bias"
+    w = state.get(key_w)
+    if w is None or w.shape[0] == RotatorDecoder.N_OUT:
+        return state
+    state = dict(state)
+    extra = RotatorDecoder.N_OUT - w.shape[0]
+    state[key_w] = torch.cat([w, w.new_zeros((extra, *w.shape[1:]))], 0)
+    state[key_b] = torch.cat([state[key_b], state[key_b].new_zeros(extra)], 0)
+    return state
 
 
 def apply_rotation(image: torch.Tensor, flow: torch.Tensor, color: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from engines.datagen.dataset import ShardSampler
 from engines.neural.compose import stage_vectors
-from engines.neural.model import Morpher, Rotator, apply_rotation
+from engines.neural.model import Morpher, Rotator, apply_rotation, upgrade_rotator_state
 from engines.posespec import DEFAULT_POSE_SPEC
 
 REPO = Path(__file__).resolve().parents[2]
@@ -143,6 +143,13 @@ def update_compact(path: Path, morpher: Morpher | None, rotator: Rotator | None,
         atomic_save(st, path)
 
 
+def decayed_lr(lr: float, lr_end: float, frac: float) -> float:
+    """Cosine from lr to lr_end as frac (the share of the time budget used) goes 0 -> 1:
+    a plateaued network usually gains again once the step size shrinks."""
+    frac = min(max(frac, 0.0), 1.0)
+    return lr_end + 0.5 * (lr - lr_end) * (1.0 + math.cos(math.pi * frac))
+
+
 def parse_data(items: list[str]) -> dict[str, float]:
     out = {}
     for it in items:
@@ -159,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--lr-end", type=float, default=None,
+                    help="cosine-decay the learning rate to this value over --minutes (default: constant)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save-every", type=int, default=200)
     ap.add_argument("--val-every", type=int, default=1000)
@@ -182,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     if state_path.exists():
         st = torch.load(state_path, map_location=device)
         morpher.load_state_dict(st["morpher"])
-        rotator.load_state_dict(st["rotator"])
+        rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
         opt_m.load_state_dict(st["opt_m"])
         opt_r.load_state_dict(st["opt_r"])
         step = st["step"]
@@ -190,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.checkpoint.exists():
         st = torch.load(args.checkpoint, map_location=device)
         morpher.load_state_dict(st["morpher"])
-        rotator.load_state_dict(st["rotator"])
+        rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
         step = st.get("steps", {}).get(args.only, st["step"]) if args.only else st["step"]
         print(f"started from {args.checkpoint} (step {step}), fresh optimiser")
 
@@ -208,7 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     t_end = time.time() + args.minutes * 60
     t0, n0 = time.time(), step
     ema = {}
+    lr_end = args.lr if args.lr_end is None else args.lr_end
     while time.time() < t_end:
+        lr = decayed_lr(args.lr, lr_end, 1.0 - (t_end - time.time()) / (args.minutes * 60))
+        for g in opt_m.param_groups + opt_r.param_groups:
+            g["lr"] = lr
         b = train.batch(args.batch)
         losses = {}
         if args.only != "rotator":
@@ -230,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             rate = (step - n0) * args.batch / max(time.time() - t0, 1e-6)
             left = (t_end - time.time()) / 60
             print(f"step {step} " + " ".join(f"{k}={v:.4f}" for k, v in ema.items())
-                  + f" {rate:.1f} samples/s, {left:.0f} min left", flush=True)
+                  + f" lr={lr:.2e} {rate:.1f} samples/s, {left:.0f} min left", flush=True)
         if step % 200 == 0:
             train.refresh()  # pick up shards a running generator has added
         if step % args.save_every == 0:
