@@ -143,6 +143,40 @@ def update_compact(path: Path, morpher: Morpher | None, rotator: Rotator | None,
         atomic_save(st, path)
 
 
+TURNS = ("head_yaw", "head_pitch", "head_roll")
+
+
+def parse_turn_scale(items: list[str]) -> dict[str, np.ndarray]:
+    """["proc-=1.45,2.6,2.45"] -> {"proc-": array of yaw, pitch, roll factors}."""
+    out = {}
+    for it in items:
+        prefix, _, vals = it.partition("=")
+        f = np.array([float(v) for v in vals.split(",")], np.float32)
+        if not prefix or f.shape != (3,) or (f <= 0).any():
+            raise SystemExit(f"--turn-scale {it!r}: use CHARACTER_PREFIX=YAW,PITCH,ROLL with positive factors")
+        out[prefix] = f
+    return out
+
+
+def relabel_turns(b: dict, scales: dict[str, np.ndarray], n: int) -> dict:
+    """Re-express the head turns of some sources in the units of the others, keep n rows.
+
+    The same nominal angle moves a procedural head ~1.5x (yaw) to ~2.5x (pitch, roll) as far
+    as a typical Live2D rig (measured with optical flow in the head box), so a procedural
+    sample of 12 degrees of roll shows what a Live2D rig does at 30. Rows whose rescaled
+    angle would leave the PoseSpec range are dropped (b holds spare rows for that)."""
+    pose = b["pose"].copy()
+    idx = [DEFAULT_POSE_SPEC.names.index(t) for t in TURNS]
+    lim = np.array([DEFAULT_POSE_SPEC[t].hi for t in TURNS], np.float32)
+    keep = np.ones(len(pose), bool)
+    for prefix, f in scales.items():
+        rows = np.char.startswith(b["character"].astype(str), prefix)
+        pose[np.ix_(rows, idx)] *= f
+        keep &= ~rows | (np.abs(pose[:, idx]) <= lim + 1e-4).all(1)
+    sel = np.flatnonzero(keep)[:n]
+    return {**{k: v[sel] for k, v in b.items() if k != "pose"}, "pose": pose[sel]}
+
+
 def decayed_lr(lr: float, lr_end: float, frac: float) -> float:
     """Cosine from lr to lr_end as frac (the share of the time budget used) goes 0 -> 1:
     a plateaued network usually gains again once the step size shrinks."""
@@ -173,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--val-every", type=int, default=1000)
     ap.add_argument("--only", choices=["morpher", "rotator"], default=None,
                     help="train one network (run two processes, one per core, with separate --run dirs)")
+    ap.add_argument("--turn-scale", action="append", default=[],
+                    help="PREFIX=YAW,PITCH,ROLL: multiply the head turns of characters whose id starts "
+                         "with PREFIX (rotator only), e.g. proc-=1.45,2.6,2.45")
     ap.add_argument("--morph-gain", type=float, default=16.0, help="loss weight of changed face pixels")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
@@ -206,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     train = ShardSampler(parse_data(args.data), "train", seed=step)
     val_roots = parse_data(args.val_data) if args.val_data else parse_data(args.data)
     val = ShardSampler(val_roots, "val", seed=1234)
-    val_batch = val.batch(16)
+    turn_scale = parse_turn_scale(args.turn_scale)
+    val_batch = relabel_turns(val.batch(48), turn_scale, 16) if turn_scale else val.batch(16)
 
     def save() -> None:
         atomic_save({**compact_state(morpher, rotator, step), "opt_m": opt_m.state_dict(),
@@ -222,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         lr = decayed_lr(args.lr, lr_end, 1.0 - (t_end - time.time()) / (args.minutes * 60))
         for g in opt_m.param_groups + opt_r.param_groups:
             g["lr"] = lr
-        b = train.batch(args.batch)
+        # Relabelled turns drop rows, so draw spares (3x covers the worst case seen).
+        spare = train.batch(3 * args.batch) if turn_scale else None
+        b = {k: v[: args.batch] for k, v in spare.items()} if turn_scale else train.batch(args.batch)
         losses = {}
         if args.only != "rotator":
             lm, _ = morph_loss(morpher, b, device, args.morph_gain)
@@ -231,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             opt_m.step()
             losses["morph"] = float(lm.detach())
         if args.only != "morpher":
-            lr_, _ = rotate_loss(rotator, b, device)
+            rb = relabel_turns(spare, turn_scale, args.batch) if turn_scale else b
+            lr_, _ = rotate_loss(rotator, rb, device)
             opt_r.zero_grad()
             lr_.backward()
             opt_r.step()
