@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--val-data", action="append", default=None, help="dirs with val/ shards (default: --data)")
     ap.add_argument("--run", default="runs/main")
     ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--max-steps", type=int, default=None, help="stop at this step even with time left")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--lr-end", type=float, default=None,
@@ -256,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     t0, n0 = time.time(), step
     ema = {}
     lr_end = args.lr if args.lr_end is None else args.lr_end
-    while time.time() < t_end:
+    while time.time() < t_end and (args.max_steps is None or step < args.max_steps):
         lr = decayed_lr(args.lr, lr_end, 1.0 - (t_end - time.time()) / (args.minutes * 60))
         for g in opt_m.param_groups + opt_r.param_groups:
             g["lr"] = lr

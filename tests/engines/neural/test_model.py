@@ -1,0 +1,45 @@
+"""The rotator's pose-linear prior motions and the upgrade of older checkpoints."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from engines.neural.model import ROLL_PIVOT_Y, SHIFT_SCALE, Rotator, identity_grid, prior_flow, upgrade_rotator_state
+
+
+def test_prior_motions_follow_the_pose() -> None:
+    n, h, w = 1, 32, 32
+    g = identity_grid(n, h, w)[0]
+    roll_only = torch.zeros(n, 4, h, w)
+    roll_only[:, 2] = 1.0
+    flow = prior_flow(roll_only, torch.tensor([[0.0, 0.0, 1.0, 0.0, -1.0]]))[0]
+    # Every pixel samples the point turned 30 degrees about the neck pivot: distances kept.
+    src = g + flow.permute(1, 2, 0)
+    pivot = torch.tensor([0.0, ROLL_PIVOT_Y])
+    torch.testing.assert_close((src - pivot).norm(dim=-1), (g - pivot).norm(dim=-1), atol=1e-5, rtol=0)
+    v0, v1 = g[0, 0] - pivot, src[0, 0] - pivot
+    angle = math.atan2(v0[0] * v1[1] - v0[1] * v1[0], float(v0 @ v1))
+    assert math.isclose(abs(angle), math.radians(30.0), abs_tol=1e-4)
+
+    yaw_only = torch.zeros(n, 4, h, w)
+    yaw_only[:, 0] = 2.0
+    flow = prior_flow(yaw_only, torch.tensor([[-0.5, 0.0, 0.0, 0.0, -1.0]]))[0]
+    torch.testing.assert_close(flow[0], torch.full((h, w), -SHIFT_SCALE))
+    assert flow[1].abs().max() == 0
+
+
+def test_old_checkpoints_upgrade_without_changing_the_output() -> None:
+    torch.manual_seed(0)
+    rot = Rotator().eval()
+    state = rot.state_dict()
+    old = dict(state)
+    old["decoder.dec.head.weight"] = state["decoder.dec.head.weight"][:7]
+    old["decoder.dec.head.bias"] = state["decoder.dec.head.bias"][:7]
+    rot.load_state_dict(upgrade_rotator_state(old))
+    x, pose = torch.rand(2, 4, 128, 128), torch.rand(2, 5) * 2 - 1
+    with torch.no_grad():
+        flow, _, _ = rot(x, pose)
+        raw = rot.decoder.dec(x, *rot.encoder(x), pose)
+    torch.testing.assert_close(flow, raw[:, 0:2] * 0.25)
+    assert upgrade_rotator_state(state) is state  # current layout passes through
