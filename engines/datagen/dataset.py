@@ -145,7 +145,8 @@ class ShardSampler:
     roots: Mapping[str, float]
     split: str = "train"
     seed: int = 0
-    cache_shards: int = 24
+    cache_shards: int = 48
+    fresh: float = 0.015
     _files: dict[str, list[Path]] = field(default_factory=dict, init=False)
     _cache: dict[Path, dict[str, np.ndarray]] = field(default_factory=dict, init=False)
 
@@ -177,9 +178,12 @@ class ShardSampler:
         for _ in range(n):
             root = roots[int(self.rng.choice(len(roots), p=w))]
             files = self._files[root]
-            # Prefer cached shards so a batch does not decompress many files.
+            # Decompressing a shard costs ~0.4 s, about one training step, so most rows come
+            # from the shards in memory; a new shard is read with probability `fresh` (always
+            # while the cache is still filling), replacing the oldest.
             cached = [f for f in files if f in self._cache]
-            if cached and (len(cached) >= min(len(files), self.cache_shards) or self.rng.random() < 0.9):
+            filling = len(self._cache) < self.cache_shards and len(cached) < len(files)
+            if cached and not filling and self.rng.random() >= self.fresh:
                 f = cached[int(self.rng.integers(len(cached)))]
             else:
                 f = files[int(self.rng.integers(len(files)))]
