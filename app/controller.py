@@ -413,8 +413,8 @@ class Controller:
 
     def set_virtual_camera_options(self, **options: Any) -> None:
         """Change the virtual camera picture (OutputSettings vcam_* fields without the
-        prefix: width, height, fps, background, color, image, mirror). Saved with the
-        settings; a running virtual camera is reopened with the new picture."""
+        prefix: width, height, fps, background, color, image, mirror, backend, device).
+        Saved with the settings; a running virtual camera is reopened with the new choice."""
         from app.sinks.virtual_camera import VirtualCameraConfig
 
         out = self.settings.outputs
@@ -436,6 +436,13 @@ class Controller:
                 self._set_output("virtual_camera", False)
                 self._set_output("virtual_camera", True)
             threading.Thread(target=reopen, name="omokage-vcam-reopen", daemon=True).start()
+
+    @staticmethod
+    def virtual_camera_backends() -> list[str]:
+        """Names of the pyvirtualcam backends this system knows, for a backend chooser."""
+        from pyvirtualcam.camera import BACKENDS
+
+        return sorted(BACKENDS)
 
     def _outputs_changed(self) -> None:
         state = {n: n in self.sinks for n in OUTPUTS}

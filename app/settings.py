@@ -36,6 +36,8 @@ class OutputSettings:
     vcam_color: str = "#00ff00"  # used when vcam_background == "color"
     vcam_image: str = ""  # used when vcam_background == "image"
     vcam_mirror: bool = False
+    vcam_backend: str = ""  # pyvirtualcam backend ("obs", "unitycapture", "v4l2loopback"); "" tries each
+    vcam_device: str = ""  # e.g. /dev/video10 when several loopback devices exist; "" = the backend's default
 
     def virtual_camera_dict(self) -> dict[str, Any]:
         """These choices as VirtualCameraConfig.from_dict() takes them."""
@@ -47,7 +49,8 @@ class OutputSettings:
         return {"enabled": True, "width": self.vcam_width, "height": self.vcam_height,
                 "fps": float(self.vcam_fps), "background": self.vcam_background,
                 "color": rgb, "image_path": self.vcam_image or None,
-                "mirror": self.vcam_mirror}
+                "mirror": self.vcam_mirror, "backend": self.vcam_backend or None,
+                "device": self.vcam_device or None}
 
 
 @dataclass

@@ -152,23 +152,38 @@ class OutputsPanel(QWidget):
         for label, value in VCAM_BACKGROUNDS:
             self.vcam_background.addItem(label, value)
         self.vcam_mirror = QCheckBox("Mirror")
+        self.vcam_backend = QComboBox()
+        self.vcam_backend.setObjectName("vcam_backend")
+        self.vcam_backend.addItem("Automatic", "")
+        self.vcam_device = QLineEdit()
+        self.vcam_device.setObjectName("vcam_device")
+        self.vcam_device.setPlaceholderText("default (e.g. /dev/video10 on Linux)")
         self.vcam_color = "#00ff00"
         self.vcam_image = ""
         form.addRow("Size", self.vcam_size)
         form.addRow("Frame rate", self.vcam_fps)
         form.addRow("Background", self.vcam_background)
         form.addRow("", self.vcam_mirror)
+        form.addRow("Backend", self.vcam_backend)
+        form.addRow("Device", self.vcam_device)
         self.vcam_size.activated.connect(lambda i: self._emit_vcam(dict(zip(
             ("width", "height"), map(int, self.vcam_size.itemData(i).split("x"))))))
         self.vcam_fps.editingFinished.connect(
             lambda: self._emit_vcam({"fps": self.vcam_fps.value()}))
         self.vcam_background.activated.connect(self._background_chosen)
         self.vcam_mirror.toggled.connect(lambda on: self._emit_vcam({"mirror": on}))
+        self.vcam_backend.activated.connect(
+            lambda i: self._emit_vcam({"backend": self.vcam_backend.itemData(i)}))
+        self.vcam_device.editingFinished.connect(
+            lambda: self._emit_vcam({"device": self.vcam_device.text().strip()}))
         return form
 
-    def show_vcam(self, out) -> None:
-        """Show the saved choices (app.settings.OutputSettings) without emitting."""
-        for w in (self.vcam_size, self.vcam_fps, self.vcam_background, self.vcam_mirror):
+    def show_vcam(self, out, backends: list[str] = ()) -> None:
+        """Show the saved choices (app.settings.OutputSettings) without emitting;
+        backends: the virtual camera backends this system offers."""
+        widgets = (self.vcam_size, self.vcam_fps, self.vcam_background, self.vcam_mirror,
+                   self.vcam_backend, self.vcam_device)
+        for w in widgets:
             w.blockSignals(True)
         size = f"{out.vcam_width}x{out.vcam_height}"
         i = self.vcam_size.findData(size)
@@ -181,7 +196,12 @@ class OutputsPanel(QWidget):
             out.vcam_background)))
         self.vcam_mirror.setChecked(bool(out.vcam_mirror))
         self.vcam_color, self.vcam_image = out.vcam_color, out.vcam_image
-        for w in (self.vcam_size, self.vcam_fps, self.vcam_background, self.vcam_mirror):
+        for name in [*backends, out.vcam_backend]:
+            if name and self.vcam_backend.findData(name) < 0:
+                self.vcam_backend.addItem(name, name)
+        self.vcam_backend.setCurrentIndex(max(0, self.vcam_backend.findData(out.vcam_backend)))
+        self.vcam_device.setText(out.vcam_device)
+        for w in widgets:
             w.blockSignals(False)
 
     def _background_chosen(self, index: int) -> None:

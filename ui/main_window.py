@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
             s.camera_width, s.camera_height, s.camera_fps))
         self.tracking_panel.camera_mode_changed.connect(c.set_camera_mode)
         self.outputs_panel.toggled.connect(c.set_output)
-        self.outputs_panel.show_vcam(s.outputs)
+        self.outputs_panel.show_vcam(s.outputs, c.virtual_camera_backends())
         self.outputs_panel.vcam_options.connect(lambda o: c.set_virtual_camera_options(**o))
         self.show_camera.toggled.connect(self._toggle_camera_view)
         self.show_landmarks.toggled.connect(self._toggle_landmarks)

@@ -20,7 +20,7 @@ class KeptBackend:
     instances: list["KeptBackend"] = []
 
     def __init__(self, *, width, height, fps, fourcc, device, **kw):
-        self.width, self.height, self.fps = width, height, fps
+        self.width, self.height, self.fps, self.device_asked = width, height, fps, device
         self.frames: list[np.ndarray] = []
         self.closed = False
         KeptBackend.instances.append(self)
@@ -104,6 +104,28 @@ def test_controller_opens_the_virtual_camera_with_the_saved_choices(tmp_path, ba
     saved, msg = SettingsStore(cfg_dir).load_user()
     assert msg is None and saved.outputs.virtual_camera is True
     assert (saved.outputs.vcam_background, saved.outputs.vcam_width) == ("magenta", 1280)
+
+
+def test_chosen_backend_and_device_are_used_and_saved(tmp_path, backend):
+    c = Controller(ControllerOptions(settings_dir=tmp_path))
+    assert "omokage-kept" in c.virtual_camera_backends()
+    c.set_virtual_camera_options(backend="omokage-kept", device="/dev/video42")
+    state = _wait_outputs(c, lambda: c.set_output("virtual_camera", True))
+    assert state["virtual_camera"]
+    assert backend.instances[-1].device_asked == "/dev/video42"
+    c.shutdown()
+    saved, _ = SettingsStore(tmp_path).load_user()
+    assert (saved.outputs.vcam_backend, saved.outputs.vcam_device) == ("omokage-kept", "/dev/video42")
+
+    # A backend that is not on this system gives the fix, not a crash, and nothing opens.
+    c = Controller(ControllerOptions(settings_dir=tmp_path))
+    notices = []
+    c.on_notice.append(notices.append)
+    c.set_virtual_camera_options(backend="no-such-backend")
+    state = _wait_outputs(c, lambda: c.set_output("virtual_camera", True))
+    assert not state["virtual_camera"]
+    assert any("no-such-backend" in n.message and "available" in n.message for n in notices)
+    c.shutdown()
 
 
 def test_bad_virtual_camera_choice_is_refused_with_a_message(tmp_path):

@@ -69,3 +69,11 @@ def test_outputs_tab_shows_and_changes_the_saved_virtual_camera_choices(window, 
     panel.vcam_mirror.setChecked(True)
     assert (out.vcam_width, out.vcam_height, out.vcam_background, out.vcam_mirror) == (
         640, 360, "magenta", True)
+    names = [panel.vcam_backend.itemData(i) for i in range(panel.vcam_backend.count())]
+    assert names == ["", *window.controller.virtual_camera_backends()]
+    i = panel.vcam_backend.count() - 1
+    panel.vcam_backend.setCurrentIndex(i)
+    panel.vcam_backend.activated.emit(i)
+    panel.vcam_device.setText(" /dev/video7 ")
+    panel.vcam_device.editingFinished.emit()
+    assert (out.vcam_backend, out.vcam_device) == (names[-1], "/dev/video7")
