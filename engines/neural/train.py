@@ -6,6 +6,7 @@
 On a 2-core CPU run two processes, `--only morpher --run runs/morpher` and `--only rotator
 --run runs/rotator`, one thread each: together they train ~3x faster than one process.
 
+Shows a progress bar over the time budget (step, losses, learning rate, samples/s).
 Resumes automatically: the full state (weights + optimiser + step) lives in RUN/state.pt,
 written every --save-every steps; the weights-only checkpoint weights/training_checkpoint.pt
 (the file committed to git) is updated at the same time, each process replacing only its own
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from engines.datagen.dataset import ShardSampler
 from engines.neural.compose import stage_vectors
@@ -256,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     t_end = time.time() + args.minutes * 60
     t0, n0 = time.time(), step
     ema = {}
+    # The bar runs over the time budget: training stops on time, not on a step count.
+    bar = tqdm(total=round(args.minutes * 60), unit="s", desc=f"train {args.only or 'both'}",
+               mininterval=5.0, bar_format="{desc} {percentage:3.0f}%|{bar:20}| {elapsed}<{remaining}{postfix}")
     lr_end = args.lr if args.lr_end is None else args.lr_end
     while time.time() < t_end and (args.max_steps is None or step < args.max_steps):
         lr = decayed_lr(args.lr, lr_end, 1.0 - (t_end - time.time()) / (args.minutes * 60))
@@ -281,17 +286,17 @@ def main(argv: list[str] | None = None) -> int:
         step += 1
         for k, v in losses.items():
             ema[k] = v if k not in ema else 0.98 * ema[k] + 0.02 * v
-        if step % 50 == 0:
-            rate = (step - n0) * args.batch / max(time.time() - t0, 1e-6)
-            left = (t_end - time.time()) / 60
-            print(f"step {step} " + " ".join(f"{k}={v:.4f}" for k, v in ema.items())
-                  + f" lr={lr:.2e} {rate:.1f} samples/s, {left:.0f} min left", flush=True)
+        rate = (step - n0) * args.batch / max(time.time() - t0, 1e-6)
+        bar.set_postfix_str(f"step {step} " + " ".join(f"{k}={v:.4f}" for k, v in ema.items())
+                            + f" lr={lr:.1e} {rate:.1f} samples/s", refresh=False)
+        bar.update(min(round(time.time() - t0), bar.total) - bar.n)
         if step % 200 == 0:
             train.refresh()  # pick up shards a running generator has added
         if step % args.save_every == 0:
             save()
         if step % args.val_every == 0:
             validate(morpher, rotator, val_batch, run, step, device)
+    bar.close()
     save()
     validate(morpher, rotator, val_batch, run, step, device)
     return 0
@@ -311,7 +316,7 @@ def validate(morpher: Morpher, rotator: Rotator, vb: dict, run: Path, step: int,
            "rotate_psnr_changed": pr_e, "rotate_identity": pr_i, "time": time.time()}
     with open(run / "log.jsonl", "a") as f:
         f.write(json.dumps(rec) + "\n")
-    print("VAL " + json.dumps(rec), flush=True)
+    tqdm.write("VAL " + json.dumps(rec))
     rows = [[rest_c[i], om[i].cpu(), expr_c[i], expr[i], orr[i].cpu(), posed[i]] for i in range(6)]
     save_grid(run / f"val_{step:07d}.png", rows)
     shutil.copy(run / f"val_{step:07d}.png", run / "val_latest.png")
