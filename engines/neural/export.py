@@ -100,6 +100,10 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
         "training": training if training is not None else old.get("training", {}) | {"step": st["step"]},
         "metrics": metrics if metrics is not None else old.get("metrics", {}),
     }
+    # A turn calibration belongs to the weights it was measured on: kept only if they are unchanged.
+    if "turn_scale" in old and all(old.get("files", {}).get(k, {}).get("sha256") == v["sha256"]
+                                   for k, v in manifest["files"].items()):
+        manifest["turn_scale"] = old["turn_scale"]
     tmp = out / "manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=1))
     os.replace(tmp, out / "manifest.json")

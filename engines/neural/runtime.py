@@ -77,6 +77,8 @@ class NeuralEngine:
         self.providers = providers
         self.threads = threads
         self.timings_ms: dict[str, float] = {}
+        # How far to turn an unseen character's head, per turn (engines/neural/turn_calibration.py).
+        self.turn_scale: dict[str, float] = dict(manifest.get("turn_scale", {}))
         # The rest pose's network inputs: a stage whose inputs equal these is skipped.
         self._rest_morph, self._rest_rotate = stage_vectors(self.pose_spec, self.pose_spec.to_vector({})[None])
 
@@ -97,7 +99,10 @@ class NeuralEngine:
         try:
             manifest = json.loads(mpath.read_text())
             files = manifest["files"]
-            PoseSpec.from_json(manifest["pose_spec"])
+            spec = PoseSpec.from_json(manifest["pose_spec"])
+            for name, f in manifest.get("turn_scale", {}).items():
+                if name not in spec.names or not 0.0 < float(f) <= 2.0:
+                    raise ValueError(f"turn_scale {name}={f}")
         except (ValueError, KeyError, TypeError) as e:
             raise EngineError(f"{mpath} is damaged ({e}); {RESTORE_HINT}") from None
         chosen = choose_providers(providers)
@@ -140,7 +145,10 @@ class NeuralEngine:
         if prepared._last is not None and prepared._last[0] == key:
             self.timings_ms = {"morpher_ms": 0.0, "rotator_ms": 0.0, "cached": 1.0}
             return prepared._last[1]
-        pm, pr = stage_vectors(self.pose_spec, vec[None])
+        scaled = vec.copy()
+        for name, f in self.turn_scale.items():
+            scaled[self.pose_spec.names.index(name)] *= f
+        pm, pr = stage_vectors(self.pose_spec, scaled[None])
         t0 = time.perf_counter()
         image = prepared.rest
         if not np.allclose(pm, self._rest_morph):

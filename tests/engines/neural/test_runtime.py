@@ -93,3 +93,28 @@ def test_damaged_weights_file_is_named(tmp_path) -> None:
 def test_unknown_provider_is_refused() -> None:
     with pytest.raises(EngineError, match="not available"):
         NeuralEngine.load(providers=["NoSuchExecutionProvider"])
+
+
+def _weights_with_turn_scale(tmp_path: Path, turn_scale: dict) -> Path:
+    wd = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, wd, ignore=shutil.ignore_patterns("*.pt", "*.lock"))
+    m = json.loads((wd / "manifest.json").read_text())
+    m["turn_scale"] = turn_scale
+    (wd / "manifest.json").write_text(json.dumps(m))
+    return wd
+
+
+def test_turn_scale_in_the_manifest_scales_the_turns_only(tmp_path, engine, character) -> None:
+    scaled = NeuralEngine.load(_weights_with_turn_scale(tmp_path, {"head_yaw": 0.5}), threads=1)
+    plain = NeuralEngine.load(_weights_with_turn_scale(tmp_path / "b", {}), threads=1)
+    a, b = scaled.prepare(character), plain.prepare(character)
+    np.testing.assert_array_equal(scaled.render(a, {"head_yaw": 24.0, "mouth_open": 1.0}),
+                                  plain.render(b, {"head_yaw": 12.0, "mouth_open": 1.0}))
+    assert not np.array_equal(scaled.render(a, {"head_yaw": 24.0}), plain.render(b, {"head_yaw": 24.0}))
+    np.testing.assert_array_equal(scaled.render(a, {"head_roll": 20.0}), plain.render(b, {"head_roll": 20.0}))
+
+
+def test_bad_turn_scale_names_the_manifest(tmp_path) -> None:
+    wd = _weights_with_turn_scale(tmp_path, {"head_yaw": -1.0})
+    with pytest.raises(EngineError, match="manifest.json is damaged.*turn_scale"):
+        NeuralEngine.load(wd)

@@ -1,0 +1,122 @@
+"""Choose how far the engine turns the head of a character it has never seen.
+
+    python -m engines.neural.turn_calibration [--weights weights] [--json runs/turns.json]
+
+How far a head moves at a given angle is the artist's choice: at 30 degrees of yaw the
+Live2D training rigs move the face by 9 to 30 px. One picture does not say which kind of rig
+a character is, so on an unseen character the engine turns by some typical amount, E.
+Missing in one direction costs more than in the other: a feature drawn too far is wrong at two
+places, while half the motion still earns part of the gain. So the best expected score lies
+below the typical amount. Everything here is measured without the validation characters:
+
+- g(r), the changed-region gain over identity (dB) when the engine turns r times as far as
+  the truth, measured on the training rigs, where the engine knows the right amount (r = 1);
+- A_i, each training rig's amplitude, and E, the engine's amplitude on unseen procedural
+  characters (both `engines.datagen.turn_amplitude`);
+- for each turn, the factor s that maximises mean_i g(s * E / A_i).
+
+The factors are written to the manifest as "turn_scale"; the runtime multiplies the pose's
+turns by them before the rotator. The app's mapper gains still scale the motion as a whole.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+TURNS = ("head_yaw", "head_pitch", "head_roll")
+RATIOS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+ANGLES = (10.0, -10.0, 15.0, -15.0)  # x2 stays inside the +-30 degree range
+SHRINKS = tuple(np.round(np.arange(0.3, 1.201, 0.05), 2))
+# haru02 is haru01's rig with other clothes: counted once.
+RIGS = ("chitose", "epsilon2_1", "haru01", "izumi", "miku", "shizuku", "tsumiki", "unitychan", "z16")
+
+
+def best_shrink(ratios: np.ndarray, gains: np.ndarray, relative: np.ndarray) -> tuple[float, dict[float, float]]:
+    """ratios/gains: the curve g(r); relative: E / A_i per rig. Returns the s maximising
+    mean_i g(s * relative_i) and the expected gain for every candidate s. g(0) = 0 (no
+    motion is the identity); beyond the last ratio the curve is held at its last value."""
+    r = np.concatenate([[0.0], np.asarray(ratios, float)])
+    g = np.concatenate([[0.0], np.asarray(gains, float)])
+    expected = {float(s): float(np.mean(np.interp(s * np.asarray(relative), r, g))) for s in SHRINKS}
+    return max(expected, key=expected.get), expected
+
+
+def measure(weights: Path | None = None, rigs: tuple[str, ...] = RIGS, n_procedural: int = 3) -> dict:
+    from engines.datagen.live2d import Live2DCharacter
+    from engines.datagen.live2d.models import fetch_model
+    from engines.datagen.procedural import ProceduralSource, draw_character, identity_for
+    from engines.datagen.turn_amplitude import turn_amplitudes
+    from engines.neural.evaluate import score
+    from engines.neural.runtime import NeuralEngine
+
+    engine = NeuralEngine.load(weights, threads=1)
+    engine.turn_scale = {}  # measure the network itself
+    curves = {t: np.zeros(len(RATIOS)) for t in TURNS}
+    amp = {t: [] for t in TURNS}
+    for name in rigs:
+        render = Live2DCharacter(fetch_model(name)).render
+        rest = render({})
+        prep = engine.prepare(rest)
+        a = turn_amplitudes(render)
+        for t in TURNS:
+            amp[t].append(a[t])
+            for angle in ANGLES:
+                truth = render({t: angle})
+                base = score(rest, rest, truth)["psnr_changed"]
+                for k, r in enumerate(RATIOS):
+                    got = score(rest, engine.render(prep, {t: angle * r}), truth)["psnr_changed"]
+                    curves[t][k] += (got - base) / (len(rigs) * len(ANGLES))
+    engine_amp = {t: [] for t in TURNS}
+    for cid in ProceduralSource().characters("val")[:n_procedural]:
+        ident = identity_for(cid)
+        prep = engine.prepare(draw_character(ident, {}))
+        a = turn_amplitudes(lambda pose: engine.render(prep, pose))
+        for t in TURNS:
+            engine_amp[t].append(a[t])
+    out = {"rigs": list(rigs), "ratios": list(RATIOS), "turn_scale": {}, "per_turn": {}}
+    for t in TURNS:
+        e = float(np.median(engine_amp[t]))
+        relative = e / np.asarray(amp[t])
+        s, expected = best_shrink(np.array(RATIOS), curves[t], relative)
+        out["turn_scale"][t] = s
+        out["per_turn"][t] = {"gain_at_ratio_db": [round(float(v), 3) for v in curves[t]],
+                              "rig_amplitude_px": [round(v, 2) for v in amp[t]],
+                              "engine_amplitude_px": round(e, 2),
+                              "expected_gain_db": {str(k): round(v, 3) for k, v in expected.items()}}
+    return out
+
+
+def write_to_manifest(weights_dir: Path, turn_scale: dict[str, float]) -> None:
+    path = weights_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["turn_scale"] = turn_scale
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engines.neural.runtime import WEIGHTS_DIR
+
+    ap = argparse.ArgumentParser(prog="python -m engines.neural.turn_calibration", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weights", type=Path, default=WEIGHTS_DIR)
+    ap.add_argument("--json", type=Path, default=None, help="write the measurements here too")
+    args = ap.parse_args(argv)
+    result = measure(args.weights)
+    for t in TURNS:
+        p = result["per_turn"][t]
+        print(f"{t}: gain at ratio {dict(zip(RATIOS, p['gain_at_ratio_db']))}; engine {p['engine_amplitude_px']} px, "
+              f"rigs {p['rig_amplitude_px']} px -> turn_scale {result['turn_scale'][t]}")
+    write_to_manifest(args.weights, result["turn_scale"])
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
