@@ -120,3 +120,6 @@ DEFAULT_POSE_SPEC = PoseSpec(
         _p("breathing", "body", 0.0, 1.0, 0.0, stage="rotate"),
     )
 )
+
+# The head turns: how far a head moves per degree differs between rigs (turn_amplitude.py).
+HEAD_TURNS: tuple[str, ...] = ("head_yaw", "head_pitch", "head_roll")

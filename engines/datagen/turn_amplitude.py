@@ -17,9 +17,7 @@ import numpy as np
 
 from engines.convention import HEAD_BOX
 from engines.neural.compose import over_grey
-
-TURNS = ("head_yaw", "head_pitch", "head_roll")
-
+from engines.posespec import HEAD_TURNS
 
 def _grey(rgba: np.ndarray) -> np.ndarray:
     return cv2.cvtColor((over_grey(rgba) * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
@@ -31,7 +29,7 @@ def turn_amplitudes(render: Callable[[dict], np.ndarray], angle: float = 30.0) -
     rest = _grey(render({}))
     x0, y0, x1, y1 = HEAD_BOX
     out = {}
-    for name in TURNS:
+    for name in HEAD_TURNS:
         f = flow.calc(_grey(render({name: angle})), rest, None)
         out[name] = float(np.percentile(np.abs(f[y0:y1, x0:x1]).max(-1), 90))
     return out
@@ -57,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         rows["procedural"].append(amp)
         print(f"{cid:14s} " + " ".join(f"{t}={v:5.1f}" for t, v in amp.items()))
     if rows["live2d"] and rows["procedural"]:
-        med = {k: {t: float(np.median([r[t] for r in v])) for t in TURNS} for k, v in rows.items()}
-        ratio = ",".join(f"{med['procedural'][t] / med['live2d'][t]:.2f}" for t in TURNS)
+        med = {k: {t: float(np.median([r[t] for r in v])) for t in HEAD_TURNS} for k, v in rows.items()}
+        ratio = ",".join(f"{med['procedural'][t] / med['live2d'][t]:.2f}" for t in HEAD_TURNS)
         print(f"median procedural / Live2D (yaw,pitch,roll): {ratio}  ->  --turn-scale proc-={ratio}")
     return 0
 

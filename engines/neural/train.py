@@ -32,7 +32,7 @@ from tqdm import tqdm
 from engines.datagen.dataset import ShardSampler
 from engines.neural.compose import stage_vectors
 from engines.neural.model import Morpher, Rotator, apply_rotation, upgrade_rotator_state
-from engines.posespec import DEFAULT_POSE_SPEC
+from engines.posespec import DEFAULT_POSE_SPEC, HEAD_TURNS
 
 REPO = Path(__file__).resolve().parents[2]
 COMPACT_CHECKPOINT = REPO / "weights" / "training_checkpoint.pt"
@@ -145,11 +145,8 @@ def update_compact(path: Path, morpher: Morpher | None, rotator: Rotator | None,
         atomic_save(st, path)
 
 
-TURNS = ("head_yaw", "head_pitch", "head_roll")
-
-
 def parse_turn_scale(items: list[str]) -> dict[str, np.ndarray]:
-    """["proc-=1.45,2.6,2.45"] -> {"proc-": array of yaw, pitch, roll factors}."""
+    """["proc-=1.45,2.5,2.5"] -> {"proc-": array of yaw, pitch, roll factors}."""
     out = {}
     for it in items:
         prefix, _, vals = it.partition("=")
@@ -168,8 +165,8 @@ def relabel_turns(b: dict, scales: dict[str, np.ndarray], n: int) -> dict:
     sample of 12 degrees of roll shows what a Live2D rig does at 30. Rows whose rescaled
     angle would leave the PoseSpec range are dropped (b holds spare rows for that)."""
     pose = b["pose"].copy()
-    idx = [DEFAULT_POSE_SPEC.names.index(t) for t in TURNS]
-    lim = np.array([DEFAULT_POSE_SPEC[t].hi for t in TURNS], np.float32)
+    idx = [DEFAULT_POSE_SPEC.names.index(t) for t in HEAD_TURNS]
+    lim = np.array([DEFAULT_POSE_SPEC[t].hi for t in HEAD_TURNS], np.float32)
     keep = np.ones(len(pose), bool)
     for prefix, f in scales.items():
         rows = np.char.startswith(b["character"].astype(str), prefix)
@@ -212,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="train one network (run two processes, one per core, with separate --run dirs)")
     ap.add_argument("--turn-scale", action="append", default=[],
                     help="PREFIX=YAW,PITCH,ROLL: multiply the head turns of characters whose id starts "
-                         "with PREFIX (rotator only), e.g. proc-=1.45,2.6,2.45")
+                         "with PREFIX (rotator only), e.g. proc-=1.45,2.5,2.5")
     ap.add_argument("--morph-gain", type=float, default=16.0, help="loss weight of changed face pixels")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
@@ -266,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         lr = decayed_lr(args.lr, lr_end, 1.0 - (t_end - time.time()) / (args.minutes * 60))
         for g in opt_m.param_groups + opt_r.param_groups:
             g["lr"] = lr
-        # Relabelled turns drop rows, so draw spares (3x covers the worst case seen).
+        # Relabelling drops about two thirds of the procedural rows: draw spares to fill a batch.
         spare = train.batch(3 * args.batch) if turn_scale else None
         b = {k: v[: args.batch] for k, v in spare.items()} if turn_scale else train.batch(args.batch)
         losses = {}

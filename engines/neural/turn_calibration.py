@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-TURNS = ("head_yaw", "head_pitch", "head_roll")
+from engines.posespec import HEAD_TURNS
+
 RATIOS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 ANGLES = (10.0, -10.0, 15.0, -15.0)  # x2 stays inside the +-30 degree range
 SHRINKS = tuple(np.round(np.arange(0.3, 1.201, 0.05), 2))
@@ -55,14 +56,14 @@ def measure(weights: Path | None = None, rigs: tuple[str, ...] = RIGS, n_procedu
 
     engine = NeuralEngine.load(weights, threads=1)
     engine.turn_scale = {}  # measure the network itself
-    curves = {t: np.zeros(len(RATIOS)) for t in TURNS}
-    amp = {t: [] for t in TURNS}
+    curves = {t: np.zeros(len(RATIOS)) for t in HEAD_TURNS}
+    amp = {t: [] for t in HEAD_TURNS}
     for name in rigs:
         render = Live2DCharacter(fetch_model(name)).render
         rest = render({})
         prep = engine.prepare(rest)
         a = turn_amplitudes(render)
-        for t in TURNS:
+        for t in HEAD_TURNS:
             amp[t].append(a[t])
             for angle in ANGLES:
                 truth = render({t: angle})
@@ -70,15 +71,15 @@ def measure(weights: Path | None = None, rigs: tuple[str, ...] = RIGS, n_procedu
                 for k, r in enumerate(RATIOS):
                     got = score(rest, engine.render(prep, {t: angle * r}), truth)["psnr_changed"]
                     curves[t][k] += (got - base) / (len(rigs) * len(ANGLES))
-    engine_amp = {t: [] for t in TURNS}
+    engine_amp = {t: [] for t in HEAD_TURNS}
     for cid in ProceduralSource().characters("val")[:n_procedural]:
         ident = identity_for(cid)
         prep = engine.prepare(draw_character(ident, {}))
         a = turn_amplitudes(lambda pose: engine.render(prep, pose))
-        for t in TURNS:
+        for t in HEAD_TURNS:
             engine_amp[t].append(a[t])
     out = {"rigs": list(rigs), "ratios": list(RATIOS), "turn_scale": {}, "per_turn": {}}
-    for t in TURNS:
+    for t in HEAD_TURNS:
         e = float(np.median(engine_amp[t]))
         relative = e / np.asarray(amp[t])
         s, expected = best_shrink(np.array(RATIOS), curves[t], relative)
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write the measurements here too")
     args = ap.parse_args(argv)
     result = measure(args.weights)
-    for t in TURNS:
+    for t in HEAD_TURNS:
         p = result["per_turn"][t]
         print(f"{t}: gain at ratio {dict(zip(RATIOS, p['gain_at_ratio_db']))}; engine {p['engine_amplitude_px']} px, "
               f"rigs {p['rig_amplitude_px']} px -> turn_scale {result['turn_scale'][t]}")

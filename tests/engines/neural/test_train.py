@@ -10,7 +10,7 @@ import torch
 from engines.datagen.dataset import ShardSampler, write_dataset
 from engines.datagen.procedural import ProceduralSource
 from engines.neural import train
-from engines.posespec import DEFAULT_POSE_SPEC
+from engines.posespec import DEFAULT_POSE_SPEC, HEAD_TURNS
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_relabelled_turns_stay_in_range_and_scale(data) -> None:
     scale = train.parse_turn_scale(["proc-=1.5,2.5,2.5"])
     out = train.relabel_turns(b, scale, 8)
     assert 0 < len(out["pose"]) <= 8
-    turns = [DEFAULT_POSE_SPEC.names.index(t) for t in train.TURNS]
+    turns = [DEFAULT_POSE_SPEC.names.index(t) for t in HEAD_TURNS]
     assert (np.abs(out["pose"][:, turns]) <= 30.0 + 1e-4).all()
     # Each kept row is an original row with its turns multiplied and nothing else changed.
     for i, row in enumerate(out["pose"]):
