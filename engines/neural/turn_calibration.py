@@ -27,13 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
+from engines.datagen.live2d.models import HUMAN_TRAIN
 from engines.posespec import HEAD_TURNS
 
 RATIOS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 ANGLES = (10.0, -10.0, 15.0, -15.0)  # x2 stays inside the +-30 degree range
 SHRINKS = tuple(np.round(np.arange(0.3, 1.201, 0.05), 2))
 # haru02 is haru01's rig with other clothes: counted once.
-RIGS = ("chitose", "epsilon2_1", "haru01", "izumi", "miku", "shizuku", "tsumiki", "unitychan", "z16")
+RIGS = tuple(n for n in HUMAN_TRAIN if n != "haru02")
 
 
 def best_shrink(ratios: np.ndarray, gains: np.ndarray, relative: np.ndarray) -> tuple[float, dict[float, float]]:
