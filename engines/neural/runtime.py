@@ -77,10 +77,20 @@ class NeuralEngine:
         self.providers = providers
         self.threads = threads
         self.timings_ms: dict[str, float] = {}
-        # How far to turn an unseen character's head, per turn (engines/neural/turn_calibration.py).
-        self.turn_scale: dict[str, float] = dict(manifest.get("turn_scale", {}))
+        self.turn_scale = manifest.get("turn_scale", {})
         # The rest pose's network inputs: a stage whose inputs equal these is skipped.
         self._rest_morph, self._rest_rotate = stage_vectors(self.pose_spec, self.pose_spec.to_vector({})[None])
+
+    @property
+    def turn_scale(self) -> dict[str, float]:
+        """How far to turn an unseen character's head, per turn (turn_calibration.py)."""
+        return dict(self._turn_scale)
+
+    @turn_scale.setter
+    def turn_scale(self, factors: Mapping[str, float]) -> None:
+        self._turn_scale = dict(factors)
+        # Per-parameter gains on the pose vector, so render() multiplies once.
+        self._pose_gain = np.array([float(factors.get(n, 1.0)) for n in self.pose_spec.names], np.float32)
 
     @classmethod
     def load(
@@ -145,10 +155,7 @@ class NeuralEngine:
         if prepared._last is not None and prepared._last[0] == key:
             self.timings_ms = {"morpher_ms": 0.0, "rotator_ms": 0.0, "cached": 1.0}
             return prepared._last[1]
-        scaled = vec.copy()
-        for name, f in self.turn_scale.items():
-            scaled[self.pose_spec.names.index(name)] *= f
-        pm, pr = stage_vectors(self.pose_spec, scaled[None])
+        pm, pr = stage_vectors(self.pose_spec, (vec * self._pose_gain)[None])
         t0 = time.perf_counter()
         image = prepared.rest
         if not np.allclose(pm, self._rest_morph):

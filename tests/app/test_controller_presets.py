@@ -12,37 +12,14 @@ from pyvirtualcam.camera import BACKENDS
 from app.controller import Controller, ControllerOptions
 from app.presets import BUILTIN_PRESETS, PresetError, PresetStore, preset_from_pose
 from app.settings import SettingsStore, UserSettings
-from tests.app.sinks.conftest import rendered
-
-
-class KeptBackend:
-    """Stands in for the virtual camera device: keeps the frames pyvirtualcam hands it."""
-    instances: list["KeptBackend"] = []
-
-    def __init__(self, *, width, height, fps, fourcc, device, **kw):
-        self.width, self.height, self.fps, self.device_asked = width, height, fps, device
-        self.frames: list[np.ndarray] = []
-        self.closed = False
-        KeptBackend.instances.append(self)
-
-    def send(self, frame):
-        self.frames.append(frame.reshape(self.height, self.width, 3).copy())
-
-    def close(self):
-        self.closed = True
-
-    def device(self):
-        return "omokage-kept-cam"
-
-    def native_fourcc(self):
-        return None
+from tests.app.sinks.conftest import RecordingBackend, rendered
 
 
 @pytest.fixture
 def backend():
-    KeptBackend.instances.clear()
-    pyvirtualcam.register_backend("omokage-kept", KeptBackend)
-    yield KeptBackend
+    RecordingBackend.instances.clear()
+    pyvirtualcam.register_backend("omokage-kept", RecordingBackend)
+    yield RecordingBackend
     BACKENDS.pop("omokage-kept", None)
 
 

@@ -1,9 +1,12 @@
 """Synthetic but real RGBA frames: a little character drawn with OpenCV on a transparent canvas."""
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 import pytest
+import pyvirtualcam
 
 from app.frames import FrameMeta, RenderedFrame, now
 
@@ -47,3 +50,30 @@ def draw():
 @pytest.fixture
 def make_rendered():
     return rendered
+
+
+class RecordingBackend:
+    """A device that keeps what pyvirtualcam hands it, like a consumer app would see it."""
+    instances: list["RecordingBackend"] = []
+
+    def __init__(self, *, width, height, fps, fourcc, device, **kw):
+        if fourcc != pyvirtualcam.util.encode_fourcc(pyvirtualcam.PixelFormat.RGB.value):
+            raise RuntimeError("test backend accepts RGB only")
+        self.width, self.height, self.fps, self.device_asked = width, height, fps, device
+        self.frames: list[np.ndarray] = []
+        self.times: list[float] = []
+        self.closed = False
+        RecordingBackend.instances.append(self)
+
+    def send(self, frame):
+        self.frames.append(frame.reshape(self.height, self.width, 3).copy())
+        self.times.append(time.perf_counter())
+
+    def close(self):
+        self.closed = True
+
+    def device(self):
+        return "omokage-test-cam"
+
+    def native_fourcc(self):
+        return None

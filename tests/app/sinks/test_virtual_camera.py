@@ -18,33 +18,7 @@ from app.sinks import create_sink
 from app.sinks.virtual_camera import (
     VirtualCameraConfig, VirtualCameraSink, VirtualCameraUnavailable, no_backend_message)
 from app.sinks.compose import KEY_COLOURS
-
-
-class RecordingBackend:
-    """A device that keeps what pyvirtualcam hands it, like a consumer app would see it."""
-    instances: list["RecordingBackend"] = []
-
-    def __init__(self, *, width, height, fps, fourcc, device, **kw):
-        if fourcc != pyvirtualcam.util.encode_fourcc(pyvirtualcam.PixelFormat.RGB.value):
-            raise RuntimeError("test backend accepts RGB only")
-        self.width, self.height, self.fps = width, height, fps
-        self.frames: list[np.ndarray] = []
-        self.times: list[float] = []
-        self.closed = False
-        RecordingBackend.instances.append(self)
-
-    def send(self, frame):
-        self.frames.append(frame.reshape(self.height, self.width, 3).copy())
-        self.times.append(time.perf_counter())
-
-    def close(self):
-        self.closed = True
-
-    def device(self):
-        return "omokage-test-cam"
-
-    def native_fourcc(self):
-        return None
+from tests.app.sinks.conftest import RecordingBackend
 
 
 class MissingV4l2Backend:
