@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--lr-end", type=float, default=None,
                     help="cosine-decay the learning rate to this value over --minutes (default: constant)")
+    ap.add_argument("--weight-decay", type=float, default=0.0, help="decoupled weight decay (AdamW)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save-every", type=int, default=200)
     ap.add_argument("--val-every", type=int, default=1000)
@@ -221,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
     morpher, rotator = Morpher().to(device), Rotator().to(device)
-    opt_m = torch.optim.Adam(morpher.parameters(), lr=args.lr, betas=(0.5, 0.999))
-    opt_r = torch.optim.Adam(rotator.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    # AdamW: with --weight-decay 0 it is plain Adam; decay keeps the rotator from storing
+    # each training rig's amplitude in large weights (it generalises worse than it fits).
+    opt_m = torch.optim.AdamW(morpher.parameters(), lr=args.lr, betas=(0.5, 0.999), weight_decay=args.weight_decay)
+    opt_r = torch.optim.AdamW(rotator.parameters(), lr=args.lr, betas=(0.5, 0.999), weight_decay=args.weight_decay)
     step = 0
     state_path = run / "state.pt"
     if state_path.exists():
@@ -233,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         opt_r.load_state_dict(st["opt_r"])
         step = st["step"]
         print(f"resumed from {state_path} at step {step}")
+        for g in opt_m.param_groups + opt_r.param_groups:  # this run's decay, not the saved one
+            g["weight_decay"] = args.weight_decay
+            g["decoupled_weight_decay"] = True
     elif args.checkpoint.exists():
         st = torch.load(args.checkpoint, map_location=device)
         morpher.load_state_dict(st["morpher"])
