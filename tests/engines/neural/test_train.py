@@ -7,19 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from engines.datagen.dataset import ShardSampler, write_dataset
-from engines.datagen.procedural import ProceduralSource
+from engines.datagen.dataset import ShardSampler
 from engines.neural import train
 from engines.posespec import DEFAULT_POSE_SPEC, HEAD_TURNS
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("proc")
-    src = ProceduralSource()
-    write_dataset(src, root, "train", n_shards=1, shard_size=12, progress=False)
-    write_dataset(src, root, "val", n_shards=1, shard_size=16, progress=False)
-    return root
 
 
 def test_training_writes_checkpoints_and_resumes(data, tmp_path) -> None:
