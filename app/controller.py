@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -475,6 +475,16 @@ class Controller:
     def release_preset(self, name: str | None = None) -> None:
         if self.pipeline is not None:
             self.pipeline.presets.release(name)
+
+    def set_preset_mode(self, name: str, mode: str) -> Preset:
+        """Make `name`'s hotkey toggle it or show it only while held; saved in the user's
+        presets file (a built-in gets a saved copy). Raises PresetError on a bad name/mode."""
+        preset = self.presets().get(name)
+        if preset is None:
+            raise PresetError(f"no preset named {name!r}")
+        changed = replace(preset, mode=mode)
+        self.preset_store.save(changed)  # validates
+        return changed
 
     def save_preset(self, name: str, params: list[str] | None = None,
                     hotkey: str | None = None) -> Preset:

@@ -21,6 +21,7 @@ from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
 
 SCHEMA_VERSION = 1
 MAX_NAME = 40
+MODES = ("toggle", "hold")  # hotkey turns the preset on/off, or shows it while held
 
 
 class PresetError(ValueError):
@@ -35,6 +36,7 @@ class Preset:
     fade_out: float = 0.25
     hold: float = 0.3  # seconds fully in when tapped or scripted
     hotkey: Optional[str] = None  # e.g. "Ctrl+1"; the window binds it
+    mode: str = "toggle"  # one of MODES
 
     def validate(self, spec: PoseSpec = DEFAULT_POSE_SPEC) -> "Preset":
         name = self.name.strip() if isinstance(self.name, str) else ""
@@ -49,6 +51,8 @@ class Preset:
             p = spec[k]
             if not isinstance(v, (int, float)) or not math.isfinite(v) or not p.lo <= v <= p.hi:
                 raise PresetError(f"preset {name!r}: {k} = {v!r} is outside {p.lo:g}..{p.hi:g}")
+        if self.mode not in MODES:
+            raise PresetError(f"preset {name!r}: mode {self.mode!r} is not one of {', '.join(MODES)}")
         for what, t in (("fade-in", self.fade_in), ("fade-out", self.fade_out), ("hold", self.hold)):
             if not 0 <= t <= 10:
                 raise PresetError(f"preset {name!r}: {what} {t} s must be from 0 to 10 s")
@@ -59,6 +63,8 @@ class Preset:
                              "fade_in": self.fade_in, "fade_out": self.fade_out, "hold": self.hold}
         if self.hotkey:
             d["hotkey"] = self.hotkey
+        if self.mode != "toggle":
+            d["mode"] = self.mode
         return d
 
     @classmethod
@@ -67,7 +73,7 @@ class Preset:
             p = cls(name=str(d["name"]), values={str(k): float(v) for k, v in d["values"].items()},
                     fade_in=float(d.get("fade_in", 0.15)), fade_out=float(d.get("fade_out", 0.25)),
                     hold=float(d.get("hold", 0.3)),
-                    hotkey=d.get("hotkey") or None)
+                    hotkey=d.get("hotkey") or None, mode=str(d.get("mode", "toggle")))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise PresetError(f"a preset entry is malformed ({e}): {dict(d)!r}") from None
         return p.validate(spec)

@@ -125,3 +125,16 @@ def test_presets_library_is_builtins_plus_saved(tmp_path):
     assert lib["grin"].values == {"mouth_form": 0.9} and lib["grin"].hotkey == "Ctrl+G"
     with pytest.raises(PresetError, match="still loading"):
         c.save_preset("too early")
+
+
+def test_preset_mode_is_saved_for_builtins_and_checked(tmp_path):
+    c = Controller(ControllerOptions(settings_dir=tmp_path))
+    held = c.set_preset_mode("smile", "hold")
+    assert held.values == BUILTIN_PRESETS["smile"].values and held.mode == "hold"
+    assert PresetStore(tmp_path / "presets.json").get("smile").mode == "hold"
+    assert c.presets()["smile"].mode == "hold"
+    with pytest.raises(PresetError, match="mode 'press' is not one of"):
+        c.set_preset_mode("smile", "press")
+    with pytest.raises(PresetError, match="no preset named 'nope'"):
+        c.set_preset_mode("nope", "hold")
+    assert c.set_preset_mode("smile", "toggle").mode == "toggle"

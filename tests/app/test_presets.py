@@ -27,6 +27,7 @@ def test_preset_from_pose_takes_the_chosen_parameters():
     (Preset("x", {"mouth_form": 2.0}), r"mouth_form = 2.0 is outside -1..1"),
     (Preset("x", {"mouth_form": float("nan")}), "outside"),
     (Preset("x", {"mouth_form": 1.0}, fade_in=-1), "fade-in"),
+    (Preset("x", {"mouth_form": 1.0}, mode="sticky"), "mode 'sticky' is not one of toggle, hold"),
 ])
 def test_bad_presets_are_explained(bad, message):
     with pytest.raises(PresetError, match=message):
@@ -43,6 +44,10 @@ def test_store_round_trip_atomic_and_careful(tmp_path):
     assert again.names() == ["ohh", "smile"]
     assert again.get("smile") == smile and again.get("ohh").fade_out == 0.4
     assert again.get("ohh").hold == 0.2
+    store.save(Preset("ohh", {"mouth_open": 0.9}, mode="hold"))
+    assert PresetStore(store.path).get("ohh").mode == "hold"
+    assert PresetStore(store.path).get("smile").mode == "toggle"  # the default, not written
+    assert "mode" not in json.loads(store.path.read_text())["presets"][1]
     with pytest.raises(PresetError, match="exists already"):
         again.save(Preset("smile", {"mouth_form": 0.5}), overwrite=False)
     again.delete("ohh")

@@ -42,6 +42,31 @@ def test_preset_hotkey_fades_the_expression_in_and_out(window, qtbot):
     assert abs(pipe.last_pose["mouth_form"] - BUILTIN_PRESETS["smile"].values["mouth_form"]) > 0.5
 
 
+def test_hold_mode_preset_shows_only_while_its_key_is_down(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QKeySequence
+
+    menu, pipe = window.presets_menu, window.controller.pipeline
+    key = menu.actions_by_name["smile"].shortcut().toString()
+    [entry] = [a for a in menu.hold_menu.actions() if a.text() == "smile"]
+    entry.trigger()  # the user ticks "smile" under "Show only while the hotkey is held"
+    qtbot.waitUntil(lambda: menu.hold_keys.keys.get(key) == "smile", timeout=5000)
+    assert PresetStore(window.controller.store.dir / "presets.json").get("smile").mode == "hold"
+    assert menu.actions_by_name["smile"].shortcut().isEmpty()
+    assert f"hold {key}" in menu.actions_by_name["smile"].text()
+    hold_still(window, qtbot)
+    combo = QKeySequence(key)[0]
+    target = window.preview
+    qtbot.keyPress(target, combo.key(), combo.keyboardModifiers())
+    qtbot.waitUntil(lambda: abs(pipe.last_pose["mouth_form"] - 1.0) < 0.05, timeout=10000)
+    assert pipe.presets.active == ["smile"] and menu.actions_by_name["smile"].isChecked()
+    qtbot.keyPress(target, combo.key(), combo.keyboardModifiers())  # a repeat while held
+    assert pipe.presets.active == ["smile"]
+    qtbot.keyRelease(target, combo.key(), Qt.KeyboardModifier.NoModifier)  # Ctrl let go first
+    qtbot.waitUntil(lambda: not pipe.presets.active, timeout=10000)
+    assert not menu.actions_by_name["smile"].isChecked()
+
+
 def test_save_current_pose_as_preset_writes_a_file_that_loads_back(window, qtbot):
     c = window.controller
     hold_still(window, qtbot)
