@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engines.neural.model import MORPH_POSE_DIM, ROTATE_POSE_DIM, Morpher, Rotator, upgrade_rotator_state
-from engines.neural.runtime import sha256_file
+from engines.neural.model import MORPH_POSE_DIM, ROTATE_POSE_DIM, load_networks
+from engines.neural.runtime import sha256_file, write_manifest
 from engines.neural.train import COMPACT_CHECKPOINT
 from engines.posespec import DEFAULT_POSE_SPEC
 
@@ -61,10 +61,7 @@ class _MorphDecoderOut(torch.nn.Module):
 
 
 def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: dict | None = None) -> dict:
-    st = torch.load(checkpoint, map_location="cpu")
-    morpher, rotator = Morpher().eval(), Rotator().eval()
-    morpher.load_state_dict(st["morpher"])
-    rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
+    morpher, rotator, st = load_networks(checkpoint)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     img = torch.rand(1, 4, 128, 128)
@@ -104,9 +101,7 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
     if "turn_scale" in old and all(old.get("files", {}).get(k, {}).get("sha256") == v["sha256"]
                                    for k, v in manifest["files"].items()):
         manifest["turn_scale"] = old["turn_scale"]
-    tmp = out / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, out / "manifest.json")
+    write_manifest(out, manifest)
     return manifest
 
 

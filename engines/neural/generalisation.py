@@ -21,7 +21,7 @@ import torch
 from engines.datagen.dataset import ShardSampler
 from engines.neural.train import (COMPACT_CHECKPOINT, morph_loss, parse_turn_scale, psnr_changed,
                                   relabel_turns, rotate_loss, to_tensor)
-from engines.neural.model import Morpher, Rotator, upgrade_rotator_state
+from engines.neural.model import Morpher, Rotator, load_networks
 
 
 def row_gains(out: torch.Tensor, target: torch.Tensor, rest: torch.Tensor) -> list[float]:
@@ -67,11 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     if not args.checkpoint.exists():
         raise SystemExit(f"{args.checkpoint} not found; train first or pass --checkpoint")
-    st = torch.load(args.checkpoint, map_location="cpu")
-    morpher, rotator = Morpher(), Rotator()
-    morpher.load_state_dict(st["morpher"])
-    rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
-    morpher.eval(); rotator.eval()
+    morpher, rotator, st = load_networks(args.checkpoint)
     roots = args.data or ["cache/data/live2d", "cache/data/procedural"]
     turn_scale = parse_turn_scale(args.turn_scale)
     result: dict = {"checkpoint": str(args.checkpoint), "steps": st.get("steps", st.get("step"))}

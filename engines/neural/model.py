@@ -203,3 +203,13 @@ class Rotator(nn.Module):
 
     def forward(self, rest128: torch.Tensor, pose: torch.Tensor):
         return self.decoder(rest128, *self.encoder(rest128), pose)
+
+
+def load_networks(checkpoint) -> tuple[Morpher, Rotator, dict]:
+    """Both networks from a compact checkpoint (older rotator layouts upgraded), in eval
+    mode, plus the checkpoint's dict (steps)."""
+    st = torch.load(checkpoint, map_location="cpu")
+    morpher, rotator = Morpher().eval(), Rotator().eval()
+    morpher.load_state_dict(st["morpher"])
+    rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
+    return morpher, rotator, st

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -93,12 +92,10 @@ def measure(weights: Path | None = None, rigs: tuple[str, ...] = RIGS, n_procedu
 
 
 def write_to_manifest(weights_dir: Path, turn_scale: dict[str, float]) -> None:
-    path = weights_dir / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest["turn_scale"] = turn_scale
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, path)
+    from engines.neural.runtime import write_manifest
+
+    manifest = json.loads((weights_dir / "manifest.json").read_text())
+    write_manifest(weights_dir, {**manifest, "turn_scale": turn_scale})
 
 
 def main(argv: list[str] | None = None) -> int:
