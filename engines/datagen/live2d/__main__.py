@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--no-augment", action="store_true", help="plain renders (no colours/params/jitter/flips)")
     b.add_argument("--humans-only", action="store_true",
                    help="leave out the dot-eyed head-only figures (nico, nipsilon, ni-j, nietzsche, nito)")
+    b.add_argument("--turn-gains", type=float, default=0.0, metavar="P",
+                   help="share of triples whose parts follow head turns by random per-part gains "
+                        "(variety of rigs for the rotator; default 0)")
     s = sub.add_parser("sheet", help="contact sheet of every character and control")
     s.add_argument("--out", required=True, type=Path)
     s.add_argument("--characters", nargs="*", help="default: all allowed characters")
@@ -36,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         from engines.datagen.live2d.models import HEAD_ONLY, HUMAN_TRAIN
 
         train = HUMAN_TRAIN if args.humans_only else HUMAN_TRAIN + HEAD_ONLY
-        src = Live2DSource(train=train, augment=Augment(enabled=not args.no_augment))
+        src = Live2DSource(train=train, augment=Augment(enabled=not args.no_augment,
+                                                            gain_prob=args.turn_gains))
         t0 = time.time()
         paths = write_dataset(src, args.out, args.split, args.shards, args.shard_size, args.seed)
         print(f"{len(paths)} shards in {args.out / args.split} ({time.time() - t0:.1f} s)")

@@ -2,7 +2,9 @@
 
 All of them are the same for the three images of a triple: per-part colour changes, random
 values of parameters the engine does not control (hair sway, arms, blush, brow shape), small
-scale/offset jitter and horizontal flips (with the pose mirrored).
+scale/offset jitter and horizontal flips (with the pose mirrored). Per-part turn gains change
+how far each part (hair, face, eyes, ears) follows a head turn, so one rig shows many rigs'
+ways of turning and the rotator learns what turns do in general rather than each rig's.
 """
 from __future__ import annotations
 
@@ -54,6 +56,8 @@ class Augment:
     offset_jitter: float = 8.0  # +- pixels at 512
     skin_strength: float = 0.15
     free_param_share: float = 0.6  # fraction of each side of the range used
+    gain_prob: float = 0.0  # share of triples whose parts follow turns by random gains
+    gain_sigma: float = 0.35  # spread of log(gain) per part
     enabled: bool = True
 
     def part_colors(self, rng: np.random.Generator, part_ids: list[str]) -> dict[int, tuple[Color, Color]]:
@@ -90,6 +94,13 @@ class Augment:
             hi = p.default + (p.hi - p.default) * self.free_param_share
             out[pid] = float(rng.uniform(lo, hi))
         return out
+
+    def turn_gains(self, rng: np.random.Generator, parts: int) -> np.ndarray | None:
+        """Per part, how much of a head/body turn it follows (None: as rigged)."""
+        if not self.enabled or rng.random() >= self.gain_prob:
+            return None
+        # Above 1 a part saturates at the rig's extreme keyform, so the range is lopsided.
+        return np.exp(rng.normal(0.0, self.gain_sigma, parts)).clip(0.4, 1.6)
 
     def jitter(self, rng: np.random.Generator) -> tuple[float, float, float]:
         if not self.enabled:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -55,21 +55,25 @@ class Live2DCharacter:
     # -- rendering -----------------------------------------------------------------------
     def render(self, pose: Mapping[str, float] | None = None, *, params: Mapping[str, float] | None = None,
                part_colors: Mapping[int, tuple[Color, Color]] | None = None,
-               framing: fr.Framing | None = None, size: int = CANVAS) -> np.ndarray:
+               framing: fr.Framing | None = None, turn_gains: Sequence[float] | None = None,
+               size: int = CANVAS) -> np.ndarray:
         """RGBA uint8 (size x size, straight alpha) of `pose` (PoseSpec names; missing = rest).
 
         params: extra Live2D parameter values (ids as in the model) applied before the pose,
-        e.g. random hair or arm positions; part_colors: part index -> (multiply, screen) rgb.
+        e.g. random hair or arm positions; part_colors: part index -> (multiply, screen) rgb;
+        turn_gains: per part, how much of the head/body turn that part follows (1: as rigged).
         """
         f = framing or self.framing
         k = size / CANVAS
-        return self._draw(pose or {}, params or {}, part_colors or {}, f.scale * k, f.tx * k, f.ty * k, size)
+        return self._draw(pose or {}, params or {}, part_colors or {}, f.scale * k, f.tx * k, f.ty * k, size,
+                          turn_gains)
 
-    def _draw(self, pose, params, part_colors, scale, tx, ty, size) -> np.ndarray:
+    def _draw(self, pose, params, part_colors, scale, tx, ty, size, turn_gains=None) -> np.ndarray:
         values = dict(params)
         values.update(self.mapping.to_params(pose))
         self.model.set_params(values)
         self.model.set_part_colors(part_colors)
+        self.model.set_turn_gains(turn_gains)
         return self.model.draw(canvas_matrix(scale, tx, ty, size), size)
 
     # -- measured once per model, cached --------------------------------------------------

@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -23,6 +23,45 @@ from engines.datagen.live2d.gl import context
 
 class ModelError(RuntimeError):
     pass
+
+
+# Head and body turn parameters (rest value 0) whose effect can be scaled per part.
+TURN_PARAMS = ("PARAM_ANGLE_X", "PARAM_ANGLE_Y", "PARAM_ANGLE_Z", "PARAM_BODY_ANGLE_X", "PARAM_BODY_X")
+
+
+class _ScaledTurns:
+    """A model context whose turn parameters read as value x gain (for one pivot manager)."""
+
+    def __init__(self, mc, gains: dict[int, float]) -> None:
+        self._mc = mc
+        self._gains = gains
+
+    def getParamFloat(self, index):
+        return self._mc.getParamFloat(index) * self._gains.get(index, 1.0)
+
+    def __getattr__(self, name):
+        return getattr(self._mc, name)
+
+
+def _install_turn_gains(l2d) -> None:
+    """Let each pivot manager carry its own turn gains (`_omokage_gains`, param index -> gain).
+
+    A Live2D rig is a tree of deformers and meshes, each interpolating between keyforms at
+    pivot values of the parameters; scaling what one part's pivots see makes that part (hair,
+    face, eyes, hat) turn more or less than the rest, which is how rigs differ from each other.
+    """
+    from live2d.v2.core.param.pivot_manager import PivotManager
+
+    if getattr(PivotManager, "_omokage_gains_installed", False):
+        return
+    original = PivotManager.calcPivotValues
+
+    def calc_pivot_values(self, model_context, ret):
+        gains = getattr(self, "_omokage_gains", None)
+        return original(self, _ScaledTurns(model_context, gains) if gains else model_context, ret)
+
+    PivotManager.calcPivotValues = calc_pivot_values
+    PivotManager._omokage_gains_installed = True
 
 
 def _import_v2():
@@ -101,6 +140,7 @@ class LoadedModel:
         l2d = _import_v2()
         l2d.Model._deprecated_warned = True
         l2d.init()
+        _install_turn_gains(l2d)
         model = _build_model_class(l2d)()
         try:
             model.LoadModelJson(str(self.path))
@@ -121,6 +161,37 @@ class LoadedModel:
         self.part_ids = model.GetPartIds()
         self._base_opacity = [mc.getPartsOpacity(i) for i in range(len(self.part_ids))]
         self._colored: set[int] = set()
+        self._turn_pivots = self._pivots_by_part()
+        self._gained = False
+
+    def _pivots_by_part(self) -> list[list]:
+        """Per part: the pivot managers of its deformers and meshes that key a turn parameter."""
+        turn_index = {self.mc.getParamIndex(p) for p in TURN_PARAMS if p in self.params}
+        out = []
+        for part in self.core.getModelImpl().getPartsDataList():
+            managers = [getattr(d, "pivotManager", None) or getattr(d, "pivotMgr", None)
+                        for d in list(part.getDeformer() or []) + list(part.getDrawData() or [])]
+            out.append([m for m in managers if m is not None
+                        and any(self.mc.getParamIndex(pp.getParamID()) in turn_index for pp in m.paramPivotTable)])
+        return out
+
+    @property
+    def part_count(self) -> int:
+        return len(self._turn_pivots)
+
+    def set_turn_gains(self, gains: Sequence[float] | None) -> None:
+        """One gain per part (in part order) on the turn parameters; None: the rig as drawn."""
+        if gains is not None and len(gains) != len(self._turn_pivots):
+            raise ModelError(f"{self.path.name}: {len(gains)} turn gains for {len(self._turn_pivots)} parts")
+        if gains is None and not self._gained:
+            return
+        indices = [self.mc.getParamIndex(p) for p in TURN_PARAMS if p in self.params]
+        for i, managers in enumerate(self._turn_pivots):
+            g = None if gains is None or gains[i] == 1.0 else {idx: float(gains[i]) for idx in indices}
+            for m in managers:
+                m._omokage_gains = g
+        self._gained = gains is not None
+        self.mc.needSetup = True  # deformers cache their result until a parameter changes
 
     # -- model facts -------------------------------------------------------------------
     def idle_mode(self, param: str) -> float | None:

@@ -63,10 +63,11 @@ class Live2DSource:
         params = aug.free_params(rng, ch.params)
         framing = ch.framing.jittered(*aug.jitter(rng))
         flip = aug.flip(rng)
+        gains = aug.turn_gains(rng, ch.model.part_count)
         kw = dict(params=params, part_colors=colors, framing=framing)
         rest = ch.render({}, **kw)
         expr_img = ch.render(expr, **kw)
-        posed = ch.render({**expr, **head}, **kw)
+        posed = ch.render({**expr, **head}, turn_gains=gains, **kw)
         pose = self.spec.clamp({**expr, **head})
         if flip:
             rest, expr_img, posed = (np.ascontiguousarray(a[:, ::-1]) for a in (rest, expr_img, posed))

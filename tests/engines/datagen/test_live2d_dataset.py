@@ -87,6 +87,23 @@ def test_augmentation_changes_colours_but_not_the_silhouette(source):
     assert np.abs(a.rest[..., :3].astype(int) - b.rest[..., :3]).max() > 30
 
 
+def test_turn_gains_change_the_posed_image_only(source):
+    fixed = dict(color_prob=0.0, params_prob=0.0, scale_jitter=0.0, offset_jitter=0.0, flip_prob=0.0)
+    triples = []
+    for gain_prob in (0.0, 1.0):
+        src = Live2DSource(train=("z16",), val=(), augment=Augment(gain_prob=gain_prob, **fixed))
+        rng = np.random.default_rng(3)
+        while True:  # the first triple whose pose turns the head
+            t = src.make_triple("z16", rng)
+            if abs(t.pose["head_yaw"]) + abs(t.pose["head_pitch"]) + abs(t.pose["head_roll"]) > 5:
+                break
+        triples.append(t)
+    a, b = triples
+    assert a.pose == b.pose
+    assert np.array_equal(a.rest, b.rest) and np.array_equal(a.expr, b.expr)
+    assert _changed(a.posed, b.posed).sum() > 20
+
+
 def _read(path):
     with np.load(path) as z:
         return {k: z[k] for k in z.files}

@@ -61,10 +61,10 @@ def test_left_and_right_follow_the_posespec(z16):
     assert lx > 256 > rx  # the character's own left eye is on the image's right
 
 
-def _eye_centres(ch: Live2DCharacter, pose: dict) -> tuple[tuple[float, float], tuple[float, float]]:
-    base = ch.render(pose)
-    left = centroid(changed(base, ch.render({**pose, "eye_left_open": 0.0})))
-    right = centroid(changed(base, ch.render({**pose, "eye_right_open": 0.0})))
+def _eye_centres(ch: Live2DCharacter, pose: dict, **kw) -> tuple[tuple[float, float], tuple[float, float]]:
+    base = ch.render(pose, **kw)
+    left = centroid(changed(base, ch.render({**pose, "eye_left_open": 0.0}, **kw)))
+    right = centroid(changed(base, ch.render({**pose, "eye_right_open": 0.0}, **kw)))
     return left, right
 
 
@@ -183,3 +183,29 @@ def test_brow_and_iris_signs_follow_the_posespec(z16):
     high, low = z16.render({"iris_y": 1.0}), z16.render({"iris_y": -1.0})
     m = changed(high, low)
     assert _dark_centroid(high, m)[1] < _dark_centroid(low, m)[1] - 0.5  # +1: up
+
+
+def test_turn_gains_scale_how_far_each_part_turns(z16):
+    rest = z16.render({})
+    yaw = {"head_yaw": 20.0}
+    rigged = z16.render(yaw)
+    parts = z16.model.part_count
+    # Gain 0 everywhere: no part follows the turn; gain 1: the rig as drawn.
+    assert np.array_equal(z16.render(yaw, turn_gains=np.zeros(parts)), rest)
+    assert np.array_equal(z16.render(yaw, turn_gains=np.ones(parts)), rigged)
+    # Half the turn lands between rest and the full turn.
+    (lx0, _), (rx0, _) = _eye_centres(z16, {})
+    (lx1, _), (rx1, _) = _eye_centres(z16, yaw)
+    (lxh, _), (rxh, _) = _eye_centres(z16, yaw, turn_gains=np.full(parts, 0.5))
+    assert lx0 + rx0 + 2 < lxh + rxh < lx1 + rx1 - 2
+    # Holding one part still changes the render, and the next plain render is the rig again.
+    for part in range(parts):
+        gains = np.ones(parts)
+        gains[part] = 0.0
+        if not np.array_equal(z16.render(yaw, turn_gains=gains), rigged):
+            break
+    else:
+        pytest.fail("no single part's gain changed the render")
+    assert np.array_equal(z16.render(yaw), rigged)
+    with pytest.raises(ModelError, match="turn gains"):
+        z16.render(yaw, turn_gains=[1.0])
