@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from engines.datagen.dataset import ShardSampler
+from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS, warp_batch
 from engines.neural.compose import stage_vectors
 from engines.neural.model import Morpher, Rotator, apply_rotation, upgrade_rotator_state
 from engines.posespec import DEFAULT_POSE_SPEC, HEAD_TURNS
@@ -212,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="PREFIX=YAW,PITCH,ROLL: multiply the head turns of characters whose id starts "
                          "with PREFIX (rotator only), e.g. proc-=1.45,2.5,2.5")
     ap.add_argument("--morph-gain", type=float, default=16.0, help="loss weight of changed face pixels")
+    ap.add_argument("--shape-warp", type=float, default=0.0, metavar="P",
+                    help="share of training rows given a random smooth warp (new face shapes; default 0)")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
@@ -247,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"started from {args.checkpoint} (step {step}), fresh optimiser")
 
     train = ShardSampler(parse_data(args.data), "train", seed=step)
+    warp_rng = np.random.default_rng([step, 7])
     val_roots = parse_data(args.val_data) if args.val_data else parse_data(args.data)
     val = ShardSampler(val_roots, "val", seed=1234)
     turn_scale = parse_turn_scale(args.turn_scale)
@@ -274,13 +278,15 @@ def main(argv: list[str] | None = None) -> int:
         b = {k: v[: args.batch] for k, v in spare.items()} if turn_scale else train.batch(args.batch)
         losses = {}
         if args.only != "rotator":
-            lm, _ = morph_loss(morpher, b, device, args.morph_gain)
+            mb = warp_batch(b, warp_rng, args.shape_warp, CROP_KEYS)
+            lm, _ = morph_loss(morpher, mb, device, args.morph_gain)
             opt_m.zero_grad()
             lm.backward()
             opt_m.step()
             losses["morph"] = float(lm.detach())
         if args.only != "morpher":
             rb = relabel_turns(spare, turn_scale, args.batch) if turn_scale else b
+            rb = warp_batch(rb, warp_rng, args.shape_warp, FULL_KEYS)
             lr_, _ = rotate_loss(rotator, rb, device)
             opt_r.zero_grad()
             lr_.backward()

@@ -1,0 +1,79 @@
+"""Random smooth warps of stored training rows: new face shapes out of few characters.
+
+A Live2D training set holds about a dozen faces, so the networks can learn each face's own
+eyes, mouth and turn by heart instead of what eyes, mouths and turns do. One smooth warp,
+applied alike to a row's rest, expression and posed images and to its face crops, gives the
+row a new face shape (eye spacing, face width, jaw) and keeps every image pair consistent:
+the change from rest to target is the warped version of the true one.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engines.convention import CANVAS, MORPH_BOX
+
+FULL_KEYS = ("rest", "expr", "posed")  # stored at a fraction of CANVAS, whole image
+CROP_KEYS = ("rest_crop", "expr_crop")  # MORPH_BOX of the CANVAS image, full resolution
+GRID = 6  # control points per side over the canvas: about 100 px apart at 512
+
+
+def random_field(rng: np.random.Generator, sigma: float, limit: float) -> np.ndarray:
+    """(CANVAS, CANVAS, 2) smooth displacement in canvas pixels (x, y)."""
+    ctrl = rng.normal(0.0, sigma, (GRID, GRID, 2)).astype(np.float32)
+    # Cubic interpolation overshoots its control points, so the limit applies afterwards.
+    return np.clip(cv2.resize(ctrl, (CANVAS, CANVAS), interpolation=cv2.INTER_CUBIC), -limit, limit)
+
+
+def _remap(img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    # Premultiplied, so transparent pixels lend no colour to the edges they are mixed into.
+    f = img.astype(np.float32)
+    f[..., :3] *= f[..., 3:4] * (1.0 / 255.0)
+    out = cv2.remap(f, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    out[..., :3] *= 255.0 / np.maximum(out[..., 3:4], 1e-3)
+    np.clip(out, 0.0, 255.0, out=out)
+    return (out + 0.5).astype(np.uint8)
+
+
+def warp_row(row: dict[str, np.ndarray], field: np.ndarray) -> dict[str, np.ndarray]:
+    """The row's images resampled through one canvas displacement field (output -> source)."""
+    out = dict(row)
+    for key in FULL_KEYS:
+        if key not in row:
+            continue
+        res = row[key].shape[0]
+        step = CANVAS // res  # the field is smooth: sampling it is as good as averaging it
+        small = field[step // 2::step, step // 2::step] / step
+        ys, xs = np.mgrid[0:res, 0:res].astype(np.float32)
+        out[key] = _remap(row[key], xs + small[..., 0], ys + small[..., 1])
+    x0, y0, x1, y1 = MORPH_BOX
+    for key in CROP_KEYS:
+        if key not in row:
+            continue
+        res = row[key].shape[0]
+        step = (x1 - x0) // res  # crop pixel (u, v) sits at canvas (x0 + u * step, y0 + v * step)
+        cx = field[y0 + step // 2:y1:step, x0 + step // 2:x1:step] / step
+        ys, xs = np.mgrid[0:res, 0:res].astype(np.float32)
+        out[key] = _remap(row[key], xs + cx[..., 0], ys + cx[..., 1])
+    return out
+
+
+def warp_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: float,
+               keys: tuple[str, ...] = FULL_KEYS + CROP_KEYS, sigma: float = 5.0,
+               limit: float = 12.0) -> dict[str, np.ndarray]:
+    """A copy of `batch` with each row warped with probability `prob` (sigma, limit: canvas px).
+
+    keys: the images to warp (a network that reads only some of them need not pay for all).
+    """
+    if prob <= 0.0:
+        return batch
+    n = len(batch["pose"])
+    keys = [k for k in keys if k in batch]
+    out = {k: v.copy() if k in keys else v for k, v in batch.items()}
+    for i in range(n):
+        if rng.random() >= prob:
+            continue
+        row = warp_row({k: batch[k][i] for k in keys}, random_field(rng, sigma, limit))
+        for k in keys:
+            out[k][i] = row[k]
+    return out
