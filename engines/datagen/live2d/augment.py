@@ -57,7 +57,7 @@ class Augment:
     skin_strength: float = 0.15
     free_param_share: float = 0.6  # fraction of each side of the range used
     gain_prob: float = 0.0  # share of triples whose parts follow turns by random gains
-    gain_sigma: float = 0.35  # spread of log(gain) per part
+    gain_sigma: float = 0.25  # spread of log(gain) per part
     enabled: bool = True
 
     def part_colors(self, rng: np.random.Generator, part_ids: list[str]) -> dict[int, tuple[Color, Color]]:
@@ -100,7 +100,7 @@ class Augment:
         if not self.enabled or rng.random() >= self.gain_prob:
             return None
         # Above 1 a part saturates at the rig's extreme keyform, so the range is lopsided.
-        return np.exp(rng.normal(0.0, self.gain_sigma, parts)).clip(0.4, 1.6)
+        return np.exp(rng.normal(0.0, self.gain_sigma, parts)).clip(0.55, 1.45)
 
     def jitter(self, rng: np.random.Generator) -> tuple[float, float, float]:
         if not self.enabled:

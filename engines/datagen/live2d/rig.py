@@ -37,7 +37,12 @@ class _ScaledTurns:
         self._gains = gains
 
     def getParamFloat(self, index):
-        return self._mc.getParamFloat(index) * self._gains.get(index, 1.0)
+        value = self._mc.getParamFloat(index)
+        gain = self._gains.get(index)
+        if gain is None:
+            return value
+        # Within the parameter's range: past its last keyform a mesh is not drawn at all.
+        return min(max(value * gain, self._mc.getParamMin(index)), self._mc.getParamMax(index))
 
     def __getattr__(self, name):
         return getattr(self._mc, name)

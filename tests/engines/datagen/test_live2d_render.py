@@ -207,5 +207,8 @@ def test_turn_gains_scale_how_far_each_part_turns(z16):
     else:
         pytest.fail("no single part's gain changed the render")
     assert np.array_equal(z16.render(yaw), rigged)
+    # Above 1 a part stops at the rig's extreme keyform; no part vanishes past it.
+    extreme = {"head_yaw": 30.0, "head_pitch": -30.0}
+    assert np.array_equal(z16.render(extreme, turn_gains=np.full(parts, 1.5)), z16.render(extreme))
     with pytest.raises(ModelError, match="turn gains"):
         z16.render(yaw, turn_gains=[1.0])
