@@ -48,7 +48,7 @@ class _ScaledTurns:
         return getattr(self._mc, name)
 
 
-def _install_turn_gains(l2d) -> None:
+def _install_turn_gains() -> None:
     """Let each pivot manager carry its own turn gains (`_omokage_gains`, param index -> gain).
 
     A Live2D rig is a tree of deformers and meshes, each interpolating between keyforms at
@@ -145,7 +145,7 @@ class LoadedModel:
         l2d = _import_v2()
         l2d.Model._deprecated_warned = True
         l2d.init()
-        _install_turn_gains(l2d)
+        _install_turn_gains()
         model = _build_model_class(l2d)()
         try:
             model.LoadModelJson(str(self.path))
