@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from engines.convention import CANVAS, MORPH_BOX
+from engines.neural.compose import premultiply, unpremultiply
 
 FULL_KEYS = ("rest", "expr", "posed")  # stored at a fraction of CANVAS, whole image
 CROP_KEYS = ("rest_crop", "expr_crop")  # MORPH_BOX of the CANVAS image, full resolution
@@ -25,36 +26,23 @@ def random_field(rng: np.random.Generator, sigma: float, limit: float) -> np.nda
     return np.clip(cv2.resize(ctrl, (CANVAS, CANVAS), interpolation=cv2.INTER_CUBIC), -limit, limit)
 
 
-def _remap(img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
-    # Premultiplied, so transparent pixels lend no colour to the edges they are mixed into.
-    f = img.astype(np.float32)
-    f[..., :3] *= f[..., 3:4] * (1.0 / 255.0)
-    out = cv2.remap(f, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    out[..., :3] *= 255.0 / np.maximum(out[..., 3:4], 1e-3)
-    np.clip(out, 0.0, 255.0, out=out)
-    return (out + 0.5).astype(np.uint8)
-
-
 def warp_row(row: dict[str, np.ndarray], field: np.ndarray) -> dict[str, np.ndarray]:
     """The row's images resampled through one canvas displacement field (output -> source)."""
     out = dict(row)
-    for key in FULL_KEYS:
+    for key in FULL_KEYS + CROP_KEYS:
         if key not in row:
             continue
+        # Which canvas square the image shows: the whole canvas, or the face crop's box.
+        x0, y0, x1, y1 = (0, 0, CANVAS, CANVAS) if key in FULL_KEYS else MORPH_BOX
         res = row[key].shape[0]
-        step = CANVAS // res  # the field is smooth: sampling it is as good as averaging it
-        small = field[step // 2::step, step // 2::step] / step
+        step = (x1 - x0) // res  # image pixel (u, v) sits at canvas (x0 + u * step, y0 + v * step)
+        # The field is smooth: sampling it is as good as averaging it.
+        d = field[y0 + step // 2:y1:step, x0 + step // 2:x1:step] / step
         ys, xs = np.mgrid[0:res, 0:res].astype(np.float32)
-        out[key] = _remap(row[key], xs + small[..., 0], ys + small[..., 1])
-    x0, y0, x1, y1 = MORPH_BOX
-    for key in CROP_KEYS:
-        if key not in row:
-            continue
-        res = row[key].shape[0]
-        step = (x1 - x0) // res  # crop pixel (u, v) sits at canvas (x0 + u * step, y0 + v * step)
-        cx = field[y0 + step // 2:y1:step, x0 + step // 2:x1:step] / step
-        ys, xs = np.mgrid[0:res, 0:res].astype(np.float32)
-        out[key] = _remap(row[key], xs + cx[..., 0], ys + cx[..., 1])
+        # Premultiplied, so transparent pixels lend no colour to the edges they are mixed into.
+        warped = cv2.remap(premultiply(row[key]), xs + d[..., 0], ys + d[..., 1], cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        out[key] = unpremultiply(warped)
     return out
 
 

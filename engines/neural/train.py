@@ -30,9 +30,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from engines.datagen.dataset import ShardSampler
-from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS, warp_batch
 from engines.neural.compose import stage_vectors
 from engines.neural.model import Morpher, Rotator, apply_rotation, upgrade_rotator_state
+from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS, warp_batch
 from engines.posespec import DEFAULT_POSE_SPEC, HEAD_TURNS
 
 REPO = Path(__file__).resolve().parents[2]

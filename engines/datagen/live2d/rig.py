@@ -166,12 +166,13 @@ class LoadedModel:
         self.part_ids = model.GetPartIds()
         self._base_opacity = [mc.getPartsOpacity(i) for i in range(len(self.part_ids))]
         self._colored: set[int] = set()
+        self._turn_indices = [mc.getParamIndex(p) for p in TURN_PARAMS if p in self.params]
         self._turn_pivots = self._pivots_by_part()
         self._gained = False
 
     def _pivots_by_part(self) -> list[list]:
         """Per part: the pivot managers of its deformers and meshes that key a turn parameter."""
-        turn_index = {self.mc.getParamIndex(p) for p in TURN_PARAMS if p in self.params}
+        turn_index = set(self._turn_indices)
         out = []
         for part in self.core.getModelImpl().getPartsDataList():
             managers = [getattr(d, "pivotManager", None) or getattr(d, "pivotMgr", None)
@@ -190,9 +191,8 @@ class LoadedModel:
             raise ModelError(f"{self.path.name}: {len(gains)} turn gains for {len(self._turn_pivots)} parts")
         if gains is None and not self._gained:
             return
-        indices = [self.mc.getParamIndex(p) for p in TURN_PARAMS if p in self.params]
         for i, managers in enumerate(self._turn_pivots):
-            g = None if gains is None or gains[i] == 1.0 else {idx: float(gains[i]) for idx in indices}
+            g = None if gains is None or gains[i] == 1.0 else {idx: float(gains[i]) for idx in self._turn_indices}
             for m in managers:
                 m._omokage_gains = g
         self._gained = gains is not None
