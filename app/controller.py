@@ -486,6 +486,20 @@ class Controller:
         self.preset_store.save(changed)  # validates
         return changed
 
+    def saved_preset_names(self) -> list[str]:
+        """Names in the user's presets file (raises PresetError if it cannot be read)."""
+        return self.preset_store.names()
+
+    def delete_preset(self, name: str) -> Preset | None:
+        """Delete the user's saved preset `name`, fading it out first if it is showing.
+        Returns the built-in of that name, which is back, or None. Raises PresetError if
+        nothing is saved under that name (built-ins themselves cannot be deleted)."""
+        if name in BUILTIN_PRESETS and name not in self.preset_store.load():
+            raise PresetError(f"{name!r} is built in; only presets you saved can be deleted")
+        self.preset_store.delete(name)
+        self.release_preset(name)
+        return BUILTIN_PRESETS.get(name)
+
     def save_preset(self, name: str, params: list[str] | None = None,
                     hotkey: str | None = None) -> Preset:
         """Save the pose on screen (all parameters or `params`) as preset `name`.

@@ -1,12 +1,14 @@
 """The Presets menu: one checkable action per expression preset (built-in and saved), each
 with a hotkey that fades the preset in over tracking and, pressed again, out, or, for a
 preset in hold mode, shows it only while the key is held; plus "Save current pose as
-preset…"."""
+preset…" and "Delete saved preset"."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox, QWidget
+
+from app.presets import PresetError
 
 MAX_NUMBERED = 9  # Ctrl+1 .. Ctrl+9 for presets without a hotkey of their own
 
@@ -24,6 +26,7 @@ class PresetsMenu(QMenu):
         self.release_action.setShortcut(QKeySequence("Ctrl+0"))
         self.release_action.triggered.connect(self.release_all)
         self.hold_menu = QMenu("Show only while the hotkey is held", self)
+        self.delete_menu = QMenu("Delete saved preset", self)
         self.hold_keys = HoldKeys(self)
         QApplication.instance().installEventFilter(self.hold_keys)
         self.rebuild()
@@ -60,8 +63,18 @@ class PresetsMenu(QMenu):
             h.setCheckable(True)
             h.setChecked(preset.mode == "hold")
             h.toggled.connect(lambda on, n=name: self.set_hold(n, on))
+        self.delete_menu.clear()
+        try:
+            saved = self.controller.saved_preset_names()
+        except PresetError:
+            saved = []  # the controller has told the user why the file cannot be read
+        for name in saved:
+            d = self.delete_menu.addAction(f"{name}…")
+            d.triggered.connect(lambda _=False, n=name: self.confirm_delete(n))
+        self.delete_menu.setEnabled(bool(saved))
         self.addSeparator()
         self.addMenu(self.hold_menu)
+        self.addMenu(self.delete_menu)
         for a in (self.release_action, self.save_action):
             self.window_.addAction(a)
             self.addAction(a)
@@ -72,8 +85,6 @@ class PresetsMenu(QMenu):
 
     def set_hold(self, name: str, on: bool) -> None:
         """Switch `name` between toggle and hold mode (saved in the user's presets file)."""
-        from app.presets import PresetError
-
         try:
             self.controller.set_preset_mode(name, "hold" if on else "toggle")
         except (PresetError, OSError) as exc:
@@ -87,7 +98,8 @@ class PresetsMenu(QMenu):
 
     def release(self, name: str) -> None:
         self.controller.release_preset(name)
-        self.actions_by_name[name].setChecked(False)
+        if name in self.actions_by_name:  # gone if it was deleted while its key was down
+            self.actions_by_name[name].setChecked(False)
 
     def release_all(self) -> None:
         self.controller.release_preset(None)
@@ -102,8 +114,6 @@ class PresetsMenu(QMenu):
 
     def save(self, name: str) -> bool:
         """Save the pose on screen as `name`; a problem is shown to the user."""
-        from app.presets import PresetError
-
         try:
             preset = self.controller.save_preset(name)
         except (PresetError, OSError) as exc:
@@ -112,6 +122,26 @@ class PresetsMenu(QMenu):
         self.rebuild()
         self.window_.statusBar().showMessage(
             f"Preset {preset.name!r} saved to {self.controller.preset_store.path}", 6000)
+        return True
+
+    def confirm_delete(self, name: str) -> None:
+        answer = QMessageBox.question(self.window_, "Delete preset",
+                                      f"Delete the saved preset {name!r}? This cannot be undone.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete(name)
+
+    def delete(self, name: str) -> bool:
+        """Delete the saved preset `name` (fading it out if it shows); a problem is shown."""
+        try:
+            builtin = self.controller.delete_preset(name)
+        except (PresetError, OSError) as exc:
+            QMessageBox.warning(self.window_, "Preset not deleted", str(exc))
+            return False
+        self.hold_keys.forget(name)
+        # Later, not now: rebuilding deletes the menu entry whose signal is running.
+        QTimer.singleShot(0, self.rebuild)
+        back = " (the built-in one is back)" if builtin else ""
+        self.window_.statusBar().showMessage(f"Preset {name!r} deleted{back}", 6000)
         return True
 
 
@@ -125,6 +155,10 @@ class HoldKeys(QObject):
         self.menu = menu
         self.keys: dict[str, str] = {}  # key sequence text -> preset name
         self.held: dict[int, str] = {}  # Qt key code -> preset name
+
+    def forget(self, name: str) -> None:
+        """Stop following a held key of `name` (deleted): its release must not reach it."""
+        self.held = {k: n for k, n in self.held.items() if n != name}
 
     def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
         t = ev.type()

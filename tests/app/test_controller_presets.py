@@ -138,3 +138,19 @@ def test_preset_mode_is_saved_for_builtins_and_checked(tmp_path):
     with pytest.raises(PresetError, match="no preset named 'nope'"):
         c.set_preset_mode("nope", "hold")
     assert c.set_preset_mode("smile", "toggle").mode == "toggle"
+
+
+def test_deleting_a_saved_preset_brings_a_builtin_back_and_refuses_builtins(tmp_path):
+    c = Controller(ControllerOptions(settings_dir=tmp_path))
+    store = PresetStore(tmp_path / "presets.json")
+    store.save(preset_from_pose("grin", {"mouth_form": 0.9}, ["mouth_form"]))
+    c.set_preset_mode("smile", "hold")
+    assert c.saved_preset_names() == ["grin", "smile"]
+    assert c.delete_preset("grin") is None
+    assert "grin" not in c.presets() and store.names() == ["smile"]
+    assert c.delete_preset("smile") == BUILTIN_PRESETS["smile"]
+    assert c.presets()["smile"].mode == BUILTIN_PRESETS["smile"].mode and store.names() == []
+    with pytest.raises(PresetError, match="'smile' is built in; only presets you saved"):
+        c.delete_preset("smile")
+    with pytest.raises(PresetError, match="no preset named 'grin' to delete"):
+        c.delete_preset("grin")

@@ -102,3 +102,39 @@ def test_outputs_tab_shows_and_changes_the_saved_virtual_camera_choices(window, 
     panel.vcam_device.setText(" /dev/video7 ")
     panel.vcam_device.editingFinished.emit()
     assert (out.vcam_backend, out.vcam_device) == (names[-1], "/dev/video7")
+
+
+
+def test_deleting_a_hold_preset_while_its_key_is_down_releases_it(window, qtbot):
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    menu, pipe = window.presets_menu, window.controller.pipeline
+    hold_still(window, qtbot)
+    assert menu.save("big grin")
+    [entry] = [a for a in menu.hold_menu.actions() if a.text() == "big grin"]
+    entry.trigger()
+    qtbot.waitUntil(lambda: "big grin" in menu.hold_keys.keys.values(), timeout=5000)
+    [key] = [k for k, n in menu.hold_keys.keys.items() if n == "big grin"]
+    assert [a.text() for a in menu.delete_menu.actions()] == ["big grin…"]
+    combo = QKeySequence(key)[0]
+    qtbot.keyPress(window.preview, combo.key(), combo.keyboardModifiers())
+    assert pipe.presets.active == ["big grin"]
+    assert menu.delete("big grin")
+    qtbot.waitUntil(lambda: not pipe.presets.active, timeout=10000)
+    qtbot.waitUntil(lambda: "big grin" not in menu.actions_by_name, timeout=5000)
+    qtbot.keyRelease(window.preview, combo.key(), Qt.KeyboardModifier.NoModifier)  # no entry left
+    assert not menu.hold_keys.held and "big grin" not in window.controller.presets()
+    assert not menu.delete_menu.isEnabled() and not menu.delete_menu.actions()
+
+    shown = []
+
+    def dismiss():  # the warning is modal: read it and press its OK button
+        box = QApplication.activeModalWidget()
+        shown.append(box.text())
+        box.button(QMessageBox.StandardButton.Ok).click()
+
+    QTimer.singleShot(100, dismiss)
+    assert not menu.delete("big grin")  # nothing saved under that name any more
+    assert shown == ["no preset named 'big grin' to delete"]
