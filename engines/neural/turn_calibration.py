@@ -10,7 +10,8 @@ places, while half the motion still earns part of the gain. So the best expected
 below the typical amount. Everything here is measured without the validation characters:
 
 - g(r), the changed-region gain over identity (dB) when the engine turns r times as far as
-  the truth, measured on the training rigs, where the engine knows the right amount (r = 1);
+  the truth, measured on the training rigs, where the engine knows the right amount (r = 1),
+  each rig on the turns it has (the dot-eyed figures' yaw does nothing);
 - A_i, each training rig's amplitude, and E, the engine's amplitude on unseen procedural
   characters (both `engines.datagen.turn_amplitude`);
 - for each turn, the factor s that maximises mean_i g(s * E / A_i).
@@ -26,14 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.datagen.live2d.models import HUMAN_TRAIN
+from engines.datagen.live2d.models import HEAD_ONLY, HUMAN_TRAIN
 from engines.posespec import HEAD_TURNS
 
 RATIOS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 ANGLES = (10.0, -10.0, 15.0, -15.0)  # x2 stays inside the +-30 degree range
 SHRINKS = tuple(np.round(np.arange(0.3, 1.201, 0.05), 2))
-# haru02 is haru01's rig with other clothes: counted once.
-RIGS = tuple(n for n in HUMAN_TRAIN if n != "haru02")
+# Each distinct training rig once: haru02 is haru01's rig with other clothes, and the five
+# dot-eyed figures are one rig with different parts shown.
+RIGS = tuple(n for n in HUMAN_TRAIN if n != "haru02") + HEAD_ONLY[:1]
 
 
 def best_shrink(ratios: np.ndarray, gains: np.ndarray, relative: np.ndarray) -> tuple[float, dict[float, float]]:
@@ -56,21 +58,28 @@ def measure(weights: Path | None = None, rigs: tuple[str, ...] = RIGS, n_procedu
 
     engine = NeuralEngine.load(weights, threads=1)
     engine.turn_scale = {}  # measure the network itself
-    curves = {t: np.zeros(len(RATIOS)) for t in HEAD_TURNS}
-    amp = {t: [] for t in HEAD_TURNS}
+    gains: dict[str, list[np.ndarray]] = {t: [] for t in HEAD_TURNS}  # per rig: g(r) per ratio
+    amp: dict[str, list[float]] = {t: [] for t in HEAD_TURNS}
+    used: dict[str, list[str]] = {t: [] for t in HEAD_TURNS}
     for name in rigs:
-        render = Live2DCharacter(fetch_model(name)).render
+        character = Live2DCharacter(fetch_model(name))
+        render = character.render
         rest = render({})
         prep = engine.prepare(rest)
         a = turn_amplitudes(render)
         for t in HEAD_TURNS:
+            if not character.supports(t):
+                continue  # a dead control says nothing about how far heads turn
             amp[t].append(a[t])
+            used[t].append(name)
+            g = np.zeros(len(RATIOS))
             for angle in ANGLES:
                 truth = render({t: angle})
                 base = score(rest, rest, truth)["psnr_changed"]
                 for k, r in enumerate(RATIOS):
                     got = score(rest, engine.render(prep, {t: angle * r}), truth)["psnr_changed"]
-                    curves[t][k] += (got - base) / (len(rigs) * len(ANGLES))
+                    g[k] += (got - base) / len(ANGLES)
+            gains[t].append(g)
     engine_amp = {t: [] for t in HEAD_TURNS}
     for cid in ProceduralSource().characters("val")[:n_procedural]:
         ident = identity_for(cid)
@@ -82,9 +91,10 @@ def measure(weights: Path | None = None, rigs: tuple[str, ...] = RIGS, n_procedu
     for t in HEAD_TURNS:
         e = float(np.median(engine_amp[t]))
         relative = e / np.asarray(amp[t])
-        s, expected = best_shrink(np.array(RATIOS), curves[t], relative)
+        curve = np.mean(gains[t], axis=0)
+        s, expected = best_shrink(np.array(RATIOS), curve, relative)
         out["turn_scale"][t] = s
-        out["per_turn"][t] = {"gain_at_ratio_db": [round(float(v), 3) for v in curves[t]],
+        out["per_turn"][t] = {"rigs": used[t], "gain_at_ratio_db": [round(float(v), 3) for v in curve],
                               "rig_amplitude_px": [round(v, 2) for v in amp[t]],
                               "engine_amplitude_px": round(e, 2),
                               "expected_gain_db": {str(k): round(v, 3) for k, v in expected.items()}}
