@@ -491,7 +491,7 @@ class Controller:
         return self.preset_store.names()
 
     def delete_preset(self, name: str) -> Preset | None:
-        """Delete the user's saved preset `name`, fading it out first if it is showing.
+        """Delete the user's saved preset `name` and fade it out if it is showing.
         Returns the built-in of that name, which is back, or None. Raises PresetError if
         nothing is saved under that name (built-ins themselves cannot be deleted)."""
         if name in BUILTIN_PRESETS and name not in self.preset_store.load():

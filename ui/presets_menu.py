@@ -98,8 +98,7 @@ class PresetsMenu(QMenu):
 
     def release(self, name: str) -> None:
         self.controller.release_preset(name)
-        if name in self.actions_by_name:  # gone if it was deleted while its key was down
-            self.actions_by_name[name].setChecked(False)
+        self.actions_by_name[name].setChecked(False)
 
     def release_all(self) -> None:
         self.controller.release_preset(None)
