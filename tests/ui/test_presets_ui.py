@@ -104,7 +104,6 @@ def test_outputs_tab_shows_and_changes_the_saved_virtual_camera_choices(window, 
     assert (out.vcam_backend, out.vcam_device) == (names[-1], "/dev/video7")
 
 
-
 def test_deleting_a_hold_preset_while_its_key_is_down_releases_it(window, qtbot):
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QKeySequence
