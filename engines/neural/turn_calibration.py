@@ -50,7 +50,7 @@ def best_shrink(ratios: np.ndarray, gains: np.ndarray, relative: np.ndarray) -> 
     return max(expected, key=expected.get), expected
 
 
-def measure(weights: Path | None = None, rigs: tuple[str, ...] = RIGS, n_procedural: int = 3) -> dict:
+def measure(weights: Path | None = None, rigs: tuple[str, ...] = RIGS, n_procedural: int = 8) -> dict:
     from engines.datagen.live2d import Live2DCharacter
     from engines.datagen.live2d.models import fetch_model
     from engines.datagen.procedural import ProceduralSource, draw_character, identity_for
