@@ -70,33 +70,38 @@ class CameraInfo:
         return f"{self.index}: {self.name}"
 
 
-def _v4l2_names() -> dict[int, str]:
-    names = {}
-    root = Path("/sys/class/video4linux")
-    if root.is_dir():
-        for d in root.glob("video*"):
-            try:
-                names[int(d.name[5:])] = (d / "name").read_text().strip()
-            except (OSError, ValueError):
-                pass
-    return names
+def _os_cameras() -> dict[int, str] | None:
+    """Index -> name of the cameras the operating system lists (cv2-enumerate-cameras), in
+    the numbering of the backend CameraSource opens them with; None where it cannot list."""
+    if sys.platform.startswith("win"):
+        backend = cv2.CAP_DSHOW
+    elif sys.platform == "darwin":
+        backend = cv2.CAP_AVFOUNDATION
+    elif sys.platform.startswith("linux"):
+        backend = cv2.CAP_V4L2
+    else:
+        return None
+    try:
+        from cv2_enumerate_cameras import enumerate_cameras
+
+        return {c.index: c.name for c in enumerate_cameras(backend)}
+    except Exception:  # noqa: BLE001 - its Windows part is compiled, its macOS part needs pyobjc
+        return None
 
 
 def list_cameras(max_index: int = 8, probe: bool = True) -> list[CameraInfo]:
-    """Cameras that can be opened. On Linux the devices and names come from sysfs;
-    elsewhere OpenCV gives no names, so indices 0..max_index-1 are tried and the cameras
-    are called "Camera N". Probing opens each device briefly (can take a second)."""
-    names = _v4l2_names()
-    if sys.platform.startswith("linux"):
-        candidates: list[int] = sorted(names)
-    else:
-        candidates = list(range(max_index))
+    """Cameras that can be opened, with the names the operating system gives them (Linux,
+    Windows, macOS). Where it cannot list them, indices 0..max_index-1 are tried and the
+    cameras are called "Camera N". Probing opens each device briefly (can take a second)."""
+    names = _os_cameras()
+    candidates = sorted(names) if names is not None else list(range(max_index))
+    names = names or {}
     found = []
     quiet = _quiet_opencv()
     try:
         for i in candidates:
             if probe:
-                cap = cv2.VideoCapture(i)
+                cap = CameraSource._default_capture(i)
                 ok = cap.isOpened()
                 cap.release()
                 if not ok:
@@ -125,7 +130,7 @@ def resolve_camera(device: int | str) -> int:
     text = str(device).strip()
     if text.isdigit():
         return int(text)
-    for idx, name in sorted(_v4l2_names().items()):
+    for idx, name in sorted((_os_cameras() or {}).items()):
         if text.lower() in name.lower():
             return idx
     raise SourceError(

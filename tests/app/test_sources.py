@@ -10,7 +10,7 @@ import pytest
 
 from app.frames import now
 from app.sources import (CameraSource, ImageSource, NoSource, SourceError, VideoFileSource,
-                         list_cameras, make_source)
+                         list_cameras, make_source, resolve_camera)
 
 
 @pytest.fixture
@@ -84,6 +84,14 @@ def test_missing_camera_gives_a_message_quickly():
         CameraSource(97).open()
     assert now() - t0 < 5
     assert all(c.index != 97 for c in list_cameras(probe=False))
+
+
+def test_a_camera_asked_for_by_a_name_nobody_has_is_refused_with_the_list():
+    assert resolve_camera("3") == 3
+    with pytest.raises(SourceError, match="no camera named 'Omokage Test Cam'; available: ") as err:
+        resolve_camera("Omokage Test Cam")
+    listed = list_cameras(probe=False)
+    assert str(err.value).endswith(", ".join(c.label() for c in listed) or "none found")
 
 
 def test_busy_camera_opens_but_gives_no_picture(clip):
