@@ -48,8 +48,9 @@ def warp_row(row: dict[str, np.ndarray], field: np.ndarray) -> dict[str, np.ndar
 
 def warp_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: float,
                keys: tuple[str, ...] = FULL_KEYS + CROP_KEYS, sigma: float = 5.0,
-               limit: float = 12.0) -> dict[str, np.ndarray]:
-    """A copy of `batch` with each row warped with probability `prob` (sigma, limit: canvas px).
+               limit: float | None = None) -> dict[str, np.ndarray]:
+    """A copy of `batch` with each row warped with probability `prob` (sigma, limit: canvas px;
+    the limit defaults to 2.4 sigma, which cuts only the rare far tail).
 
     keys: the images to warp (a network that reads only some of them need not pay for all).
     """
@@ -58,6 +59,7 @@ def warp_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: flo
     n = len(batch["pose"])
     keys = [k for k in keys if k in batch]
     out = {k: v.copy() if k in keys else v for k, v in batch.items()}
+    limit = 2.4 * sigma if limit is None else limit
     for i in range(n):
         if rng.random() >= prob:
             continue

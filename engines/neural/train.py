@@ -215,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--morph-gain", type=float, default=16.0, help="loss weight of changed face pixels")
     ap.add_argument("--shape-warp", type=float, default=0.0, metavar="P",
                     help="share of training rows given a random smooth warp (new face shapes; default 0)")
+    ap.add_argument("--shape-warp-px", type=float, default=5.0, metavar="SIGMA",
+                    help="how strong that warp is: control-point offsets' standard deviation in canvas px")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
@@ -278,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         b = {k: v[: args.batch] for k, v in spare.items()} if turn_scale else train.batch(args.batch)
         losses = {}
         if args.only != "rotator":
-            mb = warp_batch(b, warp_rng, args.shape_warp, CROP_KEYS)
+            mb = warp_batch(b, warp_rng, args.shape_warp, CROP_KEYS, args.shape_warp_px)
             lm, _ = morph_loss(morpher, mb, device, args.morph_gain)
             opt_m.zero_grad()
             lm.backward()
@@ -286,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             losses["morph"] = float(lm.detach())
         if args.only != "morpher":
             rb = relabel_turns(spare, turn_scale, args.batch) if turn_scale else b
-            rb = warp_batch(rb, warp_rng, args.shape_warp, FULL_KEYS)
+            rb = warp_batch(rb, warp_rng, args.shape_warp, FULL_KEYS, args.shape_warp_px)
             lr_, _ = rotate_loss(rotator, rb, device)
             opt_r.zero_grad()
             lr_.backward()

@@ -48,3 +48,14 @@ def test_batches_warp_a_share_of_rows_and_only_the_asked_images(data) -> None:
     assert np.array_equal(out["pose"], batch["pose"])
     field = random_field(np.random.default_rng(2), sigma=5.0, limit=12.0)
     assert np.abs(field).max() <= 12.0 + 1e-3 and np.abs(field).max() > 1.0
+
+
+def test_a_stronger_warp_changes_the_images_more(data) -> None:
+    batch = ShardSampler({str(data): 1.0}, "train", seed=2).batch(4)
+
+    def change(sigma: float) -> float:
+        out = warp_batch(batch, np.random.default_rng(5), 1.0, keys=("rest",), sigma=sigma)
+        return float(np.abs(out["rest"].astype(int) - batch["rest"]).mean())
+
+    weak, strong = change(2.0), change(8.0)
+    assert 0.0 < weak < strong
