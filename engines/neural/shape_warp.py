@@ -47,10 +47,9 @@ def warp_row(row: dict[str, np.ndarray], field: np.ndarray) -> dict[str, np.ndar
 
 
 def warp_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: float,
-               keys: tuple[str, ...] = FULL_KEYS + CROP_KEYS, sigma: float = 5.0,
-               limit: float | None = None) -> dict[str, np.ndarray]:
-    """A copy of `batch` with each row warped with probability `prob` (sigma, limit: canvas px;
-    the limit defaults to 2.4 sigma, which cuts only the rare far tail).
+               keys: tuple[str, ...] = FULL_KEYS + CROP_KEYS, sigma: float = 5.0) -> dict[str, np.ndarray]:
+    """A copy of `batch` with each row warped with probability `prob` (sigma: canvas px; the
+    field is clipped at 2.4 sigma, which cuts only the rare far tail).
 
     keys: the images to warp (a network that reads only some of them need not pay for all).
     """
@@ -59,11 +58,10 @@ def warp_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: flo
     n = len(batch["pose"])
     keys = [k for k in keys if k in batch]
     out = {k: v.copy() if k in keys else v for k, v in batch.items()}
-    limit = 2.4 * sigma if limit is None else limit
     for i in range(n):
         if rng.random() >= prob:
             continue
-        row = warp_row({k: batch[k][i] for k in keys}, random_field(rng, sigma, limit))
+        row = warp_row({k: batch[k][i] for k in keys}, random_field(rng, sigma, 2.4 * sigma))
         for k in keys:
             out[k][i] = row[k]
     return out
