@@ -188,7 +188,7 @@ class NeuralEngine:
         return out
 
 
-_GRID_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+_GRID_CACHE: dict[int, np.ndarray] = {}
 
 
 def apply_rotation(image: np.ndarray, flow: np.ndarray, color: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -197,15 +197,14 @@ def apply_rotation(image: np.ndarray, flow: np.ndarray, color: np.ndarray, mask:
     align_corners=False and zero padding), in uint8 because at 512x512 float work costs
     ~20 ms and uint8 ~3 ms."""
     size = image.shape[0]
-    f = cv2.resize(flow.transpose(1, 2, 0), (size, size), interpolation=cv2.INTER_LINEAR)
+    f = cv2.resize(np.ascontiguousarray(flow.transpose(1, 2, 0)), (size, size), interpolation=cv2.INTER_LINEAR)
     if size not in _GRID_CACHE:
         base = np.arange(size, dtype=np.float32)
-        _GRID_CACHE[size] = np.meshgrid(base, base)
-    gx, gy = _GRID_CACHE[size]
-    # normalised offset -> pixels: x_pix = ((g + 1) * W - 1) / 2, so d_pix = d_g * W / 2
-    map_x = gx + f[..., 0] * (size / 2.0)
-    map_y = gy + f[..., 1] * (size / 2.0)
-    warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        _GRID_CACHE[size] = np.dstack(np.meshgrid(base, base))
+    # normalised offset -> pixels: x_pix = ((g + 1) * W - 1) / 2, so d_pix = d_g * W / 2;
+    # one (x, y) map, so remap reads one contiguous array.
+    xy = cv2.scaleAdd(f, size / 2.0, _GRID_CACHE[size])
+    warped = cv2.remap(image, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     m = cv2.resize(mask[0], (size, size), interpolation=cv2.INTER_LINEAR)
     c8 = np.clip(color.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     c = cv2.resize(c8, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -213,7 +212,7 @@ def apply_rotation(image: np.ndarray, flow: np.ndarray, color: np.ndarray, mask:
 
 
 def unpremultiply_u8(pm: np.ndarray) -> np.ndarray:
-    """uint8 premultiplied -> uint8 straight alpha (cv2.divide gives 0 where alpha is 0)."""
-    a = np.ascontiguousarray(pm[..., 3])
-    rgb = cv2.divide(np.ascontiguousarray(pm[..., :3]), cv2.merge([a, a, a]), scale=255.0)
-    return np.dstack([rgb, a])
+    """uint8 premultiplied -> uint8 straight alpha: rgb * 255 / a, rounded and saturated, 0
+    where alpha is 0. OpenCV's own conversion: ~0.3 ms at 512x512, where divide + merge
+    took ~3 ms."""
+    return cv2.cvtColor(pm, cv2.COLOR_mRGBA2RGBA)
