@@ -44,7 +44,8 @@ def _load_engine(args):
 
     from app.pipeline import default_engine_threads
 
-    return NeuralEngine.load(args.weights, threads=args.threads or default_engine_threads())
+    return NeuralEngine.load(args.weights, threads=args.threads or default_engine_threads(),
+                             mirror_ensemble=not args.single_pass)
 
 
 def parse_sets(items: Sequence[str], spec) -> dict[str, float]:
@@ -202,6 +203,10 @@ def cmd_bench(args) -> int:
 
         result.update(bench_engine(threads=args.threads or 1, frames=args.frames,
                                    character=args.character, weights_dir=args.weights))
+        # The same figures without the mirror ensemble (--single-pass), for comparison.
+        single = bench_engine(threads=args.threads or 1, frames=args.frames, character=args.character,
+                              weights_dir=args.weights, mirror_ensemble=False)
+        result.update({f"{k}_single_pass": single[k] for k in ("render_ms", "morpher_ms", "rotator_ms")})
         from app.tracking.bench import bench_tracking
 
         result.update(bench_tracking(args.driver))
@@ -256,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p):
         p.add_argument("--weights", type=Path, default=None, help="engine weights folder")
         p.add_argument("--threads", type=int, default=0, help="engine threads (0: automatic)")
+        p.add_argument("--single-pass", action="store_true",
+                       help="render each frame once, without the mirror ensemble (faster, less accurate)")
 
     p = sub.add_parser("render", help="animate a character from a driving video")
     p.add_argument("--character", type=Path, default=DEFAULT_CHARACTER)

@@ -78,7 +78,7 @@ class Controller:
 
             engine = self.options.engine or NeuralEngine.load(
                 self.options.weights, threads=self.options.threads or self.settings.threads
-                or default_engine_threads())
+                or default_engine_threads(), mirror_ensemble=not self.settings.single_pass)
             character = self._first_character()
             pipe = build_pipeline(engine=engine, character=character, source=None,
                                   mirror=self.settings.mirror,

@@ -67,6 +67,7 @@ class UserSettings:
     show_landmarks: bool = True
     preview_fps_cap: int = 60
     threads: int = 0  # engine threads, 0 = automatic
+    single_pass: bool = False  # render without the engine's mirror ensemble (faster, less accurate)
     calibration: dict[str, Any] = field(default_factory=dict)  # the user's neutral face
     outputs: OutputSettings = field(default_factory=OutputSettings)
 

@@ -22,10 +22,11 @@ def random_poses(spec, n: int, seed: int = 0) -> list[dict[str, float]]:
 
 
 def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = None,
-                 weights_dir: Path | None = None, providers: list[str] | None = None) -> dict:
+                 weights_dir: Path | None = None, providers: list[str] | None = None,
+                 mirror_ensemble: bool = True) -> dict:
     from PIL import Image
 
-    engine = NeuralEngine.load(weights_dir, providers=providers, threads=threads)
+    engine = NeuralEngine.load(weights_dir, providers=providers, threads=threads, mirror_ensemble=mirror_ensemble)
     if character is None:
         character = Path(__file__).resolve().parents[2] / "assets" / "default_character.png"
     img = np.asarray(Image.open(character).convert("RGBA"))
@@ -53,5 +54,6 @@ def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = N
         "frames": frames,
         "provider": engine.providers[0],
         "threads": threads,
+        "mirror_ensemble": mirror_ensemble,
         "peak_rss_mb": peak_rss_mb(),
     }

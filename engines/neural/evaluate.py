@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sheet", type=Path, default=None)
     ap.add_argument("--weights", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--single-pass", action="store_true", help="score the engine without its mirror ensemble")
     args = ap.parse_args(argv)
 
     from engines.neural.runtime import NeuralEngine
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             renderers[cid] = lambda pose, ident=ident: draw_character(ident, pose)
     if not renderers:
         ap.error("nothing to evaluate: give --live2d paths, --live2d-val or --procedural-val N")
-    engine = NeuralEngine.load(args.weights, threads=args.threads)
+    engine = NeuralEngine.load(args.weights, threads=args.threads, mirror_ensemble=not args.single_pass)
     result = evaluate(renderers, engine, args.sheet)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))

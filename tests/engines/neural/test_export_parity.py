@@ -30,7 +30,7 @@ def test_onnx_render_matches_pytorch(tmp_path) -> None:
     checkpoint = tmp_path / "checkpoint.pt"  # a copy: a running training may rewrite the original
     checkpoint.write_bytes(COMPACT_CHECKPOINT.read_bytes())
     export(checkpoint, tmp_path)  # re-export the committed checkpoint
-    engine = NeuralEngine.load(tmp_path, threads=1)
+    engine = NeuralEngine.load(tmp_path, threads=1, mirror_ensemble=False)  # one pass, as PyTorch below
     st = torch.load(checkpoint, map_location="cpu")
     morpher, rotator = Morpher().eval(), Rotator().eval()
     morpher.load_state_dict(st["morpher"])

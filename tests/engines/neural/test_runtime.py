@@ -80,6 +80,25 @@ def test_eyes_change_only_near_the_face(engine, character) -> None:
     assert xs.min() >= 192 and xs.max() < 320 and ys.min() >= 64 and ys.max() < 192
 
 
+def test_mirror_ensemble_renders_the_mirrored_character_as_the_mirror_image(engine, character) -> None:
+    """Averaging each stage with its mirrored pass makes the engine mirror-symmetric: the
+    flipped character in the mirrored pose comes out as the flipped render. A wrong sign in
+    the flipped-back grid or a swapped left/right parameter breaks this; one pass alone
+    is not symmetric, which shows the check can fail."""
+    pose = {"eye_left_open": 0.1, "iris_x": 0.6, "brow_left": 0.8, "mouth_open": 0.5,
+            "head_yaw": 15.0, "head_roll": -8.0, "body_yaw": 0.4}
+    flipped = np.ascontiguousarray(character[:, ::-1])
+
+    def mirror_error(e: NeuralEngine) -> np.ndarray:
+        a = e.render(e.prepare(character), pose)
+        b = e.render(e.prepare(flipped), e.pose_spec.mirrored(pose))[:, ::-1]
+        return np.abs(a.astype(int) - b)[a[..., 3] > 64]
+
+    assert engine.mirror_ensemble
+    assert mirror_error(engine).max() <= 1  # rounding only
+    assert mirror_error(NeuralEngine.load(threads=1, mirror_ensemble=False)).mean() > 0.5
+
+
 def test_render_is_cached_for_an_unchanged_pose(engine, character) -> None:
     prepared = engine.prepare(character)
     a = engine.render(prepared, {"head_yaw": 10.0})
@@ -134,3 +153,12 @@ def test_bad_turn_scale_names_the_manifest(tmp_path) -> None:
     wd = _weights_with_turn_scale(tmp_path, {"head_yaw": -1.0})
     with pytest.raises(EngineError, match="manifest.json is damaged.*turn_scale"):
         NeuralEngine.load(wd)
+
+
+def test_bench_reports_every_stage_for_the_chosen_mode() -> None:
+    from engines.neural.bench import bench_engine
+
+    for ensemble in (True, False):
+        r = bench_engine(threads=1, frames=3, mirror_ensemble=ensemble)
+        assert {"render_ms", "morpher_ms", "rotator_ms", "prepare_s", "provider", "threads", "peak_rss_mb"} <= set(r)
+        assert r["mirror_ensemble"] is ensemble and r["render_ms"] > 0 and r["threads"] == 1
