@@ -32,6 +32,7 @@ from tqdm import tqdm
 from engines.datagen.dataset import ShardSampler
 from engines.neural.colour_jitter import jitter_batch
 from engines.neural.compose import stage_vectors
+from engines.neural.flip_rows import flip_batch
 from engines.neural.model import Morpher, Rotator, apply_rotation, upgrade_rotator_state
 from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS, warp_batch
 from engines.posespec import DEFAULT_POSE_SPEC, HEAD_TURNS
@@ -220,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="how strong that warp is: control-point offsets' standard deviation in canvas px")
     ap.add_argument("--colour-jitter", type=float, default=0.0, metavar="P",
                     help="share of training rows given a random hue turn (new colourings; default 0)")
+    ap.add_argument("--flip", type=float, default=0.0, metavar="P",
+                    help="share of training rows flipped left-right with the pose mirrored (default 0)")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
@@ -257,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     train = ShardSampler(parse_data(args.data), "train", seed=step)
     warp_rng = np.random.default_rng([step, 7])
     hue_rng = np.random.default_rng([step, 11])
+    flip_rng = np.random.default_rng([step, 13])
     val_roots = parse_data(args.val_data) if args.val_data else parse_data(args.data)
     val = ShardSampler(val_roots, "val", seed=1234)
     turn_scale = parse_turn_scale(args.turn_scale)
@@ -285,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         losses = {}
         if args.only != "rotator":
             mb = warp_batch(b, warp_rng, args.shape_warp, CROP_KEYS, args.shape_warp_px)
-            mb = jitter_batch(mb, hue_rng, args.colour_jitter, CROP_KEYS)
+            mb = flip_batch(jitter_batch(mb, hue_rng, args.colour_jitter, CROP_KEYS), flip_rng, args.flip, CROP_KEYS)
             lm, _ = morph_loss(morpher, mb, device, args.morph_gain)
             opt_m.zero_grad()
             lm.backward()
@@ -294,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only != "morpher":
             rb = relabel_turns(spare, turn_scale, args.batch) if turn_scale else b
             rb = warp_batch(rb, warp_rng, args.shape_warp, FULL_KEYS, args.shape_warp_px)
-            rb = jitter_batch(rb, hue_rng, args.colour_jitter, FULL_KEYS)
+            rb = flip_batch(jitter_batch(rb, hue_rng, args.colour_jitter, FULL_KEYS), flip_rng, args.flip, FULL_KEYS)
             lr_, _ = rotate_loss(rotator, rb, device)
             opt_r.zero_grad()
             lr_.backward()

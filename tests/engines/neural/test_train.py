@@ -26,7 +26,7 @@ def test_training_writes_checkpoints_and_resumes(data, tmp_path) -> None:
     assert log[-1]["step"] == 3 and np.isfinite(log[-1]["val_rotate_loss"])
 
     assert train.main(common + ["--max-steps", "5", "--weight-decay", "0.01", "--shape-warp", "1.0",
-                              "--colour-jitter", "1.0"]) == 0
+                              "--colour-jitter", "1.0", "--flip", "0.5"]) == 0
     second = torch.load(run / "state.pt")
     assert second["step"] == 5  # continued from 3, not restarted from 0
     # The resumed run trains with its own decay, not the one saved with the optimiser.

@@ -1,0 +1,40 @@
+"""Random left-right flips of stored training rows, with the pose mirrored to match.
+
+The Live2D rows are flipped half the time when they are rendered; the procedural ones never
+are, and their drawing has sides (the eye highlights keep the light from the upper left).
+The runtime's mirror ensemble runs every character flipped as well, so each source must
+come both ways round in training, or the flipped pass meets a face it has never seen.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engines.convention import CANVAS, MORPH_BOX
+from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS
+from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
+
+# The face crop must flip onto itself for a flipped crop to be the crop of the flipped image.
+assert MORPH_BOX[0] + MORPH_BOX[2] == CANVAS
+
+
+def mirror_poses(poses: np.ndarray, spec: PoseSpec = DEFAULT_POSE_SPEC) -> np.ndarray:
+    """(N, P) raw pose values in spec order -> those of the flipped images (spec.mirrored)."""
+    src = [spec.names.index(p.pair or p.name) for p in spec.params]
+    sign = np.array([p.mirror_sign for p in spec.params], np.float32)
+    return poses[:, src] * sign
+
+
+def flip_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: float,
+               keys: tuple[str, ...] = FULL_KEYS + CROP_KEYS) -> dict[str, np.ndarray]:
+    """A copy of `batch` with each row flipped left-right with probability `prob`: all of
+    the row's images and its pose."""
+    if prob <= 0.0:
+        return batch
+    rows = rng.random(len(batch["pose"])) < prob
+    out = dict(batch)
+    for k in [k for k in keys if k in batch]:
+        out[k] = batch[k].copy()
+        out[k][rows] = batch[k][rows, :, ::-1]
+    out["pose"] = batch["pose"].copy()
+    out["pose"][rows] = mirror_poses(batch["pose"][rows])
+    return out
