@@ -82,6 +82,12 @@ class PoseSpec:
             out[p.name] = full[src] * p.mirror_sign
         return out
 
+    def mirrored_vectors(self, poses: np.ndarray) -> np.ndarray:
+        """(N, P) pose values in spec order -> those of the flipped images (as mirrored())."""
+        src = [self.names.index(p.pair or p.name) for p in self.params]
+        sign = np.array([p.mirror_sign for p in self.params], np.float32)
+        return np.asarray(poses, np.float32)[:, src] * sign
+
     def to_json(self) -> list[dict]:
         return [asdict(p) for p in self.params]
 

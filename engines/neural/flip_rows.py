@@ -11,17 +11,10 @@ import numpy as np
 
 from engines.convention import CANVAS, MORPH_BOX
 from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS
-from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
+from engines.posespec import DEFAULT_POSE_SPEC
 
 # The face crop must flip onto itself for a flipped crop to be the crop of the flipped image.
 assert MORPH_BOX[0] + MORPH_BOX[2] == CANVAS
-
-
-def mirror_poses(poses: np.ndarray, spec: PoseSpec = DEFAULT_POSE_SPEC) -> np.ndarray:
-    """(N, P) raw pose values in spec order -> those of the flipped images (spec.mirrored)."""
-    src = [spec.names.index(p.pair or p.name) for p in spec.params]
-    sign = np.array([p.mirror_sign for p in spec.params], np.float32)
-    return poses[:, src] * sign
 
 
 def flip_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: float,
@@ -36,5 +29,5 @@ def flip_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: flo
         out[k] = batch[k].copy()
         out[k][rows] = batch[k][rows, :, ::-1]
     out["pose"] = batch["pose"].copy()
-    out["pose"][rows] = mirror_poses(batch["pose"][rows])
+    out["pose"][rows] = DEFAULT_POSE_SPEC.mirrored_vectors(batch["pose"][rows])
     return out

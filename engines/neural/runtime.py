@@ -100,9 +100,6 @@ class NeuralEngine:
         # the average is closer to the truth (+0.2-0.3 dB on held-out rigs) for one more
         # decoder run per stage; off, render() runs each decoder once.
         self.mirror_ensemble = mirror_ensemble
-        names = self.pose_spec.names
-        self._mirror_src = np.array([names.index(p.pair or p.name) for p in self.pose_spec.params])
-        self._mirror_sign = np.array([p.mirror_sign for p in self.pose_spec.params], np.float32)
 
     @property
     def turn_scale(self) -> dict[str, float]:
@@ -195,7 +192,7 @@ class NeuralEngine:
             return prepared._last[1]
         scaled = vec * self._pose_gain
         pm, pr = stage_vectors(self.pose_spec, scaled[None])
-        pm_m, pr_m = stage_vectors(self.pose_spec, (scaled[self._mirror_src] * self._mirror_sign)[None])
+        pm_m, pr_m = stage_vectors(self.pose_spec, self.pose_spec.mirrored_vectors(scaled[None]))
         t0 = time.perf_counter()
         image = prepared.rest
         if not np.allclose(pm, self._rest_morph):
