@@ -35,14 +35,15 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _pipeline(source, threads, character, mapper_config=None, weights=None):
+def _pipeline(source, threads, character, mapper_config=None, weights=None, single_pass=False):
     from app.character import load_character
     from app.pipeline import build_pipeline
     from engines.neural.runtime import NeuralEngine
 
     from app.pipeline import default_engine_threads
 
-    engine = NeuralEngine.load(weights, threads=threads or default_engine_threads())
+    engine = NeuralEngine.load(weights, threads=threads or default_engine_threads(),
+                               mirror_ensemble=not single_pass)
     ch = load_character(character) if character else None
     if ch is None:
         from app.cli import DEFAULT_CHARACTER
@@ -94,13 +95,13 @@ class _Meter:
 
 def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.0,
               threads: int | None = None, character: Path | None = None,
-              warmup: float = 3.0, weights: Path | None = None) -> dict:
+              warmup: float = 3.0, weights: Path | None = None, single_pass: bool = False) -> dict:
     """The live pipeline on a real face video paced at `fps` (a 30 fps webcam)."""
     from app.sources import VideoFileSource
 
     video = Path(video) if video else default_driver()
     pipe = _pipeline(VideoFileSource(video, realtime=True, fps=fps, loop=True), threads,
-                     character, weights=weights)
+                     character, weights=weights, single_pass=single_pass)
     meter = _Meter(pipe)
     pipe.start()
     try:
@@ -116,7 +117,7 @@ def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.
 
 
 def bench_idle(seconds: float = 10.0, threads: int | None = None,
-               character: Path | None = None, weights: Path | None = None) -> dict:
+               character: Path | None = None, weights: Path | None = None, single_pass: bool = False) -> dict:
     """CPU use when nothing moves: a still photo of a face at 30 fps (tracking runs every
     frame). With the idle animation off the pose settles and renders are skipped; with it
     on (the default: breathing, sway, blinks) the character keeps moving and rendering."""
@@ -130,7 +131,7 @@ def bench_idle(seconds: float = 10.0, threads: int | None = None,
                          auto_blink="never")
     out = {}
     for label, cfg in (("idle", still), ("idle_animated", None)):
-        pipe = _pipeline(ImageSource(photo, fps=30.0), threads, character, cfg, weights)
+        pipe = _pipeline(ImageSource(photo, fps=30.0), threads, character, cfg, weights, single_pass)
         meter = _Meter(pipe)
         pipe.start()
         try:
@@ -144,13 +145,13 @@ def bench_idle(seconds: float = 10.0, threads: int | None = None,
 
 
 def bench_soak(minutes: float = 10.0, video: Path | None = None, threads: int | None = None,
-               character: Path | None = None, weights: Path | None = None) -> dict:
+               character: Path | None = None, weights: Path | None = None, single_pass: bool = False) -> dict:
     """RSS after 1 minute and at the end of a long live run, plus idle CPU."""
     from app.sources import VideoFileSource
 
     video = Path(video) if video else default_driver()
     pipe = _pipeline(VideoFileSource(video, realtime=True, fps=30.0, loop=True), threads,
-                     character, weights=weights)
+                     character, weights=weights, single_pass=single_pass)
     pipe.start()
     samples = []
     t0 = now()

@@ -201,17 +201,17 @@ def cmd_bench(args) -> int:
     if not args.e2e_only:
         from engines.neural.bench import bench_engine
 
-        result.update(bench_engine(threads=args.threads or 1, frames=args.frames,
-                                   character=args.character, weights_dir=args.weights))
-        # The same figures without the mirror ensemble (--single-pass), for comparison.
-        single = bench_engine(threads=args.threads or 1, frames=args.frames, character=args.character,
-                              weights_dir=args.weights, mirror_ensemble=False)
-        result.update({f"{k}_single_pass": single[k] for k in ("render_ms", "morpher_ms", "rotator_ms")})
+        engine_args = dict(threads=args.threads or 1, frames=args.frames, character=args.character,
+                           weights_dir=args.weights)
+        result.update(bench_engine(**engine_args, mirror_ensemble=not args.single_pass))
+        if not args.single_pass:  # what --single-pass would save, for comparison
+            single = bench_engine(**engine_args, mirror_ensemble=False)
+            result.update({f"{k}_single_pass": single[k] for k in ("render_ms", "morpher_ms", "rotator_ms")})
         from app.tracking.bench import bench_tracking
 
         result.update(bench_tracking(args.driver))
     common = dict(threads=args.threads or None, character=args.character,
-                  weights=args.weights)
+                  weights=args.weights, single_pass=args.single_pass)
     result.update(bench.bench_e2e(video=args.driver, seconds=args.seconds, fps=30.0,
                                   **common))
     if not args.e2e_only:
@@ -246,23 +246,27 @@ def cmd_window(args) -> int:
     except ImportError as exc:
         raise CliError(f"the window needs PySide6 ({exc}); install omokage with its "
                        "dependencies: pip install omokage") from None
-    return run(character=args.character, weights=args.weights, threads=args.threads)
+    return run(character=args.character, weights=args.weights, threads=args.threads,
+               single_pass=args.single_pass)
 
 
 # ---- parser --------------------------------------------------------------------------
+SINGLE_PASS_HELP = "render each frame once, without the engine's mirror ensemble (faster, less accurate)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="omokage", description=__doc__.splitlines()[0])
     ap.add_argument("--character", type=Path, default=None,
                     help="character image for the window (default: the last one used)")
     ap.add_argument("--weights", type=Path, default=None, help="engine weights folder")
     ap.add_argument("--threads", type=int, default=0, help="engine threads (0: automatic)")
+    ap.add_argument("--single-pass", action="store_true", help=SINGLE_PASS_HELP)
     sub = ap.add_subparsers(dest="command")
 
     def common(p):
         p.add_argument("--weights", type=Path, default=None, help="engine weights folder")
         p.add_argument("--threads", type=int, default=0, help="engine threads (0: automatic)")
-        p.add_argument("--single-pass", action="store_true",
-                       help="render each frame once, without the mirror ensemble (faster, less accurate)")
+        p.add_argument("--single-pass", action="store_true", help=SINGLE_PASS_HELP)
 
     p = sub.add_parser("render", help="animate a character from a driving video")
     p.add_argument("--character", type=Path, default=DEFAULT_CHARACTER)

@@ -37,6 +37,7 @@ class ControllerOptions:
     source: Optional[str] = None  # a make_source() spec; overrides the saved camera
     weights: Optional[Path] = None
     threads: Optional[int] = None
+    single_pass: bool = False  # no mirror ensemble, whatever the settings say
     settings_dir: Optional[Path] = None
     engine: Any = None  # an already loaded engine (tests and the CLI reuse one)
 
@@ -78,7 +79,8 @@ class Controller:
 
             engine = self.options.engine or NeuralEngine.load(
                 self.options.weights, threads=self.options.threads or self.settings.threads
-                or default_engine_threads(), mirror_ensemble=not self.settings.single_pass)
+                or default_engine_threads(),
+                mirror_ensemble=not (self.options.single_pass or self.settings.single_pass))
             character = self._first_character()
             pipe = build_pipeline(engine=engine, character=character, source=None,
                                   mirror=self.settings.mirror,

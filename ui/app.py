@@ -22,11 +22,12 @@ def create_window(options: ControllerOptions | None = None) -> MainWindow:
 
 
 def run(character: Path | None = None, weights: Path | None = None,
-        threads: int | None = None, source: str | None = None) -> int:
+        threads: int | None = None, source: str | None = None, single_pass: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Omokage")
     window = create_window(ControllerOptions(character=character, weights=weights,
-                                             threads=threads or None, source=source))
+                                             threads=threads or None, source=source,
+                                             single_pass=single_pass))
     window.show()
     # Ctrl+C / SIGTERM close the window properly (settings saved, devices released). Qt's
     # event loop does not run Python signal handlers, so a timer lets Python look now and then.

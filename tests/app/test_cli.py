@@ -70,6 +70,12 @@ def test_pose_differs_from_rest_for_a_non_default_value(tmp_path):
     assert a.shape == b.shape == (512, 512, 4)
     assert np.abs(a - b).mean() > 0.5
     assert np.abs(a - original).mean() < np.abs(b - original).mean()
+    # --single-pass renders the same pose without the mirror ensemble: close, not the same.
+    single = tmp_path / "single.png"
+    assert main(["pose", "--character", ch, "--set", "mouth_open=1", "--set", "head_yaw=20",
+                 "--out", str(single), "--single-pass", *_w()]) == 0
+    c = np.asarray(Image.open(single)).astype(int)
+    assert 0 < np.abs(b - c).mean() < np.abs(b - a).mean()
 
 
 @pytest.mark.parametrize("args, code, words", [

@@ -154,3 +154,16 @@ def test_deleting_a_saved_preset_brings_a_builtin_back_and_refuses_builtins(tmp_
         c.delete_preset("smile")
     with pytest.raises(PresetError, match="no preset named 'grin' to delete"):
         c.delete_preset("grin")
+
+
+@pytest.mark.parametrize("saved, flag, ensemble", [(False, False, True), (True, False, False), (False, True, False)])
+def test_single_pass_from_settings_or_options_turns_the_mirror_ensemble_off(tmp_path, saved, flag, ensemble):
+    s = UserSettings()
+    s.single_pass = saved
+    SettingsStore(tmp_path).save_user(s)
+    c = Controller(ControllerOptions(settings_dir=tmp_path, source="none", single_pass=flag))
+    try:
+        c.start(wait=True)
+        assert c.pipeline is not None and c.pipeline.engine.mirror_ensemble is ensemble
+    finally:
+        c.shutdown()
