@@ -40,9 +40,7 @@ class PreparedCharacter:
     morph_feats: list[np.ndarray]
     small: np.ndarray  # (1,4,128,128) rotator input (whole image at 1/4)
     rot_feats: list[np.ndarray]
-    # The same inputs flipped left-right, for the mirror ensemble.
-    crop_m: np.ndarray
-    morph_feats_m: list[np.ndarray]
+    # The rotator's input flipped left-right, for the mirror ensemble.
     small_m: np.ndarray
     rot_feats_m: list[np.ndarray]
     _last: tuple[bytes, np.ndarray] | None = field(default=None, repr=False)
@@ -95,10 +93,11 @@ class NeuralEngine:
         self.turn_scale = manifest.get("turn_scale", {})
         # The rest pose's network inputs: a stage whose inputs equal these is skipped.
         self._rest_morph, self._rest_rotate = stage_vectors(self.pose_spec, self.pose_spec.to_vector({})[None])
-        # Mirror ensemble: also render the flipped character in the mirrored pose, flip the
-        # result back and average. The two passes err differently on an unseen character, so
-        # the average is closer to the truth (+0.2-0.3 dB on held-out rigs) for one more
-        # decoder run per stage; off, render() runs each decoder once.
+        # Mirror ensemble: the rotator also runs on the flipped character in the mirrored
+        # pose, and its flipped-back maps are averaged with the direct ones. The two passes
+        # err differently on an unseen character, so the average is closer to the truth, for
+        # one more decoder run. The morpher runs once: its flipped pass meets faces lit from
+        # the other side, which it was not trained on, and left ghost irises on them.
         self.mirror_ensemble = mirror_ensemble
 
     @property
@@ -122,8 +121,8 @@ class NeuralEngine:
     ) -> "NeuralEngine":
         """Load and verify the shipped weights. Raises EngineError naming the bad file.
 
-        mirror_ensemble: average each stage with its mirrored pass (better on unseen
-        characters, about 1.6x the per-frame cost); False for the fastest render."""
+        mirror_ensemble: average the rotator with its mirrored pass (better on unseen
+        characters, one more decoder run per frame); False for the fastest render."""
         import onnxruntime as ort
 
         wd = Path(weights_dir) if weights_dir else WEIGHTS_DIR
@@ -169,16 +168,11 @@ class NeuralEngine:
         x0, y0, x1, y1 = MORPH_BOX
         crop = _nchw(rest[y0:y1, x0:x1])
         small = _nchw(cv2.resize(rest, (128, 128), interpolation=cv2.INTER_AREA))
-        crop_m, small_m = _flip(crop), _flip(small)
-        enc_m, enc_r = self._s["morpher_encoder"], self._s["rotator_encoder"]
-        return PreparedCharacter(rest8, img.copy(), crop, enc_m.run(None, {"image": crop}),
-                                 small, enc_r.run(None, {"image": small}),
-                                 crop_m, enc_m.run(None, {"image": crop_m}),
-                                 small_m, enc_r.run(None, {"image": small_m}))
-
-    def _morph(self, image: np.ndarray, feats: list[np.ndarray], pm: np.ndarray) -> np.ndarray:
-        feeds = {"image": image, "pose": pm, **{f"f{i+1}": f for i, f in enumerate(feats)}}
-        return self._s["morpher_decoder"].run(None, feeds)[0][0]
+        small_m = _flip(small)
+        rotator = self._s["rotator_encoder"]
+        return PreparedCharacter(rest8, img.copy(), crop, self._s["morpher_encoder"].run(None, {"image": crop}),
+                                 small, rotator.run(None, {"image": small}),
+                                 small_m, rotator.run(None, {"image": small_m}))
 
     def _rotate(self, image: np.ndarray, feats: list[np.ndarray], pr: np.ndarray) -> list[np.ndarray]:
         feeds = {"image": image, "pose": pr, **{f"f{i+1}": f for i, f in enumerate(feats)}}
@@ -192,14 +186,12 @@ class NeuralEngine:
             return prepared._last[1]
         scaled = vec * self._pose_gain
         pm, pr = stage_vectors(self.pose_spec, scaled[None])
-        pm_m, pr_m = stage_vectors(self.pose_spec, self.pose_spec.mirrored_vectors(scaled[None]))
+        _, pr_m = stage_vectors(self.pose_spec, self.pose_spec.mirrored_vectors(scaled[None]))
         t0 = time.perf_counter()
         image = prepared.rest
         if not np.allclose(pm, self._rest_morph):
-            morphed = self._morph(prepared.crop, prepared.morph_feats, pm)
-            if self.mirror_ensemble:
-                morphed = 0.5 * (morphed + _flip(self._morph(prepared.crop_m, prepared.morph_feats_m, pm_m)))
-            morphed = morphed.transpose(1, 2, 0)
+            feeds = {"image": prepared.crop, "pose": pm, **{f"f{i+1}": f for i, f in enumerate(prepared.morph_feats)}}
+            morphed = self._s["morpher_decoder"].run(None, feeds)[0][0].transpose(1, 2, 0)
             image = prepared.rest.copy()
             x0, y0, x1, y1 = MORPH_BOX
             image[y0:y1, x0:x1] = np.clip(morphed * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -80,13 +80,12 @@ def test_eyes_change_only_near_the_face(engine, character) -> None:
     assert xs.min() >= 192 and xs.max() < 320 and ys.min() >= 64 and ys.max() < 192
 
 
-def test_mirror_ensemble_renders_the_mirrored_character_as_the_mirror_image(engine, character) -> None:
-    """Averaging each stage with its mirrored pass makes the engine mirror-symmetric: the
+def test_mirror_ensemble_turns_the_mirrored_character_as_the_mirror_image(engine, character) -> None:
+    """Averaging the rotator with its mirrored pass makes the turns mirror-symmetric: the
     flipped character in the mirrored pose comes out as the flipped render. A wrong sign in
     the flipped-back grid or a swapped left/right parameter breaks this; one pass alone
     is not symmetric, which shows the check can fail."""
-    pose = {"eye_left_open": 0.1, "iris_x": 0.6, "brow_left": 0.8, "mouth_open": 0.5,
-            "head_yaw": 15.0, "head_roll": -8.0, "body_yaw": 0.4}
+    pose = {"head_yaw": 15.0, "head_roll": -8.0, "head_pitch": 5.0, "body_yaw": 0.4}
     flipped = np.ascontiguousarray(character[:, ::-1])
 
     def mirror_error(e: NeuralEngine) -> np.ndarray:
@@ -95,7 +94,8 @@ def test_mirror_ensemble_renders_the_mirrored_character_as_the_mirror_image(engi
         return np.abs(a.astype(int) - b)[a[..., 3] > 64]
 
     assert engine.mirror_ensemble
-    assert mirror_error(engine).max() <= 1  # rounding only
+    err = mirror_error(engine)
+    assert err.max() <= 2 and err.mean() < 0.01  # rounding only
     assert mirror_error(NeuralEngine.load(threads=1, mirror_ensemble=False)).mean() > 0.5
 
 
