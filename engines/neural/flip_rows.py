@@ -2,8 +2,10 @@
 
 The Live2D rows are flipped half the time when they are rendered; the procedural ones never
 are, and their drawing has sides (the eye highlights keep the light from the upper left).
-The runtime's mirror ensemble runs every character flipped as well, so each source must
-come both ways round in training, or the flipped pass meets a face it has never seen.
+So a morpher run on a flipped procedural face meets a face it has never seen, which is why
+the runtime's mirror ensemble covers the rotator only. Flipping rows in training would let
+both stages take part; session 9's run with it (and --colour-jitter) scored lower on the
+Live2D validation rigs, so the shipped weights do not use it.
 """
 from __future__ import annotations
 
