@@ -169,10 +169,10 @@ class NeuralEngine:
         crop = _nchw(rest[y0:y1, x0:x1])
         small = _nchw(cv2.resize(rest, (128, 128), interpolation=cv2.INTER_AREA))
         small_m = _flip(small)
-        rotator = self._s["rotator_encoder"]
-        return PreparedCharacter(rest8, img.copy(), crop, self._s["morpher_encoder"].run(None, {"image": crop}),
-                                 small, rotator.run(None, {"image": small}),
-                                 small_m, rotator.run(None, {"image": small_m}))
+        mf = self._s["morpher_encoder"].run(None, {"image": crop})
+        rf = self._s["rotator_encoder"].run(None, {"image": small})
+        rf_m = self._s["rotator_encoder"].run(None, {"image": small_m})
+        return PreparedCharacter(rest8, img.copy(), crop, mf, small, rf, small_m, rf_m)
 
     def _rotate(self, image: np.ndarray, feats: list[np.ndarray], pr: np.ndarray) -> list[np.ndarray]:
         feeds = {"image": image, "pose": pr, **{f"f{i+1}": f for i, f in enumerate(feats)}}
@@ -184,9 +184,8 @@ class NeuralEngine:
         if prepared._last is not None and prepared._last[0] == key:
             self.timings_ms = {"morpher_ms": 0.0, "rotator_ms": 0.0, "cached": 1.0}
             return prepared._last[1]
-        scaled = vec * self._pose_gain
-        pm, pr = stage_vectors(self.pose_spec, scaled[None])
-        _, pr_m = stage_vectors(self.pose_spec, self.pose_spec.mirrored_vectors(scaled[None]))
+        scaled = (vec * self._pose_gain)[None]
+        pm, pr = stage_vectors(self.pose_spec, scaled)
         t0 = time.perf_counter()
         image = prepared.rest
         if not np.allclose(pm, self._rest_morph):
@@ -200,6 +199,7 @@ class NeuralEngine:
             flow, color, mask = self._rotate(prepared.small, prepared.rot_feats, pr)
             if self.mirror_ensemble:
                 # Average the maps, not two warped images: one warp, so no double edges.
+                _, pr_m = stage_vectors(self.pose_spec, self.pose_spec.mirrored_vectors(scaled))
                 flow_m, color_m, mask_m = (_flip(m) for m in self._rotate(prepared.small_m, prepared.rot_feats_m, pr_m))
                 flow = 0.5 * (flow + flow_m * np.array([-1.0, 1.0], np.float32)[:, None, None])
                 color, mask = 0.5 * (color + color_m), 0.5 * (mask + mask_m)
