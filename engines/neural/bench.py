@@ -28,7 +28,9 @@ def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = N
 
     engine = NeuralEngine.load(weights_dir, providers=providers, threads=threads, mirror_ensemble=mirror_ensemble)
     if character is None:
-        character = Path(__file__).resolve().parents[2] / "assets" / "default_character.png"
+        from engines.resources import default_character
+
+        character = default_character()
     img = np.asarray(Image.open(character).convert("RGBA"))
     prep_times = []
     for _ in range(5):

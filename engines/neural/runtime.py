@@ -20,16 +20,18 @@ import numpy as np
 from engines.base import EngineError
 from engines.convention import CANVAS, MORPH_BOX
 from engines.neural.compose import premultiply, stage_vectors
+from engines.neural.manifest import check_sessions, damaged, read_manifest
 from engines.posespec import PoseSpec
+from engines.resources import restore_hint, weights_dir as shipped_weights_dir
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
+# The installed package's weights, or the repository's weights/ in a source checkout.
+WEIGHTS_DIR = shipped_weights_dir()
 PREFERRED_PROVIDERS = (
     "CUDAExecutionProvider",
     "DmlExecutionProvider",
     "CoreMLExecutionProvider",
     "CPUExecutionProvider",
 )
-RESTORE_HINT = "restore the weights/ folder from the Omokage repository (git checkout -- weights) or reinstall"
 
 
 @dataclass
@@ -126,34 +128,23 @@ class NeuralEngine:
         import onnxruntime as ort
 
         wd = Path(weights_dir) if weights_dir else WEIGHTS_DIR
-        mpath = wd / "manifest.json"
-        if not mpath.exists():
-            raise EngineError(f"engine weights not found: {mpath} is missing; {RESTORE_HINT}")
-        try:
-            manifest = json.loads(mpath.read_text())
-            files = manifest["files"]
-            spec = PoseSpec.from_json(manifest["pose_spec"])
-            for name, f in manifest.get("turn_scale", {}).items():
-                if name not in spec.names or not 0.0 < float(f) <= 2.0:
-                    raise ValueError(f"turn_scale {name}={f}")
-        except (ValueError, KeyError, TypeError) as e:
-            raise EngineError(f"{mpath} is damaged ({e}); {RESTORE_HINT}") from None
+        manifest, spec, paths = read_manifest(wd)  # structure and pose spec, before any file
         chosen = choose_providers(providers)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or 0
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         sessions = {}
-        for key, info in files.items():
-            path = wd / info["path"]
-            if not path.exists():
-                raise EngineError(f"engine weights file {path} is missing; {RESTORE_HINT}")
-            if sha256_file(path) != info["sha256"]:
-                raise EngineError(f"engine weights file {path} is damaged (checksum mismatch); {RESTORE_HINT}")
+        for key, path in paths.items():
+            if not path.is_file():
+                raise EngineError(f"engine weights file {path} is missing; {restore_hint(wd)}")
+            if sha256_file(path) != manifest["files"][key]["sha256"]:
+                raise damaged(path, "checksum mismatch (changed since it was exported)", wd)
             try:
                 sessions[key] = ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
             except Exception as e:  # onnxruntime raises its own exception types
-                raise EngineError(f"engine weights file {path} cannot be loaded ({e}); {RESTORE_HINT}") from None
+                raise damaged(path, f"onnxruntime cannot load it ({e})", wd) from None
+        check_sessions(sessions, spec, paths)  # names and shapes as render() uses them
         return cls(wd, manifest, sessions, chosen, threads or 0, mirror_ensemble)
 
     def prepare(self, character_rgba: np.ndarray) -> PreparedCharacter:
