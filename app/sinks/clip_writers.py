@@ -5,12 +5,16 @@ caller owns where bytes go (a temp file that is moved into place only when compl
 - APNG: Pillow, full alpha, loops.
 - MP4: PyAV H.264 (yuv420p), composited over a background colour (no alpha in H.264).
 - WebM: PyAV VP9 with alpha (yuva420p + the container's alpha_mode flag).
+- MOV: PyAV ProRes 4444 with alpha (yuva444p10le), the format video editors import.
+- PNG sequence: one RGBA PNG per frame in a folder (frame_00001.png, ...).
 Frames carry integer timestamps (pts) in units of 1/fps; gaps mean "hold the last frame".
 """
 from __future__ import annotations
 
+import os
 from fractions import Fraction
-from typing import BinaryIO, Protocol
+from pathlib import Path
+from typing import BinaryIO, Callable, Protocol
 
 import cv2
 import numpy as np
@@ -26,31 +30,44 @@ class ClipWriter(Protocol):
     def abort(self) -> None: ...
 
 
-class AvWriter:
-    """MP4 (H.264) or WebM (VP9 + alpha) through PyAV, encoding as frames arrive."""
+def time_base(fps: float) -> Fraction:
+    """1/fps as an exact fraction (29.97 fps driver videos stay 30000/1001)."""
+    return 1 / Fraction(fps).limit_denominator(1001)
 
-    def __init__(self, fp: BinaryIO, fmt: str, fps: int, size: tuple[int, int],
+
+class AvWriter:
+    """MP4 (H.264), WebM (VP9 + alpha) or MOV (ProRes 4444 + alpha) through PyAV,
+    encoding as frames arrive."""
+
+    def __init__(self, fp: BinaryIO, fmt: str, fps: float, size: tuple[int, int],
                  background: tuple[int, int, int], realtime: bool) -> None:
         import av
 
         self.fmt = fmt
         w, h = size
-        self.container = av.open(fp, "w", format="mp4" if fmt == "mp4" else "webm")
-        if fmt == "mp4":
+        rate = Fraction(fps).limit_denominator(1001)
+        self.container = av.open(fp, "w", format={"mp4": "mp4", "webm": "webm", "mov": "mov"}[fmt])
+        if fmt == "mov":
+            # ProRes 4444 (profile 4) keeps a full alpha plane; "apl0" in the frame headers
+            # is what Apple's own encoder writes there.
+            opts = {"profile": "4", "vendor": "apl0"}
+            self.stream = self.container.add_stream("prores_ks", rate=rate, options=opts)
+            self.stream.pix_fmt = "yuva444p10le"
+        elif fmt == "mp4":
             opts = {"crf": "20", "preset": "veryfast"}
-            self.stream = self.container.add_stream("libx264", rate=fps, options=opts)
+            self.stream = self.container.add_stream("libx264", rate=rate, options=opts)
             self.stream.pix_fmt = "yuv420p"
             self._bg = solid(w, h, background)
         else:
             opts = {"crf": "32", "b": "0", "row-mt": "1",
                     "deadline": "realtime" if realtime else "good",
                     "cpu-used": "8" if realtime else "4"}
-            self.stream = self.container.add_stream("libvpx-vp9", rate=fps, options=opts)
+            self.stream = self.container.add_stream("libvpx-vp9", rate=rate, options=opts)
             self.stream.pix_fmt = "yuva420p"
             # Players (browsers, OBS media sources) look for this flag to decode the alpha.
             self.stream.metadata["alpha_mode"] = "1"
         self.stream.width, self.stream.height = w, h
-        self._time_base = Fraction(1, fps)
+        self._time_base = time_base(fps)
         self._av = av
 
     def add(self, rgba: np.ndarray, pts: int) -> None:
@@ -79,7 +96,7 @@ class PillowWriter:
     """GIF or APNG through Pillow. Frames are kept PNG-compressed until the end, where
     Pillow writes the whole animation (it needs every frame to build it)."""
 
-    def __init__(self, fp: BinaryIO, fmt: str, fps: int, loop: bool) -> None:
+    def __init__(self, fp: BinaryIO, fmt: str, fps: float, loop: bool) -> None:
         self.fp, self.fmt, self.fps, self.loop = fp, fmt, fps, loop
         self._frames: list[bytes] = []
         self._pts: list[int] = []
@@ -124,6 +141,49 @@ class PillowWriter:
 
     def abort(self) -> None:
         self._frames.clear()
+
+
+class PngSequenceWriter:
+    """One RGBA PNG per frame into a folder (the caller's temp folder). A frame that
+    follows a gap repeats the held frame's file, so the sequence stays on the fps grid.
+    Every file is flushed and fsynced before the folder is renamed into place."""
+
+    def __init__(self, folder: Path, opener: Callable[[Path], BinaryIO]) -> None:
+        self.folder, self.opener = folder, opener
+        self.count = 0
+        self._last: bytes | None = None
+
+    def add(self, rgba: np.ndarray, pts: int) -> None:
+        ok, buf = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA),
+                               [cv2.IMWRITE_PNG_COMPRESSION, 3])
+        if not ok:
+            raise RuntimeError("could not encode a PNG frame")
+        while self._last is not None and self.count < pts:  # hold the last frame
+            self._write(self._last)
+        self._last = buf.tobytes()
+        self._write(self._last)
+
+    def _write(self, data: bytes) -> None:
+        self.count += 1
+        with self.opener(self.folder / f"frame_{self.count:05d}.png") as fp:
+            fp.write(data)
+            fp.flush()
+            os.fsync(fp.fileno())
+
+    def finish(self) -> None:
+        try:  # the folder's entries are on disk before it gets its final name
+            fd = os.open(self.folder, os.O_RDONLY)
+        except OSError:  # Windows cannot open a folder like a file
+            return
+        try:
+            os.fsync(fd)
+        except OSError:  # some file systems cannot fsync a folder
+            pass
+        finally:
+            os.close(fd)
+
+    def abort(self) -> None:
+        self._last = None
 
 
 def _sample(n: int, k: int) -> list[int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,13 +23,22 @@ from PIL import Image, ImageSequence
 from app.frames import FrameMeta, RenderedFrame
 from app.sinks import create_sink
 from app.sinks.clips import (ClipCancelled, ClipConfig, ClipError, ClipRecorder,
-                             remove_stale_partials, render_clip)
+                             format_for_path, open_clip, refuse_input_as_output,
+                             remove_stale_partials, render_clip, save_png)
 
 REPO = Path(__file__).resolve().parents[3]
 
 
+FORMATS = ["gif", "apng", "mp4", "webm", "mov", "png_sequence"]
+NAMES = {"gif": "clip.gif", "apng": "clip.apng", "mp4": "clip.mp4", "webm": "clip.webm",
+         "mov": "clip.mov", "png_sequence": "clip"}
+
+
 def decode(path: Path) -> list[np.ndarray]:
-    """Every frame as RGBA through ffmpeg (libvpx for VP9 so the alpha plane is read)."""
+    """Every frame as RGBA through ffmpeg (libvpx for VP9 so the alpha plane is read);
+    a PNG sequence folder through Pillow, frame by frame."""
+    if path.is_dir():
+        return [np.array(Image.open(f).convert("RGBA")) for f in sorted(path.glob("frame_*.png"))]
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         if s.codec_context.name != "vp9":
@@ -55,26 +65,71 @@ def leftovers(folder: Path) -> list[str]:
 
 
 class FullDisk:
-    """A file on a disk that fills up after `limit` bytes: writes then fail with ENOSPC,
-    as os.write does. Injected where the clip opens its temp file."""
+    """Files on a disk that fills up after `limit` bytes in all: writes then fail with
+    ENOSPC, as os.write does. Injected where the clip opens its temp file(s), so the
+    clip's own code path meets the error. Usage is the files' real size on disk, since
+    encoders may also write through the file descriptor."""
 
-    def __init__(self, path: Path, limit: int) -> None:
-        self.f = open(path, "xb")
+    def __init__(self, limit: int) -> None:
         self.limit = limit
+        self.files: list = []
+
+    def __call__(self, path: Path) -> "FullDiskFile":
+        f = FullDiskFile(open(path, "xb"), self)
+        self.files.append(f)
+        return f
+
+    def used(self) -> int:
+        return sum(f.size() for f in self.files)
+
+
+class FullDiskFile:
+    def __init__(self, f, disk: FullDisk) -> None:
+        self.f, self.disk, self._closed_size = f, disk, None
+
+    def size(self) -> int:
+        return self._closed_size if self.f.closed else os.fstat(self.f.fileno()).st_size
 
     def write(self, b) -> int:
-        if self.f.tell() + len(b) > self.limit:
+        self.f.flush()
+        if self.disk.used() + len(b) > self.disk.limit:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return self.f.write(b)
+        n = self.f.write(b)
+        self.f.flush()
+        return n
 
-    def __getattr__(self, name):  # seek, tell, flush, fileno, close: the real file's
+    def close(self) -> None:
+        if not self.f.closed:
+            self.f.flush()
+            self._closed_size = os.fstat(self.f.fileno()).st_size
+        self.f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __getattr__(self, name):  # seek, tell, flush, fileno: the real file's
         return getattr(self.f, name)
 
 
-@pytest.mark.parametrize("fmt", ["gif", "apng", "mp4", "webm"])
+def size_of(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.iterdir()) if path.is_dir() else path.stat().st_size
+
+
+def digest(path: Path) -> str:
+    if path.is_dir():
+        return hashlib.sha256(b"".join(f.name.encode() + f.read_bytes()
+                                       for f in sorted(path.iterdir()))).hexdigest()
+    return sha(path)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_decodes_back(fmt, tmp_path, frames):
-    path = render_clip(frames, tmp_path / f"clip.{fmt}", ClipConfig(format=fmt, fps=10))
-    assert path == tmp_path / f"clip.{fmt}" and path.stat().st_size > 0
+    path = render_clip(frames, tmp_path / NAMES[fmt], ClipConfig(format=fmt, fps=10))
+    assert path == tmp_path / NAMES[fmt] and size_of(path) > 0
+    assert format_for_path(path) == fmt
     assert leftovers(tmp_path) == []
     got = decode(path)
     assert len(got) == len(frames)
@@ -90,7 +145,7 @@ def test_every_format_decodes_back(fmt, tmp_path, frames):
         assert np.abs(got[0][away][:, :3].astype(int) - 255).max() < 12  # clear of codec edges
     else:
         assert (a[transparent] == 0).mean() > 0.98 and (a[opaque] == 255).mean() > 0.98
-    if fmt == "apng":  # full alpha: antialiased edges keep partial values
+    if fmt not in ("gif", "mp4"):  # full alpha: antialiased edges keep partial values
         assert ((a > 20) & (a < 235)).sum() > 100
     # Colours survive (lossy codecs: within a margin) and the frames change over time.
     err = np.abs(got[3][..., :3].astype(int) - src[3][..., :3])[src[3][..., 3] == 255].mean()
@@ -114,22 +169,21 @@ def test_existing_files_are_kept_and_the_new_name_returned(tmp_path, frames):
     assert render_clip(frames[:2], tmp_path / "noext", ClipConfig(format="webm")).suffix == ".webm"
 
 
-@pytest.mark.parametrize("fmt", ["gif", "apng", "mp4", "webm"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_full_disk_leaves_nothing_and_keeps_earlier_clips(fmt, tmp_path, frames):
     cfg = ClipConfig(format=fmt, fps=10)
-    earlier = render_clip(frames, tmp_path / f"earlier.{fmt}", cfg)
-    before = sha(earlier)
-    limit = earlier.stat().st_size // 2  # the disk fills up half-way through
-    with pytest.raises(ClipError, match="disk is full") as e:
-        render_clip(frames, tmp_path / f"new.{fmt}", cfg,
-                    opener=lambda p: FullDisk(p, limit))
-    assert isinstance(e.value.__cause__, OSError) and e.value.__cause__.errno == errno.ENOSPC
-    assert not (tmp_path / f"new.{fmt}").exists()
-    assert leftovers(tmp_path) == [] and sha(earlier) == before
+    earlier = render_clip(frames, tmp_path / ("earlier" + NAMES[fmt][4:]), cfg)
+    before = digest(earlier)
+    limit = size_of(earlier) // 2  # the disk fills up half-way through
+    for target, overwrite in ((tmp_path / ("new" + NAMES[fmt][4:]), False), (earlier, True)):
+        with pytest.raises(ClipError, match="disk is full") as e:
+            render_clip(frames, target, cfg, overwrite=overwrite, opener=FullDisk(limit))
+        assert isinstance(e.value.__cause__, OSError) and e.value.__cause__.errno == errno.ENOSPC
+        assert leftovers(tmp_path) == [] and digest(earlier) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [earlier.name]
     # Same through the live recorder: the user is told, nothing is left behind.
     errors = []
-    rec = ClipRecorder(cfg, tmp_path / f"earlier.{fmt}", on_error=errors.append,
-                       opener=lambda p: FullDisk(p, limit))
+    rec = ClipRecorder(cfg, earlier, on_error=errors.append, opener=FullDisk(limit))
     rec.open()
     for i, f in enumerate(frames):
         rec.send(RenderedFrame(f, FrameMeta(i, 100.0 + i / 10)))
@@ -138,8 +192,8 @@ def test_full_disk_leaves_nothing_and_keeps_earlier_clips(fmt, tmp_path, frames)
     with pytest.raises(ClipError, match="disk is full"):
         rec.wait(30)
     assert errors and "disk is full" in errors[0]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"earlier.{fmt}"]
-    assert sha(earlier) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [earlier.name]
+    assert digest(earlier) == before
 
 
 def test_exception_and_cancel_midway_leave_nothing(tmp_path, frames):
@@ -242,10 +296,17 @@ def test_config_round_trip_and_messages():
     assert ClipConfig.from_dict(cfg.to_dict()) == cfg
     assert cfg.output_size(512, 512) == (480, 480) and ClipConfig().output_size(512, 300) == (320, 188)
     assert ClipConfig(format="webm").has_alpha and not cfg.has_alpha
-    with pytest.raises(ValueError, match="use one of gif, apng, mp4, webm"):
+    with pytest.raises(ValueError, match="use one of gif, apng, mp4, webm, mov, png_sequence"):
         ClipConfig(format="avi").validate()
-    with pytest.raises(ValueError, match="whole number"):
-        ClipConfig(fps=29.97).validate()
+    with pytest.raises(ValueError, match="from 1 to 120"):
+        ClipConfig(fps=0.5).validate()
+    assert ClipConfig(fps=30000 / 1001).validate().fps == pytest.approx(29.97, abs=1e-3)
+    for name, fmt in (("a.GIF", "gif"), ("a.png", "apng"), ("a.apng", "apng"), ("a.mov", "mov"),
+                      ("a.webm", "webm"), ("a.mp4", "mp4"), ("frames", "png_sequence"),
+                      ("frames.v1/", "png_sequence")):
+        assert format_for_path(name) == fmt, name
+    with pytest.raises(ValueError, match=r"\.gif.*folder"):
+        format_for_path("a.avi")
 
 
 def toy_render(pose) -> np.ndarray:
@@ -303,3 +364,73 @@ def test_recorder_defaults_to_the_videos_folder(tmp_path, monkeypatch, make_rend
     saved = rec.wait(30)
     assert saved == rec.path and saved.exists() and str(default_clip_dir()).startswith(str(tmp_path))
     assert len(pillow_frames(saved)) >= 3
+
+
+def ffmpeg_rgba(path: Path, size: int, vp9_alpha: bool = False) -> np.ndarray:
+    """Frames decoded by the ffmpeg command line, as players do (for VP9 the libvpx
+    decoder, the one that reads the alpha side data, as browsers do)."""
+    cmd = ["ffmpeg", "-v", "error"] + (["-c:v", "libvpx-vp9"] if vp9_alpha else [])
+    out = subprocess.run(cmd + ["-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgba", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(out, np.uint8).reshape(-1, size, size, 4)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ffmpeg command is not installed")
+@pytest.mark.parametrize("fmt", ["webm", "mov", "apng", "gif"])
+def test_ffmpeg_command_line_reads_alpha_and_loop(fmt, tmp_path, frames):
+    path = render_clip(frames, tmp_path / NAMES[fmt], ClipConfig(format=fmt, fps=10))
+    got = ffmpeg_rgba(path, 320 if fmt == "gif" else 512, vp9_alpha=fmt == "webm")
+    assert len(got) == len(frames)
+    a = got[..., 3]
+    assert (a == 0).mean() > 0.3 and (a == 255).mean() > 0.1  # transparent and opaque
+    if fmt != "gif":  # and soft edges in between
+        assert ((a > 20) & (a < 235)).sum() > 100 * len(frames)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", str(path)],
+                           capture_output=True, text=True, check=True).stdout
+    if fmt == "webm":  # the flag browsers and OBS look for before they read the alpha
+        assert "ALPHA_MODE=1" in probe.upper()
+    if fmt == "mov":
+        assert "codec_name=prores" in probe and "yuva444p" in probe
+
+
+def test_open_clip_pushes_frames_and_discards_on_failure(tmp_path, frames):
+    clip = open_clip(tmp_path / "pushed.webm")
+    assert clip.tmp.exists() and not clip.final.exists()  # the temp file comes first
+    for f in frames[:5]:
+        assert clip.add(f)
+    assert clip.commit() == tmp_path / "pushed.webm"
+    assert len(decode(tmp_path / "pushed.webm")) == 5
+    with pytest.raises(RuntimeError):
+        with open_clip(tmp_path / "broken.mov") as clip:
+            clip.add(frames[0])
+            raise RuntimeError("the engine failed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pushed.webm"]
+
+
+def test_png_sequence_replaces_only_an_earlier_sequence(tmp_path, frames):
+    cfg = ClipConfig(format="png_sequence")
+    first = render_clip(frames[:6], tmp_path / "seq", cfg)
+    assert len(list(first.iterdir())) == 6
+    again = render_clip(frames[:3], tmp_path / "seq", cfg, overwrite=True)
+    assert again == first and sorted(p.name for p in first.iterdir()) == [
+        "frame_00001.png", "frame_00002.png", "frame_00003.png"]
+    assert render_clip(frames[:2], tmp_path / "seq", cfg) == tmp_path / "seq-2"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(ClipError, match="holds other files"):
+        render_clip(frames[:2], mine, cfg, overwrite=True)
+    assert (mine / "notes.txt").read_text() == "keep me" and leftovers(tmp_path) == []
+
+
+def test_an_input_is_never_an_output(tmp_path, frames):
+    character = tmp_path / "character.png"
+    save_png(frames[0], character)
+    assert np.array_equal(np.array(Image.open(character)), frames[0])
+    link = tmp_path / "link.png"
+    os.link(character, link)
+    for out in (character, tmp_path / "." / "character.png", link, tmp_path):
+        with pytest.raises(ClipError, match="also an input"):
+            refuse_input_as_output(out, [None, character])
+    refuse_input_as_output(tmp_path / "other.png", [character])  # no error
+    assert leftovers(tmp_path) == []
