@@ -31,8 +31,11 @@ def test_evaluate_writes_every_category_and_a_sheet(tmp_path) -> None:
     assert set(result["categories"]) == set(ev.CATEGORIES)
     for cat, entry in result["categories"].items():
         assert entry["n"] == len(ev.CATEGORIES[cat])
-        for who in ("engine", "identity"):
-            assert set(entry[who]) == {"psnr_head", "ssim_head", "psnr_changed"}
+        assert set(entry["identity"]) == {"psnr_head", "ssim_head", "psnr_changed"}
+        assert set(entry["engine"]) == {"psnr_head", "ssim_head", "psnr_changed", "motion_error",
+                                        "amplitude", "leak_pct"}
+    # The engine turns the head the right way: better than standing still.
+    assert result["categories"]["head_yaw"]["engine"]["motion_error"] < 1.0
     json.dumps(result)  # plain JSON
     from PIL import Image
 
@@ -48,3 +51,33 @@ def test_eval_command_says_what_is_missing(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         ev.main(["--live2d", str(tmp_path / "missing.model.json"), "--json", str(tmp_path / "o.json")])
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_motion_error_is_zero_for_the_truth_one_for_standing_still_and_counts_half_a_turn() -> None:
+    from engines.datagen.procedural import draw_character, identity_for
+
+    ident = identity_for("proc-900003")
+    rest = draw_character(ident, {})
+    truth = draw_character(ident, {"head_yaw": 30.0})
+    half = draw_character(ident, {"head_yaw": 15.0})
+    exact = ev.motion(rest, truth, truth)
+    still = ev.motion(rest, rest, truth)
+    partial = ev.motion(rest, half, truth)
+    assert exact["motion_error"] < 0.05 and exact["amplitude"] == pytest.approx(1.0, abs=0.05)
+    assert still["motion_error"] == pytest.approx(1.0, abs=0.05) and still["amplitude"] < 0.05
+    # Half the turn: about half the amplitude, and an error between the two.
+    assert 0.3 < partial["amplitude"] < 0.75 and 0.25 < partial["motion_error"] < 0.8
+
+
+def test_leak_counts_visible_changes_outside_the_changed_region_only() -> None:
+    rest = np.zeros((512, 512, 4), np.uint8)
+    rest[..., 3] = 255
+    changed = np.zeros((512, 512), bool)
+    changed[100:140, 200:260] = True
+    out = rest.copy()
+    out[100:140, 200:260, 0] = 200  # inside: not a leak
+    assert ev.leak(rest, out, changed) == 0.0
+    out[10:30, 150:170, 1] = 200  # 400 pixels outside, inside the head region
+    x0, y0, x1, y1 = ev.EVAL_HEAD_REGION
+    outside = (x1 - x0) * (y1 - y0) - changed[y0:y1, x0:x1].sum()
+    assert ev.leak(rest, out, changed) == pytest.approx(100.0 * 400 / outside)
