@@ -539,8 +539,10 @@ class ClipRecorder:
             self.error.__cause__ = e
         finally:
             self._finish.set()
+        try:  # before wait() returns, so a caller that waited has seen the callbacks run
+            if self.error is not None and not isinstance(self.error, ClipCancelled) and self.on_error:
+                self.on_error(str(self.error))
+            if self.result is not None and self.on_finished:
+                self.on_finished(self.result)
+        finally:
             self._done.set()
-        if self.error is not None and not isinstance(self.error, ClipCancelled) and self.on_error:
-            self.on_error(str(self.error))
-        if self.result is not None and self.on_finished:
-            self.on_finished(self.result)
