@@ -2,8 +2,10 @@
 
 Files live in the platform's config directory (platformdirs) unless $OMOKAGE_CONFIG or an
 explicit directory is given. Writes are atomic (temporary file + rename), so a crash never
-leaves half a file. A damaged file is moved aside as <name>.damaged-<time> and replaced by
-defaults; the caller gets a message to show.
+leaves half a file. A file that cannot be read as settings is moved aside as
+<name>.damaged-<time> and replaced by defaults; in a readable file only the values that are
+wrong (type, range, not finite, too large: app/settings_schema.py) are reset, the original
+being kept the same way. The caller gets a message to show.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import Any, Optional, TypeVar
 
 from platformdirs import user_config_dir
+
+from app import settings_schema as schema
 
 SCHEMA_VERSION = 1
 
@@ -90,30 +94,31 @@ def config_dir() -> Path:
     return Path(os.environ.get("OMOKAGE_CONFIG") or user_config_dir("omokage"))
 
 
-def _from_dict(cls: type[S], data: Any, where: str) -> S:
-    """Build dataclass `cls` from `data`; unknown keys are ignored (a newer version may add
-    some), wrong types raise SettingsError so the file counts as damaged."""
+def _from_dict(cls: type[S], data: Any, where: str, problems: list[str]) -> S:
+    """Build dataclass `cls` from `data`. Unknown keys are ignored (a newer version may add
+    some); a value of the wrong type, out of range or not finite is left at its default
+    and described in `problems`, so the rest of the file is kept."""
     if not isinstance(data, dict):
-        raise SettingsError(f"{where}: expected an object, found {type(data).__name__}")
+        problems.append(f"{where}: expected an object, found {type(data).__name__}")
+        return cls()
     kwargs = {}
     defaults = cls()
     for f in fields(cls):
-        if f.name not in data:
+        if f.name not in data or f.name == "schema_version":
             continue
         value = data[f.name]
         default = getattr(defaults, f.name)
-        if dataclasses.is_dataclass(default):
-            value = _from_dict(type(default), value, f"{where}.{f.name}")
-        elif isinstance(default, bool):
-            if not isinstance(value, bool):
-                raise SettingsError(f"{where}.{f.name}: expected true/false, found {value!r}")
-        elif isinstance(default, (int, float)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SettingsError(f"{where}.{f.name}: expected a number, found {value!r}")
-            value = type(default)(value)
-        elif not isinstance(value, type(default)):
-            raise SettingsError(
-                f"{where}.{f.name}: expected {type(default).__name__}, found {value!r}")
+        at = f"{where}.{f.name}"
+        try:
+            if dataclasses.is_dataclass(default):
+                value = _from_dict(type(default), value, at, problems)
+            elif cls is CharacterSettings and f.name == "pins":
+                value = schema.pins(value, at, problems)
+            else:
+                value = schema.field(cls.__name__, f.name, value, default, at)
+        except schema.BadValue as exc:
+            problems.append(str(exc))
+            continue
         kwargs[f.name] = value
     return cls(**kwargs)
 
@@ -176,25 +181,48 @@ class SettingsStore:
     def _load(self, path: Path, cls: type[S]) -> tuple[S, Optional[str]]:
         if not path.exists():
             return cls(), None
+        problems: list[str] = []
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            version = data.get("schema_version") if isinstance(data, dict) else None
+            data = schema.read_json(path)
+            version = data.get("schema_version")
             if not isinstance(version, int) or isinstance(version, bool):
                 raise SettingsError("schema_version is missing")
             if version > SCHEMA_VERSION:
                 raise SettingsError(
                     f"written by a newer Omokage (schema {version}, this one reads "
                     f"up to {SCHEMA_VERSION})")
-            return _from_dict(cls, data, path.name), None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, SettingsError,
-                TypeError) as exc:
-            backup = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-            try:
-                os.replace(path, backup)
-                where = f"it was moved to {backup}"
-            except OSError as move_exc:
-                where = f"it could not be moved aside ({move_exc})"
+            settings = _from_dict(cls, data, path.name, problems)
+        except (OSError, UnicodeDecodeError, schema.NotSettings, SettingsError) as exc:
+            where = self._move_aside(path)
             settings = cls()
-            self._save(path, settings)
+            where += self._save_repaired(path, settings)
             return settings, (
                 f"Settings file {path} was damaged ({exc}); {where} and defaults are used.")
+        if not problems:
+            return settings, None
+        # Only the bad values are reset; the file as it was is kept for the user to see.
+        where = self._move_aside(path)
+        where += self._save_repaired(path, settings)
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more"
+                                            if len(problems) > 5 else "")
+        return settings, (f"Settings file {path} had unusable values ({shown}); those were "
+                          f"reset to their defaults and the rest kept; {where}.")
+
+    def _save_repaired(self, path: Path, settings: Any) -> str:
+        # A read-only folder must not stop the app from starting with the repaired values.
+        try:
+            self._save(path, settings)
+            return ""
+        except OSError as exc:
+            return f"; the repaired file could not be written ({exc})"
+
+    @staticmethod
+    def _move_aside(path: Path) -> str:
+        """Keep the damaged file as <name>.damaged-<time>; says where it went."""
+        backup = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            os.replace(path, backup)
+            return f"the original was moved to {backup}"
+        except OSError as move_exc:
+            return f"the original could not be moved aside ({move_exc})"
+
