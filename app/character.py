@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from app.png_check import damaged_chunk
 from engines.convention import CANVAS, HEAD_BOX
 
 MAX_PIXELS = 8192 * 8192  # beyond this an image is treated as a decompression bomb
@@ -59,6 +60,10 @@ def load_character(path: str | Path) -> Character:
 def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[str]]:
     """8-bit RGBA pixels of an image file, or CharacterError for the kinds the app refuses."""
     notes: list[str] = []
+    broken = damaged_chunk(data)
+    if broken:
+        raise CharacterError(f"{label}: the PNG file is damaged ({broken}), so its pixels "
+                             "cannot be trusted. Get a fresh copy of the file.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -8,6 +8,10 @@ stores each triple at the resolution the networks train at, in compressed .npz s
     rest, expr, posed      (N, 256, 256, 4) uint8   the whole image at half scale
     pose                   (N, P) float32           full pose in PoseSpec order
     character              (N,) str                 character id (split is by character)
+    flow                   (N, 128, 128, 2) float16 true backward flow posed -> expr, in grid
+                                                    units (the canvas spans -1..1), when the
+                                                    source knows it; zeros otherwise
+    flow_mask              (N, 128, 128) uint8      1 where that flow is known and visible
 
 Shard k of a source is generated from seed (base_seed, k) alone, so a dataset is
 deterministic for a seed and a resumed run produces the same shards. A shard is written to a
@@ -37,6 +41,20 @@ class Triple:
     posed: np.ndarray  # expression + head/body params applied
     pose: dict[str, float]  # the full pose of `posed` (PoseSpec names)
     character: str
+    # For each pixel of `posed` at FLOW_SHAPE: the grid offset to where it is in `expr`, and
+    # where that is known and visible (None: the source does not know correspondence).
+    flow: np.ndarray | None = None
+    flow_mask: np.ndarray | None = None
+
+
+FLOW_SHAPE = (128, 128)
+
+
+def mirror_flow(flow: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The flow of the left-right flipped images: mirrored, with x offsets negated."""
+    f = np.ascontiguousarray(flow[..., ::-1, :])
+    f[..., 0] *= -1.0
+    return f, np.ascontiguousarray(mask[..., ::-1])
 
 
 class TripleSource(Protocol):
@@ -81,6 +99,10 @@ def pack_triples(triples: Sequence[Triple], spec: PoseSpec = DEFAULT_POSE_SPEC) 
         "posed": np.stack([_down(t.posed, TRAIN_RES) for t in triples]),
         "pose": np.stack([spec.to_vector(t.pose) for t in triples]),
         "character": np.array([t.character for t in triples]),
+        "flow": np.stack([np.zeros((*FLOW_SHAPE, 2), np.float16) if t.flow is None
+                          else t.flow.astype(np.float16) for t in triples]),
+        "flow_mask": np.stack([np.zeros(FLOW_SHAPE, np.uint8) if t.flow_mask is None
+                               else t.flow_mask.astype(np.uint8) for t in triples]),
     }
 
 
@@ -167,7 +189,12 @@ class ShardSampler:
             if len(self._cache) >= self.cache_shards:
                 self._cache.pop(next(iter(self._cache)))
             with np.load(path) as z:
-                self._cache[path] = {k: z[k] for k in z.files}
+                shard = {k: z[k] for k in z.files}
+            if "flow" not in shard:  # written before sources stored correspondence
+                n = len(shard["pose"])
+                shard["flow"] = np.zeros((n, *FLOW_SHAPE, 2), np.float16)
+                shard["flow_mask"] = np.zeros((n, *FLOW_SHAPE), np.uint8)
+            self._cache[path] = shard
         return self._cache[path]
 
     def batch(self, n: int) -> dict[str, np.ndarray]:

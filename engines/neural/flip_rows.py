@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from engines.convention import CANVAS, MORPH_BOX
+from engines.datagen.dataset import mirror_flow
 from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS
 from engines.posespec import DEFAULT_POSE_SPEC
 
@@ -30,6 +31,9 @@ def flip_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: flo
     for k in [k for k in keys if k in batch]:
         out[k] = batch[k].copy()
         out[k][rows] = batch[k][rows, :, ::-1]
+    if "flow" in batch:
+        out["flow"], out["flow_mask"] = batch["flow"].copy(), batch["flow_mask"].copy()
+        out["flow"][rows], out["flow_mask"][rows] = mirror_flow(batch["flow"][rows], batch["flow_mask"][rows])
     out["pose"] = batch["pose"].copy()
     out["pose"][rows] = DEFAULT_POSE_SPEC.mirrored_vectors(batch["pose"][rows])
     return out

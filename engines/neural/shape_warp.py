@@ -64,4 +64,8 @@ def warp_batch(batch: dict[str, np.ndarray], rng: np.random.Generator, prob: flo
         row = warp_row({k: batch[k][i] for k in keys}, random_field(rng, sigma, 2.4 * sigma))
         for k in keys:
             out[k][i] = row[k]
+        if "flow_mask" in out:  # the stored flow no longer describes the warped images
+            if out["flow_mask"] is batch["flow_mask"]:
+                out["flow_mask"] = batch["flow_mask"].copy()
+            out["flow_mask"][i] = 0
     return out

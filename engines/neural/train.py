@@ -73,7 +73,22 @@ def morph_loss(morpher: Morpher, b: dict, device, gain: float = 16.0) -> tuple[t
     return loss, out
 
 
-def rotate_loss(rotator: Rotator, b: dict, device) -> tuple[torch.Tensor, torch.Tensor]:
+def flow_error_px(flow: torch.Tensor, b: dict, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean end-point error (in pixels of the 128 grid) of a predicted grid offset against the
+    true backward flow where the source knows it, and how many pixels that covers."""
+    target = torch.from_numpy(b["flow"].astype(np.float32)).permute(0, 3, 1, 2).to(device)
+    known = torch.from_numpy(b["flow_mask"].astype(np.float32))[:, None].to(device)
+    if target.shape[-1] != flow.shape[-1]:
+        raise ValueError(f"flow targets are {target.shape[-1]} px wide, the rotator's grid {flow.shape[-1]}")
+    epe = ((flow - target) * (flow.shape[-1] / 2.0)).norm(dim=1, keepdim=True)
+    n = known.sum()
+    return (epe * known).sum() / n.clamp_min(1.0), n
+
+
+def rotate_loss(rotator: Rotator, b: dict, device, flow_weight: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Image losses on the warped result; with flow_weight > 0 also the end-point error of the
+    grid against the true flow. Pixels alone reward a hedging grid (a blurred blend of where
+    things might be); the flow names the one place each pixel came from."""
     rest = to_tensor(b["rest"]).to(device)
     expr = to_tensor(b["expr"]).to(device)
     target = to_tensor(b["posed"]).to(device)
@@ -84,6 +99,9 @@ def rotate_loss(rotator: Rotator, b: dict, device) -> tuple[torch.Tensor, torch.
     w = changed_weight(expr, target, 4.0)
     tv = (flow[..., 1:, :] - flow[..., :-1, :]).abs().mean() + (flow[..., :, 1:] - flow[..., :, :-1]).abs().mean()
     loss = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w) + 0.05 * tv
+    if flow_weight > 0 and "flow" in b:
+        epe, _ = flow_error_px(flow, b, device)
+        loss = loss + flow_weight * epe
     return loss, out
 
 
@@ -223,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of training rows given a random hue turn (new colourings; default 0)")
     ap.add_argument("--flip", type=float, default=0.0, metavar="P",
                     help="share of training rows flipped left-right with the pose mirrored (default 0)")
+    ap.add_argument("--flow-weight", type=float, default=0.0, metavar="W",
+                    help="weight of the rotator grid's end-point error (128-grid px) against the "
+                         "true flow stored in the shards (default 0: image losses only)")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
@@ -299,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
             rb = relabel_turns(spare, turn_scale, args.batch) if turn_scale else b
             rb = warp_batch(rb, warp_rng, args.shape_warp, FULL_KEYS, args.shape_warp_px)
             rb = flip_batch(jitter_batch(rb, hue_rng, args.colour_jitter, FULL_KEYS), flip_rng, args.flip, FULL_KEYS)
-            lr_, _ = rotate_loss(rotator, rb, device)
+            lr_, _ = rotate_loss(rotator, rb, device, args.flow_weight)
             opt_r.zero_grad()
             lr_.backward()
             opt_r.step()
@@ -328,6 +349,11 @@ def validate(morpher: Morpher, rotator: Rotator, vb: dict, run: Path, step: int,
     morpher.eval(); rotator.eval()
     lm, om = morph_loss(morpher, vb, device)
     lr_, orr = rotate_loss(rotator, vb, device)
+    if "flow" in vb:
+        rest128 = F.avg_pool2d(to_tensor(vb["rest"]).to(device), 2)
+        _, pr = stage_vectors(DEFAULT_POSE_SPEC, vb["pose"])
+        grid, _, _ = rotator(rest128, torch.from_numpy(pr).to(device))
+        epe, n_known = flow_error_px(grid, vb, device)
     rest_c, expr_c = to_tensor(vb["rest_crop"]), to_tensor(vb["expr_crop"])
     expr, posed = to_tensor(vb["expr"]), to_tensor(vb["posed"])
     pm_e, pm_i = psnr_changed(om.cpu(), expr_c, rest_c)
@@ -335,6 +361,8 @@ def validate(morpher: Morpher, rotator: Rotator, vb: dict, run: Path, step: int,
     rec = {"step": step, "val_morph_loss": float(lm), "val_rotate_loss": float(lr_),
            "morph_psnr_changed": pm_e, "morph_identity": pm_i,
            "rotate_psnr_changed": pr_e, "rotate_identity": pr_i, "time": time.time()}
+    if "flow" in vb and n_known > 0:
+        rec["rotate_flow_epe_px"] = float(epe)
     with open(run / "log.jsonl", "a") as f:
         f.write(json.dumps(rec) + "\n")
     tqdm.write("VAL " + json.dumps(rec))

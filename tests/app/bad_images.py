@@ -60,6 +60,36 @@ def bad_images(tmp: Path) -> dict[str, tuple[Path, str]]:
         "animated": (anim, "animated"),
         "empty": (_save(np.zeros((512, 512, 4), np.uint8), tmp / "empty.png"), "transparent"),
         "missing": (tmp / "nope.png", "not found"),
+        "damaged image data": (_flip_byte(good, b"IDAT", tmp / "idat.png"),
+                               "IDAT chunk at byte 33 fails its checksum"),
+        "damaged text chunk": (_flip_byte(_with_text(good), b"tEXt", tmp / "text.png"),
+                               "tEXt chunk"),
     }
+
+
+def _chunks(data: bytes):
+    pos = 8
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos:pos + 4])
+        yield data[pos + 4:pos + 8], pos, n
+        pos += 12 + n
+
+
+def _flip_byte(png: bytes, kind: bytes, path: Path) -> Path:
+    """One byte of the first `kind` chunk's data flipped (its CRC left as it was): the
+    damage a bad disk or download does. Inside IDAT it often still decodes, as garbage."""
+    pos, n = next((p, n) for k, p, n in _chunks(png) if k == kind)
+    data = bytearray(png)
+    data[pos + 8 + n // 2] ^= 0x55
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _with_text(png: bytes) -> bytes:
+    """The same PNG with a tEXt chunk after IHDR."""
+    body = b"Comment\x00made by a test"
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body \
+        + struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
+    return png[:33] + chunk + png[33:]
 
 

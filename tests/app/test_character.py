@@ -35,7 +35,8 @@ def test_plain_background_is_keyed_out(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["corrupt", "truncated", "huge", "grayscale", "16-bit",
-                                  "palette", "animated", "empty", "missing"])
+                                  "palette", "animated", "empty", "missing",
+                                  "damaged image data", "damaged text chunk"])
 def test_bad_image_gives_clear_message(tmp_path, kind):
     path, words = bad_images(tmp_path)[kind]
     with pytest.raises(CharacterError) as err:

@@ -68,12 +68,28 @@ class Live2DCharacter:
         return self._draw(pose or {}, params or {}, part_colors or {}, f.scale * k, f.tx * k, f.ty * k, size,
                           turn_gains)
 
-    def _draw(self, pose, params, part_colors, scale, tx, ty, size, turn_gains=None) -> np.ndarray:
+    def render_with_meshes(self, pose: Mapping[str, float] | None = None, *,
+                           params: Mapping[str, float] | None = None,
+                           part_colors: Mapping[int, tuple[Color, Color]] | None = None,
+                           framing: fr.Framing | None = None, turn_gains: Sequence[float] | None = None,
+                           ) -> tuple[np.ndarray, list, np.ndarray, tuple[float, float, float, int]]:
+        """render() at 512, plus what flow.backward_flow needs: the meshes as drawn, the
+        canvas->clip matrix and the framing (scale, tx, ty, size) in pixels."""
+        f = framing or self.framing
+        self._set(pose or {}, params or {}, part_colors or {}, turn_gains)
+        matrix = canvas_matrix(f.scale, f.tx, f.ty, CANVAS)
+        img, meshes = self.model.draw_with_meshes(matrix, CANVAS)
+        return img, meshes, matrix, (f.scale, f.tx, f.ty, CANVAS)
+
+    def _set(self, pose, params, part_colors, turn_gains) -> None:
         values = dict(params)
         values.update(self.mapping.to_params(pose))
         self.model.set_params(values)
         self.model.set_part_colors(part_colors)
         self.model.set_turn_gains(turn_gains)
+
+    def _draw(self, pose, params, part_colors, scale, tx, ty, size, turn_gains=None) -> np.ndarray:
+        self._set(pose, params, part_colors, turn_gains)
         return self.model.draw(canvas_matrix(scale, tx, ty, size), size)
 
     # -- measured once per model, cached --------------------------------------------------

@@ -258,6 +258,14 @@ class LoadedModel:
             raise ModelError(f"{self.path.name}: OpenGL error {err} while drawing")
         return ctx.read_rgba()
 
+    def draw_with_meshes(self, matrix: np.ndarray, size: int) -> tuple[np.ndarray, list]:
+        """draw(), plus the meshes as drawn (engines.datagen.live2d.flow.MeshDraw list)."""
+        from engines.datagen.live2d.flow import capture_meshes
+
+        with capture_meshes(self.core.drawParamGL) as meshes:
+            img = self.draw(matrix, size)
+        return img, meshes
+
 
 def canvas_matrix(scale: float, tx: float, ty: float, size: int) -> np.ndarray:
     """Canvas units (y down) -> pixel (scale*u + tx, scale*v + ty) of a size x size image."""

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.datagen.dataset import Triple
+from engines.datagen.dataset import Triple, mirror_flow
 from engines.datagen.live2d.augment import Augment
 from engines.datagen.live2d.character import Live2DCharacter
+from engines.datagen.live2d.flow import backward_flow
 from engines.datagen.live2d.models import HEAD_ONLY, HUMAN_TRAIN, HUMAN_VAL, fetch_model
 from engines.datagen.live2d.sampling import sample_expression, sample_head
 from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
@@ -66,10 +67,14 @@ class Live2DSource:
         gains = aug.turn_gains(rng, ch.model.part_count)
         kw = dict(params=params, part_colors=colors, framing=framing)
         rest = ch.render({}, **kw)
-        expr_img = ch.render(expr, **kw)
-        posed = ch.render({**expr, **head}, turn_gains=gains, **kw)
+        expr_img, expr_meshes, matrix, frame = ch.render_with_meshes(expr, **kw)
+        posed, posed_meshes, _, _ = ch.render_with_meshes({**expr, **head}, turn_gains=gains, **kw)
+        # The rotator warps the expression image into the posed one: that is the flow it needs.
+        flow, flow_mask = backward_flow(expr_meshes, posed_meshes, matrix, frame)
         pose = self.spec.clamp({**expr, **head})
         if flip:
             rest, expr_img, posed = (np.ascontiguousarray(a[:, ::-1]) for a in (rest, expr_img, posed))
+            flow, flow_mask = mirror_flow(flow, flow_mask)
             pose = {k: v + 0.0 for k, v in self.spec.mirrored(pose).items()}  # no -0.0
-        return Triple(rest=rest, expr=expr_img, posed=posed, pose=pose, character=character)
+        return Triple(rest=rest, expr=expr_img, posed=posed, pose=pose, character=character,
+                      flow=flow, flow_mask=flow_mask)

@@ -56,3 +56,36 @@ def test_learning_rate_decays_from_start_to_end() -> None:
     assert train.decayed_lr(1e-3, 1e-5, 0.0) == pytest.approx(1e-3)
     assert train.decayed_lr(1e-3, 1e-5, 1.0) == pytest.approx(1e-5)
     assert 1e-5 < train.decayed_lr(1e-3, 1e-5, 0.5) < 1e-3
+
+
+def test_flow_error_is_zero_for_the_true_flow_and_counts_only_known_pixels() -> None:
+    rng = np.random.default_rng(0)
+    b = {"flow": rng.normal(0, 0.05, (2, 128, 128, 2)).astype(np.float16),
+         "flow_mask": np.zeros((2, 128, 128), np.uint8)}
+    b["flow_mask"][:, 40:80, 40:80] = 1
+    true = torch.from_numpy(b["flow"].astype(np.float32)).permute(0, 3, 1, 2)
+    epe, n = train.flow_error_px(true, b, "cpu")
+    assert float(epe) == pytest.approx(0.0, abs=1e-6) and int(n) == 2 * 40 * 40
+    off = true.clone()
+    off[:, 0] += 2.0 / 64.0  # 2 px of the 128 grid to the right, everywhere
+    assert float(train.flow_error_px(off, b, "cpu")[0]) == pytest.approx(2.0, rel=1e-3)
+    off[:, :, :10] += 1.0  # far off where the flow is unknown: not counted
+    assert float(train.flow_error_px(off, b, "cpu")[0]) == pytest.approx(2.0, rel=1e-3)
+
+
+def test_flips_mirror_the_flow_and_warps_forget_it() -> None:
+    from engines.neural.flip_rows import flip_batch
+    from engines.neural.shape_warp import FULL_KEYS, warp_batch
+
+    rng = np.random.default_rng(1)
+    n = 3
+    b = {"rest": rng.integers(0, 255, (n, 256, 256, 4), dtype=np.uint8),
+         "pose": np.zeros((n, len(DEFAULT_POSE_SPEC)), np.float32),
+         "flow": rng.normal(0, 0.05, (n, 128, 128, 2)).astype(np.float16),
+         "flow_mask": (rng.random((n, 128, 128)) > 0.5).astype(np.uint8)}
+    f = flip_batch(b, np.random.default_rng(2), 1.0, ("rest",))
+    np.testing.assert_array_equal(f["flow"][..., 0], -b["flow"][:, :, ::-1, 0])
+    np.testing.assert_array_equal(f["flow"][..., 1], b["flow"][:, :, ::-1, 1])
+    np.testing.assert_array_equal(f["flow_mask"], b["flow_mask"][:, :, ::-1])
+    w = warp_batch(b, np.random.default_rng(3), 1.0, FULL_KEYS)
+    assert w["flow_mask"].sum() == 0 and b["flow_mask"].sum() > 0  # the input is untouched
