@@ -8,13 +8,13 @@ currently shown, so the caller keeps the previous one on error.
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.png_check import damaged_chunk
 from engines.convention import CANVAS, HEAD_BOX
@@ -53,8 +53,36 @@ def load_character(path: str | Path) -> Character:
                              "for a character image (a 512x512 PNG is under 1 MB).")
     data = path.read_bytes()
     rgba, notes = decode_image(data, path.name)
-    rgba, more = prepare(rgba)
+    rgba, more = frame_character(rgba, path.name)
     return Character(rgba, path, notes + more)
+
+
+def frame_character(rgba: np.ndarray, label: str = "image") -> tuple[np.ndarray, list[str]]:
+    """Frame to the convention from the anime face (app.intake). When no face is found the
+    picture is still used, framed by its outline (padded and scaled) with a note, so the
+    user can place the head box by hand; CharacterError only for what cannot be used."""
+    from app.intake.background import BackgroundError, remove_background
+    from app.intake.locate import LocatorError
+    from app.intake.prepare import PrepareError, is_opaque, prepare_image
+
+    try:
+        done = prepare_image(rgba)
+        return done.rgba, done.notes
+    except (PrepareError, LocatorError) as exc:
+        why = str(exc)
+    notes = []
+    if is_opaque(rgba):
+        try:
+            rgba, report = remove_background(np.ascontiguousarray(rgba[..., :3]))
+        except BackgroundError as exc:
+            raise CharacterError(f"{label}: the image has no transparency and {exc}") from None
+        notes.append(report.describe())
+    rgba, more = prepare(rgba)
+    notes += more
+    if notes:  # it did not already follow the convention: say why the face was not used
+        notes.insert(0, f"framed by its outline only ({why.split('. ')[0]}): check that the "
+                        "head sits in the head box")
+    return rgba, notes
 
 
 def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[str]]:
@@ -92,6 +120,11 @@ def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[st
                     f"{label}: a palette (indexed-colour) image; its colours and edges are "
                     f"too coarse for the engine. {_RESAVE}")
             img.load()  # decodes everything: truncation and corruption show up here
+            # Phones and some editors store a rotation in EXIF instead of turning the pixels.
+            orient = img.getexif().get(0x0112)
+            if orient not in (None, 1):
+                img = ImageOps.exif_transpose(img)
+                notes.append(f"turned upright as its EXIF orientation ({orient}) says")
     except CharacterError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -111,15 +144,8 @@ def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[st
         notes.append("converted from CMYK to RGB")
     if img.mode not in ("RGBA", "RGB", "CMYK", "RGBa", "YCbCr"):
         raise CharacterError(f"{label}: unsupported colour mode {img.mode}. {_RESAVE}")
+    # An opaque picture keeps alpha 255 here; framing removes its background around the face.
     rgba = np.asarray(img.convert("RGBA"), dtype=np.uint8).copy()
-    if img.mode != "RGBA":
-        rgba, keyed = _key_out_background(rgba)
-        if keyed is None:
-            raise CharacterError(
-                f"{label}: the image has no transparency and its background is not a single "
-                "plain colour that could be removed. Erase the background (alpha 0) in an "
-                "image editor and save as RGBA PNG.")
-        notes.append(f"made the plain background {keyed} transparent")
     return rgba, notes
 
 
@@ -135,30 +161,10 @@ def _is_16bit_png(img: Image.Image) -> bool:
         return False
 
 
-def _key_out_background(rgba: np.ndarray, tol: int = 12) -> tuple[np.ndarray, str | None]:
-    """If the border is one plain colour, make the region of that colour connected to the
-    border transparent. Returns (image, colour as #rrggbb) or (image, None) if not plain."""
-    h, w = rgba.shape[:2]
-    border = np.concatenate([rgba[0, :, :3], rgba[-1, :, :3], rgba[:, 0, :3], rgba[:, -1, :3]])
-    colour = np.median(border, axis=0)
-    if np.mean(np.abs(border.astype(np.float32) - colour).max(axis=1) <= tol) < 0.6:  # busts touch the bottom edge
-        return rgba, None
-    diff = np.abs(rgba[..., :3].astype(np.int16) - colour.astype(np.int16)).max(axis=2)
-    near = (diff <= tol).astype(np.uint8)
-    # Flood from the border only, so the same colour inside the character is kept.
-    n, labels = cv2.connectedComponents(near, connectivity=4)
-    edge_labels = set(np.unique(np.concatenate(
-        [labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist()) - {0}
-    bg = np.isin(labels, list(edge_labels)) & (near > 0)
-    out = rgba.copy()
-    out[bg, 3] = 0
-    c = colour.astype(int)
-    return out, f"#{c[0]:02x}{c[1]:02x}{c[2]:02x}"
-
-
 def prepare(rgba: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Bring an RGBA image to 512x512: a non-square image is padded to a square around the
-    character (top kept), then scaled. Raises CharacterError if nothing is visible."""
+    """Outline-only framing, for transparent pictures in which no face was found: a
+    non-square image is padded to a square around the character (top kept), then scaled.
+    Raises CharacterError if nothing is visible."""
     notes: list[str] = []
     alpha = rgba[..., 3]
     solid = alpha > 16
@@ -200,4 +206,16 @@ def _resize_rgba(img: np.ndarray, size: int) -> np.ndarray:
 
 
 def save_rgba_png(rgba: np.ndarray, path: str | Path) -> None:
-    Image.fromarray(rgba, "RGBA").save(str(path))
+    """Write atomically (temp file in the same folder, fsync, rename), so a crash never
+    leaves half a PNG where a character was."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            Image.fromarray(rgba, "RGBA").save(fh, format="PNG")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,63 @@
+"""`omokage prepare IN --out OUT.png`: frame any character picture to the input convention
+and print every step taken. The result is written atomically and never over the input."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "prepare", help="frame a character picture to the input convention (512x512 RGBA)",
+        description=__doc__.splitlines()[0])
+    p.add_argument("input", type=Path, help="the picture: PNG, JPEG, WebP... (EXIF rotation "
+                   "is honoured)")
+    p.add_argument("--out", type=Path, required=True, help="the prepared character (.png)")
+    p.add_argument("--face", default=None, metavar="CX,CY,W",
+                   help="the face box by hand (centre and width in pixels of the upright "
+                        "input), when the face is not found or found wrongly")
+    p.add_argument("--quiet", action="store_true", help="print only errors")
+    p.set_defaults(func=cmd_prepare)
+
+
+def parse_face(text: str):
+    from app.intake.locate import FaceBox
+
+    try:
+        cx, cy, w = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--face {text}: give the face centre and width in pixels as "
+                         "CX,CY,W, e.g. --face 400,380,300") from None
+    if not w > 0:
+        raise ValueError(f"--face {text}: the width must be positive")
+    return FaceBox(cx, cy, w, w * 1.25)  # outline height/width of a typical anime face
+
+
+def cmd_prepare(args, say=print) -> int:
+    from app.character import CharacterError, decode_image, save_rgba_png
+    from app.intake.prepare import PrepareError, prepare_image
+
+    src, out = Path(args.input), Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"--out {out}: the prepared character is an RGBA PNG; name it *.png")
+    if not src.is_file():
+        raise CharacterError(f"{src}: file not found.")
+    if out.exists() and out.resolve() == src.resolve():
+        raise ValueError(f"--out {out} is the input picture; choose another name (the input "
+                         "is never overwritten)")
+    if not out.parent.is_dir():
+        raise ValueError(f"--out {out}: the folder {out.parent} does not exist")
+    face = parse_face(args.face) if args.face else None
+    rgba, notes = decode_image(src.read_bytes(), src.name)
+    try:
+        done = prepare_image(rgba, face=face)
+    except PrepareError as exc:
+        raise CharacterError(f"{src.name}: {exc}") from None
+    save_rgba_png(done.rgba, out)
+    if not args.quiet:
+        for line in notes + done.steps:
+            say(f"  {line}")
+        f = done.face_out
+        say(f"wrote {out} (512x512 RGBA; face box centre ({f.cx:.0f}, {f.cy:.0f}), "
+            f"{f.w:.0f} px wide)")
+    return 0
