@@ -5,6 +5,7 @@
     omokage pose --character PNG --set NAME=VALUE ... --out PNG
     omokage bench --json                      engine + tracking + end-to-end figures
     omokage cameras                           list cameras
+    omokage prepare IN --out OUT.png          frame any picture to the input convention
     omokage eval ... / omokage train ...      the engine's evaluation and training
 
 Problems the user can fix print one line "omokage: error: ..." and exit with status 2 for
@@ -304,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("cameras", help="list cameras")
     p.set_defaults(func=cmd_cameras)
+    from app.intake.command import add_parser as add_prepare_parser
+
+    add_prepare_parser(sub)
     for name in ("eval", "train"):
         sub.add_parser(name, help=f"the engine's {name} command (see omokage {name} --help)",
                        add_help=False)

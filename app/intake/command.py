@@ -35,19 +35,23 @@ def parse_face(text: str):
 
 def cmd_prepare(args, say=print) -> int:
     from app.character import CharacterError, decode_image, save_rgba_png
+    from app.cli import CliError
     from app.intake.prepare import PrepareError, prepare_image
 
     src, out = Path(args.input), Path(args.out)
     if out.suffix.lower() != ".png":
-        raise ValueError(f"--out {out}: the prepared character is an RGBA PNG; name it *.png")
+        raise CliError(f"--out {out}: the prepared character is an RGBA PNG; name it *.png", 2)
     if not src.is_file():
         raise CharacterError(f"{src}: file not found.")
-    if out.exists() and out.resolve() == src.resolve():
-        raise ValueError(f"--out {out} is the input picture; choose another name (the input "
-                         "is never overwritten)")
+    if out.resolve() == src.resolve():
+        raise CliError(f"--out {out} is the input picture; choose another name (the input "
+                       "is never overwritten)", 2)
     if not out.parent.is_dir():
-        raise ValueError(f"--out {out}: the folder {out.parent} does not exist")
-    face = parse_face(args.face) if args.face else None
+        raise CliError(f"--out {out}: the folder {out.parent} does not exist", 2)
+    try:
+        face = parse_face(args.face) if args.face else None
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from None
     rgba, notes = decode_image(src.read_bytes(), src.name)
     try:
         done = prepare_image(rgba, face=face)
