@@ -32,10 +32,6 @@ def damaged(path: Path, what: str, weights: Path | None = None) -> EngineError:
     return EngineError(f"engine weights file {path} is damaged: {what}; {hint}")
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def read_manifest(weights: Path) -> tuple[dict, PoseSpec, dict[str, Path]]:
     """(manifest, pose spec, network name -> ONNX path) or EngineError naming the file."""
     mpath = Path(weights) / "manifest.json"
@@ -44,7 +40,7 @@ def read_manifest(weights: Path) -> tuple[dict, PoseSpec, dict[str, Path]]:
     if mpath.stat().st_size > MAX_MANIFEST_BYTES:
         raise damaged(mpath, f"{mpath.stat().st_size >> 20} MB is far too large for a manifest")
     try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"), parse_constant=_reject_constant)
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))  # NaN is named by its field below
     except RecursionError:
         raise damaged(mpath, "nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
