@@ -1,0 +1,172 @@
+"""The head box editor: the picture with the face box the locator found (or a guess), which
+the user drags to move and scales with the mouse wheel or the corner handle; beside it, the
+character framed to the convention from that box, with the convention's head box drawn.
+Accept gives the face box in picture pixels; app.intake.prepare_image does the framing."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout,
+                               QWidget)
+
+from app.intake.frame import framing_for, warp
+from app.intake.locate import FaceBox
+from engines.convention import HEAD_BOX
+
+VIEW = 420  # px of each of the two views
+HANDLE = 10  # px of the corner handle
+
+
+def _qimage(rgba: np.ndarray) -> QImage:
+    rgba = np.ascontiguousarray(rgba)
+    h, w = rgba.shape[:2]
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+class _Checker:
+    @staticmethod
+    def paint(p: QPainter, rect: QRectF) -> None:
+        p.fillRect(rect, QColor(204, 204, 204))
+        s = 12
+        for y in range(int(rect.top()), int(rect.bottom()), s):
+            for x in range(int(rect.left()) + ((y - int(rect.top())) // s % 2) * s,
+                           int(rect.right()), 2 * s):
+                p.fillRect(QRectF(x, y, s, s).intersected(rect), QColor(153, 153, 153))
+
+
+class BoxCanvas(QWidget):
+    """The picture with a movable, scalable face box."""
+
+    changed = Signal()
+
+    def __init__(self, rgba: np.ndarray, face: FaceBox, parent=None) -> None:
+        super().__init__(parent)
+        self.image = _qimage(rgba)
+        self.pic_w, self.pic_h = rgba.shape[1], rgba.shape[0]
+        self.face = face
+        self._drag: tuple[str, QPointF, FaceBox] | None = None
+        self.setFixedSize(VIEW, VIEW)
+        self.setMouseTracking(True)
+
+    # picture px <-> widget px
+    def _scale(self) -> float:
+        return VIEW / max(self.pic_w, self.pic_h)
+
+    def _offset(self) -> QPointF:
+        s = self._scale()
+        return QPointF((VIEW - self.pic_w * s) / 2, (VIEW - self.pic_h * s) / 2)
+
+    def box_rect(self) -> QRectF:
+        s, o = self._scale(), self._offset()
+        x0, y0, x1, y1 = self.face.box
+        return QRectF(o.x() + x0 * s, o.y() + y0 * s, (x1 - x0) * s, (y1 - y0) * s)
+
+    def handle_rect(self) -> QRectF:
+        r = self.box_rect()
+        return QRectF(r.right() - HANDLE / 2, r.bottom() - HANDLE / 2, HANDLE, HANDLE)
+
+    def set_face(self, face: FaceBox) -> None:
+        w = float(np.clip(face.w, 8, 4 * max(self.pic_w, self.pic_h)))
+        self.face = FaceBox(face.cx, face.cy, w, w * face.h / face.w, face.score)
+        self.update()
+        self.changed.emit()
+
+    def scale_by(self, factor: float) -> None:
+        f = self.face
+        self.set_face(FaceBox(f.cx, f.cy, f.w * factor, f.h * factor, f.score))
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        s, o = self._scale(), self._offset()
+        target = QRectF(o.x(), o.y(), self.pic_w * s, self.pic_h * s)
+        _Checker.paint(p, target)
+        p.drawImage(target, self.image)
+        p.setPen(QPen(QColor(255, 40, 90), 2))
+        p.drawRect(self.box_rect())
+        p.fillRect(self.handle_rect(), QColor(255, 40, 90))
+        p.end()
+
+    def mousePressEvent(self, e) -> None:
+        pos = e.position()
+        kind = "scale" if self.handle_rect().contains(pos) else \
+            "move" if self.box_rect().contains(pos) else None
+        self._drag = (kind, pos, self.face) if kind else None
+
+    def mouseMoveEvent(self, e) -> None:
+        if not self._drag:
+            return
+        kind, start, f0 = self._drag
+        d = (e.position() - start) / self._scale()
+        if kind == "move":
+            self.set_face(FaceBox(f0.cx + d.x(), f0.cy + d.y(), f0.w, f0.h, f0.score))
+        else:  # the corner handle scales about the centre, keeping the box's shape
+            grow = max(d.x() * 2 / f0.w, d.y() * 2 / f0.h)
+            k = max(0.05, 1 + grow)
+            self.set_face(FaceBox(f0.cx, f0.cy, f0.w * k, f0.h * k, f0.score))
+
+    def mouseReleaseEvent(self, _e) -> None:
+        self._drag = None
+
+    def wheelEvent(self, e) -> None:
+        self.scale_by(1.05 ** (e.angleDelta().y() / 120))
+
+
+class FramedView(QLabel):
+    """The character framed from the current box, with the convention's head box."""
+
+    def __init__(self, rgba: np.ndarray, parent=None) -> None:
+        super().__init__(parent)
+        self.rgba = rgba
+        self.framed: np.ndarray | None = None
+        self.setFixedSize(VIEW, VIEW)
+
+    def show_face(self, face: FaceBox) -> None:
+        self.framed = warp(self.rgba, framing_for(face))
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        _Checker.paint(p, QRectF(0, 0, VIEW, VIEW))
+        if self.framed is not None:
+            p.drawImage(QRectF(0, 0, VIEW, VIEW), _qimage(self.framed))
+        s = VIEW / 512
+        x0, y0, x1, y1 = HEAD_BOX
+        p.setPen(QPen(QColor(40, 160, 255), 2, Qt.PenStyle.DashLine))
+        p.drawRect(QRectF(x0 * s, y0 * s, (x1 - x0) * s, (y1 - y0) * s))
+        p.end()
+
+
+class HeadBoxDialog(QDialog):
+    """Ask the user to confirm or adjust the face box; .face() after exec() == Accepted."""
+
+    def __init__(self, rgba: np.ndarray, face: FaceBox | None, message: str = "",
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Place the head")
+        if face is None:  # no face found: start from a guess near the top centre
+            h, w = rgba.shape[:2]
+            fw = min(w, h) / 4
+            face = FaceBox(w / 2, fw, fw, fw * 1.25, 0.0)
+        self.canvas = BoxCanvas(rgba, face, self)
+        self.framed = FramedView(rgba, self)
+        self.canvas.changed.connect(lambda: self.framed.show_face(self.canvas.face))
+        self.framed.show_face(face)
+        text = QLabel(message or "Drag the red box onto the face (cheeks to chin, not the "
+                      "hair); the wheel or the corner handle scales it. Right: the result, "
+                      "with the head box of the input convention (blue).")
+        text.setWordWrap(True)
+        views = QHBoxLayout()
+        views.addWidget(self.canvas)
+        views.addWidget(self.framed)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(text)
+        lay.addLayout(views)
+        lay.addWidget(buttons)
+
+    def face(self) -> FaceBox:
+        return self.canvas.face
