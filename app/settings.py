@@ -9,11 +9,13 @@ being kept the same way. The caller gets a message to show.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -226,3 +228,60 @@ class SettingsStore:
         except OSError as move_exc:
             return f"the original could not be moved aside ({move_exc})"
 
+
+@dataclass
+class Snapshot:
+    """A copy of everything saved, taken on the thread that changes the settings, so the
+    file write can run elsewhere while the originals keep changing."""
+    seq: int  # order of taking: a later snapshot is newer
+    user: UserSettings
+    character_path: Optional[Path]  # the character `character` belongs to
+    character: CharacterSettings
+
+    def same_as(self, other: Optional["Snapshot"]) -> bool:
+        return other is not None and (self.user, self.character_path, self.character) == (
+            other.user, other.character_path, other.character)
+
+
+class SettingsSaver:
+    """Saves snapshots of the user's and the current character's settings, newest wins.
+
+    Saves may run on several threads (a periodic save in a worker, the final one on exit):
+    one writes at a time and a snapshot older than what is already on disk is dropped, so a
+    slow early save can never overwrite a later one.
+    """
+
+    def __init__(self, store: SettingsStore) -> None:
+        self.store = store
+        self._seq = 0
+        self._seq_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self.saved: Optional[Snapshot] = None  # the last snapshot written
+
+    def take(self, user: UserSettings, character_path: Optional[Path],
+             character: CharacterSettings) -> Snapshot:
+        with self._seq_lock:
+            self._seq += 1
+            seq = self._seq
+        return Snapshot(seq, copy.deepcopy(user), character_path, copy.deepcopy(character))
+
+    def changed(self, user: UserSettings, character_path: Optional[Path],
+                character: CharacterSettings) -> bool:
+        """Whether these settings differ from the last ones written (cheap: no copy)."""
+        last = self.saved
+        return last is None or (user, character_path, character) != (
+            last.user, last.character_path, last.character)
+
+    def write(self, snap: Snapshot) -> bool:
+        """Write `snap` atomically unless something newer is on disk already; returns
+        whether it was written. Raises OSError when a file cannot be written."""
+        with self._write_lock:
+            if self.saved is not None and snap.seq <= self.saved.seq:
+                return False
+            if not snap.same_as(self.saved):
+                self.store.save_user(snap.user)
+                path = snap.character_path
+                if path is not None and Path(path).exists():
+                    self.store.save_character(path, snap.character)
+            self.saved = snap
+            return True

@@ -23,6 +23,7 @@ from ui.preview import CameraView, PreviewWidget
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All files (*)"
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm);;All files (*)"
+AUTOSAVE_MS = 1000  # how often changed settings are written
 
 
 class MainWindow(QMainWindow):
@@ -48,6 +49,11 @@ class MainWindow(QMainWindow):
         self._stats_timer = QTimer(self)
         self._stats_timer.timeout.connect(self._show_stats)
         self._stats_timer.start(500)
+        # Whatever the user changed reaches the disk within a second, so a crash or a kill
+        # does not lose it; the controller writes only when something changed, off this thread.
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.timeout.connect(self.controller.autosave)
+        self._autosave_timer.start(AUTOSAVE_MS)
         self.banner.setText("Loading the engine and the face tracker…")
 
     # ---- layout ----------------------------------------------------------------------
@@ -330,6 +336,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._stats_timer.stop()
+        self._autosave_timer.stop()
         self.controller.shutdown()
         super().closeEvent(event)
 

@@ -88,3 +88,32 @@ def test_virtual_camera_choices_round_trip_and_old_files_still_load(tmp_path):
     assert loaded.outputs.virtual_camera is True and loaded.outputs.obs_port == 9000
     assert (loaded.outputs.vcam_width, loaded.outputs.vcam_height) == (1280, 720)
     assert loaded.outputs.vcam_background == "green" and not loaded.outputs.vcam_mirror
+
+
+def test_saver_writes_changes_and_never_lets_an_older_snapshot_win(tmp_path):
+    from app.settings import SettingsSaver
+
+    store = SettingsStore(tmp_path)
+    image = tmp_path / "character.png"
+    image.write_bytes(b"an image")
+    saver = SettingsSaver(store)
+    user, char = UserSettings(), CharacterSettings()
+    assert saver.changed(user, image, char)  # nothing written yet
+    assert saver.write(saver.take(user, image, char))
+    assert not saver.changed(user, image, char)
+
+    user.camera = "1"
+    char.pins["mouth_open"] = 0.25
+    assert saver.changed(user, image, char)
+    older = saver.take(user, image, char)
+    user.camera = "2"
+    char.pins["mouth_open"] = 0.75
+    newer = saver.take(user, image, char)  # copies: later edits do not leak into `older`
+    assert older.user.camera == "1" and older.character.pins == {"mouth_open": 0.25}
+    assert saver.write(newer)
+    assert not saver.write(older)  # a slow earlier save finishing late changes nothing
+    again, msg = store.load_user()
+    assert msg is None and again.camera == "2"
+    got, msg = store.load_character(image)
+    assert msg is None and got.pins == {"mouth_open": 0.75}
+    assert not list(tmp_path.rglob("*.tmp"))

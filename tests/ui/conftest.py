@@ -12,6 +12,11 @@ from app.controller import Controller, ControllerOptions  # noqa: E402
 from tests.app.pipeline_fixtures import default_character, weights_dir  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "soak: runs the real window for minutes (deselect with -m 'not soak')")
+
+
 @pytest.fixture(scope="session")
 def engine():
     from engines.neural.runtime import NeuralEngine

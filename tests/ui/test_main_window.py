@@ -156,6 +156,40 @@ def test_settings_are_saved_on_close(window, qtbot, tmp_path):
     assert abs(json.loads(chars[0].read_text())["pins"]["brow_left"] - 0.6) < 1e-6
 
 
+def test_changes_reach_the_disk_while_the_window_stays_open(window, qtbot, tmp_path):
+    """What the user changes is saved within about a second, without a clean exit: the
+    files are read back while the window still runs, as after a crash or a kill."""
+    import json
+
+    from app.settings import SettingsStore
+
+    cfg = tmp_path / "config"
+    window.pose_panel.rows["brow_left"].slider.setValue(800)
+    window.show_landmarks.setChecked(False)
+    window.tracking_panel.mirror.setChecked(False)
+    window.tracking_panel.spins["beta"].setValue(42.0)
+
+    def on_disk():
+        chars = list((cfg / "characters").glob("*.json"))
+        if not (cfg / "settings.json").exists() or len(chars) != 1:
+            return False
+        user = json.loads((cfg / "settings.json").read_text())
+        char = json.loads(chars[0].read_text())
+        return (user["show_landmarks"] is False and user["mirror"] is False
+                and abs(char["pins"].get("brow_left", 0) - 0.6) < 1e-6
+                and char["mapper"].get("beta") == 42.0)
+    qtbot.waitUntil(on_disk, timeout=10000)
+    assert window.isVisible() and window.controller.pipeline is not None  # never closed
+    # What a restart after a crash would load: no damage, the changes are there.
+    store = SettingsStore(cfg)
+    user, msg = store.load_user()
+    assert msg is None and user.last_character == str(default_character())
+    char, msg = store.load_character(default_character())
+    assert msg is None and set(char.pins) == {"brow_left"}
+    assert abs(char.pins["brow_left"] - 0.6) < 1e-6
+    assert not list(cfg.rglob("*.tmp"))  # atomic writes leave no temporary file behind
+
+
 def test_obs_source_url_and_recording_a_clip(window, qtbot, tmp_path):
     from PIL import Image
 
