@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from fractions import Fraction
 from pathlib import Path
 from typing import Sequence
-
-import numpy as np
 
 from engines.resources import default_character
 
@@ -35,10 +32,11 @@ class CliError(Exception):
 
 def _user_errors() -> tuple[type, ...]:
     from app.character import CharacterError
+    from app.sinks import SinkError
     from app.sources import SourceError
     from engines.base import EngineError
 
-    return (CharacterError, SourceError, EngineError, CliError, OSError, ValueError)
+    return (CharacterError, SourceError, EngineError, SinkError, CliError, OSError, ValueError)
 
 
 def _load_engine(args):
@@ -73,72 +71,45 @@ def parse_sets(items: Sequence[str], spec) -> dict[str, float]:
 
 
 # ---- pose ----------------------------------------------------------------------------
-def cmd_pose(args) -> int:
-    from app.character import load_character, save_rgba_png
+def _refuse_overwriting_inputs(out: Path, inputs) -> None:
+    from app.sinks.clips import ClipError, refuse_input_as_output
 
-    _check_out(args.out, (".png",))
+    try:
+        refuse_input_as_output(out, inputs)
+    except ClipError as exc:
+        raise CliError(str(exc), 2) from None
+
+
+def cmd_pose(args) -> int:
+    from app.character import load_character
+    from app.sinks.clips import save_png
+
+    if args.out.suffix.lower() != ".png":
+        raise CliError(f"--out {args.out}: a pose is saved as a .png image", 2)
+    if not args.out.absolute().parent.is_dir():
+        raise CliError(f"--out {args.out}: folder {args.out.parent} does not exist", 2)
+    _refuse_overwriting_inputs(args.out, [args.character])
     engine = _load_engine(args)
     pose = parse_sets(args.set or [], engine.pose_spec)
     character = load_character(args.character)
     out = engine.render(engine.prepare(character.rgba), engine.pose_spec.clamp(pose))
-    save_rgba_png(out, args.out)
-    print(f"wrote {args.out}")
+    print(f"wrote {save_png(out, args.out)}")
     return 0
 
 
 # ---- render --------------------------------------------------------------------------
-class ClipWriter:
-    """Frames to a video file (composited over a background colour; MP4 has no alpha) or
-    to numbered RGBA PNGs when `out` is a folder or ends in .png."""
+class _UntilFailed:
+    """The driving video, read until the clip reports a write error: the pipeline's frame
+    callbacks only log exceptions, so the job stops here instead of rendering on."""
 
-    VIDEO_EXT = (".mp4", ".mkv", ".mov", ".avi", ".webm")
+    def __init__(self, source, failed) -> None:
+        self._source, self._failed = source, failed
 
-    def __init__(self, out: Path, fps: float, background: tuple[int, int, int]) -> None:
-        self.out, self.fps, self.bg = out, fps, np.array(background, np.float32)
-        self.png = out.suffix.lower() == ".png" or out.suffix == ""
-        self.count = 0
-        self._container = self._stream = None
-        if self.png:
-            self.dir = out.parent if out.suffix else out
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self.stem = out.stem if out.suffix else "frame"
-        else:
-            import av
+    def read(self):
+        return None if self._failed else self._source.read()
 
-            out.parent.mkdir(parents=True, exist_ok=True)
-            self._container = av.open(str(out), mode="w")
-            codec = "libvpx-vp9" if out.suffix.lower() == ".webm" else "libx264"
-            rate = Fraction(fps).limit_denominator(1001)  # keeps 29.97 fps exact
-            try:
-                self._stream = self._container.add_stream(codec, rate=rate)
-            except Exception:  # a PyAV build without x264
-                self._stream = self._container.add_stream("mpeg4", rate=rate)
-            self._stream.width = self._stream.height = 512
-            self._stream.pix_fmt = "yuv420p"
-            if self._stream.codec_context.name == "libx264":
-                self._stream.options = {"crf": "18", "preset": "veryfast"}
-
-    def write(self, rgba: np.ndarray) -> None:
-        self.count += 1
-        if self.png:
-            from app.character import save_rgba_png
-
-            save_rgba_png(rgba, self.dir / f"{self.stem}_{self.count:05d}.png")
-            return
-        import av
-
-        a = rgba[..., 3:4].astype(np.float32) / 255.0
-        rgb = (rgba[..., :3] * a + self.bg * (1 - a) + 0.5).astype(np.uint8)
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-    def close(self) -> None:
-        if self._container is not None:
-            for packet in self._stream.encode():
-                self._container.mux(packet)
-            self._container.close()
-            self._container = None
+    def __getattr__(self, name):  # open, close, fps, frame_count: the video's own
+        return getattr(self._source, name)
 
 
 def _colour(text: str) -> tuple[int, int, int]:
@@ -155,21 +126,21 @@ def _colour(text: str) -> tuple[int, int, int]:
     raise CliError(f"--background {text!r}: use a name (green, white, ...) or #rrggbb", 2)
 
 
-def _check_out(out: Path, allowed: tuple[str, ...]) -> None:
-    if out.suffix and out.suffix.lower() not in allowed:
-        raise CliError(f"--out {out}: use one of {', '.join(allowed)}", 2)
-    if out.parent and not out.parent.exists():
-        raise CliError(f"--out {out}: folder {out.parent} does not exist", 2)
-
-
 def cmd_render(args) -> int:
     from tqdm import tqdm
 
     from app.character import load_character
     from app.pipeline import build_pipeline
+    from app.sinks.clips import ClipConfig, format_for_path, open_clip
     from app.sources import VideoFileSource
 
-    _check_out(args.out, ClipWriter.VIDEO_EXT + (".png",))
+    try:
+        fmt = format_for_path(args.out)
+    except ValueError as exc:
+        raise CliError(f"--out {exc}", 2) from None
+    if not args.out.absolute().parent.is_dir():
+        raise CliError(f"--out {args.out}: folder {args.out.parent} does not exist", 2)
+    _refuse_overwriting_inputs(args.out, [args.character, args.driver])
     background = _colour(args.background)
     character = load_character(args.character)
     stop = args.start + args.frames if args.frames else None
@@ -177,25 +148,48 @@ def cmd_render(args) -> int:
     source.open()  # fails early with a clear message for a bad video
     fps, total = source.fps, source.frame_count
     source.close()
-    engine = _load_engine(args)
-    pipe = build_pipeline(engine=engine, character=character, mirror=args.mirror)
-    writer = ClipWriter(args.out, fps, background)
-    pipe.on_frame.append(lambda out: writer.write(out.frame.rgba))
-    bar = tqdm(total=total or None, unit="frame", desc="render", disable=args.quiet,
-               file=sys.stderr)
     try:
-        n = pipe.run_offline(source, progress=lambda i, _t: bar.update(1))
-    finally:
-        bar.close()
-        writer.close()
-        pipe.close()
-    if n == 0:
-        raise CliError(f"{args.driver}: no frames in the chosen range")
-    if n == 1:
-        print(f"omokage: note: {args.driver} has a single frame (a still image?), so the "
-              "clip is one frame long; `omokage pose` renders one pose as a PNG",
-              file=sys.stderr)
-    print(f"wrote {args.out} ({writer.count} frames at {fps:g} fps)")
+        config = ClipConfig(format=fmt, fps=fps, size=args.size, background=background).validate()
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from None
+    # The clip's temp file exists before the engine loads: a bad target costs nothing, and
+    # an earlier file under the final name is replaced only by a finished clip.
+    clip = open_clip(args.out, config, overwrite=True)
+    pipe = bar = None
+    failed: list[BaseException] = []
+
+    def write(out) -> None:
+        if not failed:
+            try:
+                clip.add(out.frame.rgba)
+            except Exception as exc:  # full disk, ...: stop reading the video
+                failed.append(exc)
+
+    try:
+        pipe = build_pipeline(engine=_load_engine(args), character=character, mirror=args.mirror,
+                              on_frame=write)
+        bar = tqdm(total=total or None, unit="frame", desc="render", disable=args.quiet,
+                   file=sys.stderr)
+        n = pipe.run_offline(_UntilFailed(source, failed), progress=lambda i, _t: bar.update(1))
+        if failed:
+            raise failed[0]
+        if n == 0:
+            raise CliError(f"{args.driver}: no frames in the chosen range")
+        if n == 1:
+            print(f"omokage: note: {args.driver} has a single frame (a still image?), so the "
+                  "clip is one frame long; `omokage pose` renders one pose as a PNG",
+                  file=sys.stderr)
+        frames = clip.frames
+        saved = clip.commit()
+    except BaseException:
+        clip.abort()
+        raise
+    finally:  # the tracker too, so no unrelated teardown error follows the real one
+        if bar is not None:
+            bar.close()
+        if pipe is not None:
+            pipe.close()
+    print(f"wrote {saved} ({frames} frames at {fps:g} fps, {fmt})")
     return 0
 
 
@@ -281,10 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--character", type=Path, default=DEFAULT_CHARACTER)
     p.add_argument("--driver", type=Path, required=True, help="video of a face")
     p.add_argument("--out", type=Path, required=True,
-                   help=".mp4/.mkv/.mov/.avi/.webm, or .png / a folder for RGBA frames")
+                   help=".gif, .apng (or .png: animated PNG), .webm (VP9 with alpha), "
+                        ".mov (ProRes 4444 with alpha), .mp4 (H.264 over --background), or a "
+                        "folder (a name without a suffix, or ending in /) for RGBA PNG frames")
     p.add_argument("--start", type=int, default=0, help="first frame of the driver")
     p.add_argument("--frames", type=int, default=0, help="number of frames (0: all)")
-    p.add_argument("--background", default="green", help="colour behind the character")
+    p.add_argument("--background", default="green",
+                   help="colour behind the character in an .mp4 (the other formats keep alpha)")
+    p.add_argument("--size", type=int, default=None,
+                   help="longest side in px (default: 320 for GIF, the engine's 512 otherwise)")
     p.add_argument("--mirror", action="store_true", help="mirror the driver like a selfie")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     common(p)
@@ -293,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pose", help="render one pose to a PNG")
     p.add_argument("--character", type=Path, default=DEFAULT_CHARACTER)
     p.add_argument("--set", action="append", metavar="NAME=VALUE")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="the posed image (.png)")
     common(p)
     p.set_defaults(func=cmd_pose)
 

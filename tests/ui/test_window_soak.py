@@ -34,7 +34,7 @@ SPAN_S = 10.0  # frames must keep coming in every span of this length
 # Allowed RSS growth from warm-up to the end. Steady state here varies by tens of MB
 # (allocator arenas, Qt's pixmap cache); a leak of one 512x512 RGBA frame per frame shown
 # would add about 1 MB a frame, thousands of MB over the soak.
-RSS_MARGIN_MB = 150.0
+RSS_MARGIN_MB = 100.0
 # The window makes dozens of Qt calls a frame: a binding that drops a reference from None
 # per call loses tens of thousands over the soak. Unrelated objects holding None come and go
 # by a few hundred.
