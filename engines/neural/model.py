@@ -94,9 +94,9 @@ def identity_grid(n: int, h: int, w: int, device=None) -> torch.Tensor:
 class MorpherDecoder(nn.Module):
     """Per-frame half of the morpher: returns the morphed crop and its maps."""
 
-    def __init__(self) -> None:
+    def __init__(self, pose_dim: int = MORPH_POSE_DIM) -> None:
         super().__init__()
-        self.dec = PoseDecoder(MORPH_POSE_DIM, 1 + 4 + 2)
+        self.dec = PoseDecoder(pose_dim, 1 + 4 + 2)
 
     def forward(self, rest, f1, f2, f3, f4, pose):
         y = self.dec(rest, f1, f2, f3, f4, pose)
@@ -131,9 +131,9 @@ class RotatorDecoder(nn.Module):
 
     N_OUT = 2 + 4 + 1 + 4  # residual flow, colour, mask, participation of yaw/pitch/roll/body
 
-    def __init__(self) -> None:
+    def __init__(self, pose_dim: int = ROTATE_POSE_DIM) -> None:
         super().__init__()
-        self.dec = PoseDecoder(ROTATE_POSE_DIM, self.N_OUT)
+        self.dec = PoseDecoder(pose_dim, self.N_OUT)
 
     def forward(self, rest, f1, f2, f3, f4, pose):
         y = self.dec(rest, f1, f2, f3, f4, pose)
@@ -173,6 +173,31 @@ def upgrade_rotator_state(state: dict) -> dict:
     return state
 
 
+# The decoder convolutions that read the pose maps; the pose channels come last in each.
+POSE_INPUT_LAYERS = ("decoder.dec.mid.0.0", "decoder.dec.u3.0.0", "decoder.dec.u2.0.0", "decoder.dec.u1.0.0")
+
+
+def grow_pose_inputs(state: dict, extra: int) -> dict:
+    """A state dict whose decoder reads `extra` more pose parameters (appended after the
+    existing ones), with zero weights on them: the grown network behaves exactly as before
+    whatever the new values are, and fine-tuning teaches it the new parameters (vowels,
+    happy or surprised eyes, angry or troubled brows) without training from scratch."""
+    if extra < 0:
+        raise ValueError(f"cannot remove pose inputs (extra={extra})")
+    state = dict(state)
+    for layer in POSE_INPUT_LAYERS:
+        w = state[f"{layer}.weight"]
+        state[f"{layer}.weight"] = torch.cat([w, w.new_zeros((w.shape[0], extra, *w.shape[2:]))], 1)
+    return state
+
+
+def pose_dim_of(state: dict) -> int:
+    """How many pose parameters a morpher or rotator state dict reads."""
+    w_mid = state["decoder.dec.mid.0.0.weight"]
+    w_mid2 = state["decoder.dec.mid.1.0.weight"]  # features only: its input width is the feature width
+    return int(w_mid.shape[1] - w_mid2.shape[1])
+
+
 def apply_rotation(image: torch.Tensor, flow: torch.Tensor, color: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Apply the rotator's low-resolution maps to a (possibly larger) premultiplied image."""
     n, _, h, w = image.shape
@@ -186,20 +211,20 @@ def apply_rotation(image: torch.Tensor, flow: torch.Tensor, color: torch.Tensor,
 
 
 class Morpher(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, pose_dim: int = MORPH_POSE_DIM) -> None:
         super().__init__()
         self.encoder = Encoder()
-        self.decoder = MorpherDecoder()
+        self.decoder = MorpherDecoder(pose_dim)
 
     def forward(self, rest: torch.Tensor, pose: torch.Tensor):
         return self.decoder(rest, *self.encoder(rest), pose)
 
 
 class Rotator(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, pose_dim: int = ROTATE_POSE_DIM) -> None:
         super().__init__()
         self.encoder = Encoder()
-        self.decoder = RotatorDecoder()
+        self.decoder = RotatorDecoder(pose_dim)
 
     def forward(self, rest128: torch.Tensor, pose: torch.Tensor):
         return self.decoder(rest128, *self.encoder(rest128), pose)

@@ -1,7 +1,9 @@
-"""The rotator's pose-linear prior motions and the upgrade of older checkpoints."""
+"""The rotator's pose-linear prior motions, the upgrade of older checkpoints and growing the pose input."""
 from __future__ import annotations
 
 import math
+
+import pytest
 
 import torch
 
@@ -43,3 +45,29 @@ def test_old_checkpoints_upgrade_without_changing_the_output() -> None:
         raw = rot.decoder.dec(x, *rot.encoder(x), pose)
     torch.testing.assert_close(flow, raw[:, 0:2] * 0.25)
     assert upgrade_rotator_state(state) is state  # current layout passes through
+
+
+@pytest.mark.parametrize("cls", ["Morpher", "Rotator"])
+def test_new_pose_parameters_start_at_zero_weight_and_can_learn(cls) -> None:
+    """Expression parameters are added by fine-tuning: a grown network behaves exactly as the
+    old one whatever the new inputs are, and the new inputs receive gradient."""
+    from engines.neural import model as mdl
+
+    torch.manual_seed(0)
+    old = getattr(mdl, cls)().eval()
+    dim = mdl.pose_dim_of(old.state_dict())
+    grown = getattr(mdl, cls)(dim + 3).eval()
+    grown.load_state_dict(mdl.grow_pose_inputs(old.state_dict(), 3))
+    assert mdl.pose_dim_of(grown.state_dict()) == dim + 3
+    x = torch.rand(2, 4, 128, 128)
+    pose = torch.rand(2, dim) * 2 - 1
+    new = torch.cat([pose, torch.rand(2, 3) * 2 - 1], 1)
+    with torch.no_grad():
+        for a, b in zip(old(x, pose), grown(x, new)):
+            assert torch.equal(a, b)
+    out = grown(x, new)[0]
+    out.mean().backward()
+    w = grown.decoder.dec.mid[0][0].weight.grad
+    assert w[:, -3:].abs().sum() > 0  # the new inputs can learn
+    with pytest.raises(ValueError):
+        mdl.grow_pose_inputs(old.state_dict(), -1)
