@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional
 from app.character import Character, CharacterError, load_character
 from app.pipeline import (Notice, Pipeline, PipelineOutput, Stats, build_pipeline,
                           default_engine_threads)
+from app.outputs import OutputManager, OutputState, OutputStatus, SinkHooks
 from app.presets import BUILTIN_PRESETS, Preset, PresetError, PresetStore, preset_from_pose
 from app.settings import CharacterSettings, SettingsSaver, SettingsStore
 from app.sources import (CameraInfo, CameraSource, Source, VideoFileSource, list_cameras,
@@ -54,7 +55,9 @@ class Controller:
         self._autosaving = False  # an autosave() write is running
         self._save_failed = False  # told the user once; quiet until a save works again
         self.pipeline: Pipeline | None = None
-        self.sinks: dict[str, Any] = {}
+        # Outputs open and close through one serial worker that publishes their state.
+        self.outputs = OutputManager(self._make_sink, OUTPUTS, on_status=self._output_status,
+                                     on_sinks=self._sinks_changed)
         # Listeners; called from worker threads.
         self.on_ready: list[Callable[[], None]] = []
         self.on_frame: list[Callable[[PipelineOutput], None]] = []
@@ -100,6 +103,7 @@ class Controller:
                 pipe.close()
                 return
             self.pipeline = pipe
+        pipe.set_sinks(self.outputs.sinks().values())
         if character is not None:
             self._character_changed(character)
         self._apply_pins()
@@ -155,12 +159,7 @@ class Controller:
         self.save_settings()
         if pipe is not None:
             pipe.close()
-        for sink in list(self.sinks.values()):
-            try:
-                sink.close()
-            except Exception:
-                log.exception("closing output")
-        self.sinks.clear()
+        self.outputs.close()
 
     # ---- settings --------------------------------------------------------------------
     # Every change is on disk within about a second (autosave), not only after a clean
@@ -394,63 +393,84 @@ class Controller:
         self._apply_pins()
 
     # ---- outputs ---------------------------------------------------------------------
+    @property
+    def sinks(self) -> dict[str, Any]:
+        """The open outputs by name."""
+        return self.outputs.sinks()
+
     def output_enabled(self, name: str) -> bool:
-        return name in self.sinks
+        return self.outputs.status(name).state == OutputState.ON
+
+    def output_status(self, name: str) -> OutputStatus:
+        """State (off, opening, on, failed, finished), message and info of an output."""
+        return self.outputs.status(name)
 
     def output_info(self, name: str) -> str:
         """A line to show next to an output: the OBS URL, the recording file, ..."""
-        sink = self.sinks.get(name)
-        if sink is None:
-            return ""
-        for attr in ("url", "path", "device"):
-            value = getattr(sink, attr, None)
-            if value:
-                return str(value)
-        return ""
+        st = self.outputs.status(name)
+        return st.info if st.state == OutputState.ON else ""
 
     def set_output(self, name: str, enabled: bool) -> None:
-        """Open or close an output in a worker; problems come back as notices."""
-        threading.Thread(target=self._set_output, args=(name, enabled),
-                         name=f"omokage-output-{name}", daemon=True).start()
+        """Open or close an output in the output worker; the outcome comes back through
+        on_outputs, problems as notices."""
+        self.outputs.request(name, enabled)
 
-    def _set_output(self, name: str, enabled: bool) -> None:
+    @staticmethod
+    def record_formats() -> list[tuple[str, str]]:
+        """(format, label) pairs for a format chooser."""
+        from app.sinks.clips import FORMATS, LABELS
+
+        return [(f, LABELS[f]) for f in FORMATS]
+
+    def set_record_format(self, fmt: str) -> None:
+        """The format of the next recording (app.sinks.clips.FORMATS), saved."""
+        from app.sinks.clips import FORMATS
+
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown clip format {fmt!r}; use one of {', '.join(FORMATS)}")
+        self.settings.outputs.record_format = fmt
+
+    def _make_sink(self, name: str, hooks: SinkHooks) -> Any:
+        """An unopened sink built from the saved choices (called by the output worker)."""
         from app.sinks import create_sink, sink_class
 
-        if enabled and name not in self.sinks:
-            try:
-                cfg = _default_config(sink_class(name))
-                kwargs: dict[str, Any] = {"on_error": lambda m: self._notice(
-                    Notice("error", "output", m))}
-                out = self.settings.outputs
-                if name == "obs_source":
-                    cfg.port = out.obs_port
-                elif name == "virtual_camera":
-                    cfg = type(cfg).from_dict(out.virtual_camera_dict())
-                elif name == "clip_recorder":
-                    if out.record_dir:
-                        stamp = time.strftime("%Y%m%d-%H%M%S")
-                        kwargs["path"] = Path(out.record_dir) / f"omokage-{stamp}{cfg.extension}"
-                    kwargs["on_finished"] = lambda path: self._notice(
-                        Notice("info", "output", f"Clip saved to {path}"))
-                sink = create_sink(name, cfg, **kwargs)
-                sink.open()
-            except Exception as exc:
-                self._notice(Notice("error", "output", str(exc)))
-                self._outputs_changed()
-                return
-            self.sinks[name] = sink
-        elif not enabled and name in self.sinks:
-            sink = self.sinks.pop(name)
-            if self.pipeline is not None:
-                self.pipeline.set_sinks(self.sinks.values())
-            try:
-                sink.close()
-            except Exception as exc:
-                self._notice(Notice("warning", "output", str(exc)))
-        if name in ("virtual_camera", "obs_source"):
-            setattr(self.settings.outputs, name, name in self.sinks)
+        cfg = _default_config(sink_class(name))
+        out = self.settings.outputs
+
+        def on_error(message: str) -> None:
+            if name not in self.outputs.self_stopping:  # those come back as "failed"
+                self._notice(Notice("error", "output", message))
+            hooks.error(message)
+
+        kwargs: dict[str, Any] = {"on_error": on_error}
+        if name == "obs_source":
+            cfg.port = out.obs_port
+        elif name == "virtual_camera":
+            cfg = type(cfg).from_dict(out.virtual_camera_dict())
+        elif name == "clip_recorder":
+            cfg.format = getattr(out, "record_format", "") or cfg.format
+            cfg.validate()
+            if out.record_dir:
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                kwargs["path"] = Path(out.record_dir) / f"omokage-{stamp}{cfg.extension}"
+
+            def finished(path: Path) -> None:  # stopped by the user or at the time limit
+                self._notice(Notice("info", "output", f"Clip saved to {path}"))
+                hooks.finished(path)
+            kwargs["on_finished"] = finished
+        return create_sink(name, cfg, **kwargs)
+
+    def _sinks_changed(self, sinks: list) -> None:
         if self.pipeline is not None:
-            self.pipeline.set_sinks(self.sinks.values())
+            self.pipeline.set_sinks(sinks)
+
+    def _output_status(self, st: OutputStatus) -> None:
+        if st.state == OutputState.OPENING:
+            return
+        if st.state == OutputState.FAILED:
+            self._notice(Notice("error", "output", st.message))
+        if st.name in ("virtual_camera", "obs_source") and not self._closed:
+            setattr(self.settings.outputs, st.name, st.state == OutputState.ON)
         self._outputs_changed()
 
     def set_virtual_camera_options(self, **options: Any) -> None:
@@ -473,11 +493,7 @@ class Controller:
                 setattr(out, f"vcam_{key}", value)
             self._notice(Notice("error", "output", f"virtual camera: {exc}"))
             return
-        if "virtual_camera" in self.sinks:
-            def reopen():
-                self._set_output("virtual_camera", False)
-                self._set_output("virtual_camera", True)
-            threading.Thread(target=reopen, name="omokage-vcam-reopen", daemon=True).start()
+        self.outputs.reopen("virtual_camera")  # only if it is on
 
     @staticmethod
     def virtual_camera_backends() -> list[str]:
@@ -487,7 +503,7 @@ class Controller:
         return sorted(BACKENDS)
 
     def _outputs_changed(self) -> None:
-        state = {n: n in self.sinks for n in OUTPUTS}
+        state = {n: self.outputs.status(n).state == OutputState.ON for n in OUTPUTS}
         for cb in list(self.on_outputs):
             cb(state)
 

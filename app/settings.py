@@ -34,6 +34,7 @@ class OutputSettings:
     obs_source: bool = False
     obs_port: int = 8765
     record_dir: str = ""  # empty: the user's videos folder
+    record_format: str = "gif"  # app.sinks.clips.FORMATS
     # Virtual camera picture (added later: older files load with these defaults).
     vcam_width: int = 1280
     vcam_height: int = 720

@@ -39,6 +39,10 @@ TEXT_RULES = {
     ("OutputSettings", "vcam_background"): (
         lambda s: s in ("green", "magenta", "color", "image"), "green, magenta, color or image"),
     ("OutputSettings", "vcam_color"): (lambda s: bool(_COLOUR.fullmatch(s)), 'a colour "#rrggbb"'),
+    # app.sinks.clips.FORMATS (not imported: that module loads the encoders)
+    ("OutputSettings", "record_format"): (
+        lambda s: s in ("gif", "apng", "mp4", "webm", "mov", "png_sequence"),
+        "gif, apng, mp4, webm, mov or png_sequence"),
 }
 
 

@@ -1,8 +1,10 @@
 """Smaller panels: tracking (calibrate, smoothing) and outputs (virtual camera, OBS, record)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QColor, QGuiApplication
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDoubleSpinBox,
                                QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
@@ -109,6 +111,7 @@ VCAM_BACKGROUNDS = (("Green (key)", "green"), ("Magenta (key)", "magenta"),
 class OutputsPanel(QWidget):
     toggled = Signal(str, bool)
     vcam_options = Signal(dict)  # Controller.set_virtual_camera_options(**options)
+    record_format_changed = Signal(str)  # Controller.set_record_format(fmt)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -123,7 +126,16 @@ class OutputsPanel(QWidget):
         self.record = QPushButton("Record clip (Ctrl+R)")
         self.record.setCheckable(True)
         self.record_info = QLabel()
+        self.record_info.setObjectName("record_info")
         self.record_info.setWordWrap(True)
+        self.record_format = QComboBox()
+        self.record_format.setObjectName("record_format")
+        self.record_format.activated.connect(
+            lambda i: self.record_format_changed.emit(self.record_format.itemData(i)))
+        self.open_folder = QPushButton("Open folder")
+        self.open_folder.setEnabled(False)
+        self.open_folder.clicked.connect(self._open_clip_folder)
+        self.saved_clip: Path | None = None
         row = QHBoxLayout()
         row.addWidget(self.url)
         row.addWidget(self.copy)
@@ -131,8 +143,15 @@ class OutputsPanel(QWidget):
         layout.addLayout(self._vcam_form())
         layout.addWidget(self.obs)
         layout.addLayout(row)
-        layout.addWidget(self.record)
-        layout.addWidget(self.record_info)
+        record_row = QHBoxLayout()
+        record_row.addWidget(QLabel("Clip format:"))
+        record_row.addWidget(self.record_format, 1)
+        record_row.addWidget(self.record)
+        layout.addLayout(record_row)
+        info_row = QHBoxLayout()
+        info_row.addWidget(self.record_info, 1)
+        info_row.addWidget(self.open_folder)
+        layout.addLayout(info_row)
         layout.addStretch(1)
         self.vcam.toggled.connect(lambda on: self.toggled.emit("virtual_camera", on))
         self.obs.toggled.connect(lambda on: self.toggled.emit("obs_source", on))
@@ -233,4 +252,27 @@ class OutputsPanel(QWidget):
         self.record.setText("Stop recording (Ctrl+R)" if state.get("clip_recorder")
                             else "Record clip (Ctrl+R)")
         rec = info.get("clip_recorder", "")
-        self.record_info.setText(f"Recording to {rec}" if rec else "")
+        if rec:
+            self.record_info.setText(f"Recording to {rec}")
+        elif self.record_info.text().startswith("Recording to"):
+            self.record_info.setText("Saving…")
+        self.record_format.setEnabled(not state.get("clip_recorder"))
+
+    def show_record_formats(self, formats: list[tuple[str, str]], current: str) -> None:
+        """formats: (key, label) pairs; current: the saved choice. Does not emit."""
+        self.record_format.blockSignals(True)
+        self.record_format.clear()
+        for key, label in formats:
+            self.record_format.addItem(label, key)
+        self.record_format.setCurrentIndex(max(0, self.record_format.findData(current)))
+        self.record_format.blockSignals(False)
+
+    def show_saved(self, path: str) -> None:
+        """A clip was saved: say where, and offer its folder."""
+        self.saved_clip = Path(path)
+        self.record_info.setText(f"Saved to {path}")
+        self.open_folder.setEnabled(True)
+
+    def _open_clip_folder(self) -> None:
+        if self.saved_clip is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.saved_clip.parent)))

@@ -134,6 +134,8 @@ class MainWindow(QMainWindow):
             s.camera_width, s.camera_height, s.camera_fps))
         self.tracking_panel.camera_mode_changed.connect(c.set_camera_mode)
         self.outputs_panel.toggled.connect(c.set_output)
+        self.outputs_panel.show_record_formats(c.record_formats(), s.outputs.record_format)
+        self.outputs_panel.record_format_changed.connect(c.set_record_format)
         self.outputs_panel.show_vcam(s.outputs, c.virtual_camera_backends())
         self.outputs_panel.vcam_options.connect(lambda o: c.set_virtual_camera_options(**o))
         self.show_camera.toggled.connect(self._toggle_camera_view)
@@ -291,6 +293,8 @@ class MainWindow(QMainWindow):
 
     def _show_notice(self, notice) -> None:
         self.notices.append(notice)
+        if notice.stage == "output" and notice.message.startswith("Clip saved to "):
+            self.outputs_panel.show_saved(notice.message[len("Clip saved to "):])
         text = f"{notice.stage}: {notice.message}"
         if notice.level == "error":
             self.banner.setStyleSheet("color: #b00020;")

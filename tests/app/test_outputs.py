@@ -179,3 +179,49 @@ def test_a_recording_that_reaches_its_limit_finishes_by_itself(tmp_path):
     assert m.status("clip_recorder").state == OutputState.OFF  # ...which changed nothing
     assert seen.states("clip_recorder") == ["opening", "on", "finished", "opening", "on", "off"]
     m.close()
+
+
+def test_the_controller_shows_only_the_truth(device, tmp_path):
+    """Through the window's controller: a recording in the chosen format says where it went,
+    a dying camera is reported and shown off, and hammering the toggle opens one camera."""
+    from app.controller import Controller, ControllerOptions
+    from app.settings_schema import TEXT_RULES
+    from app.sinks.clips import FORMATS
+    from tests.app.sinks.test_clips import decode
+
+    rule = TEXT_RULES[("OutputSettings", "record_format")][0]
+    assert all(rule(f) for f in FORMATS) and not rule("avi")  # saved choices match the writer
+    c = Controller(ControllerOptions(settings_dir=tmp_path / "cfg"))
+    notices, shown = [], []
+    c.on_notice.append(notices.append)
+    c.on_outputs.append(shown.append)
+    c.settings.outputs.record_dir = str(tmp_path)
+    c.set_record_format("webm")
+    with pytest.raises(ValueError, match="unknown clip format 'avi'"):
+        c.set_record_format("avi")
+    c.set_output("clip_recorder", True)
+    assert c.outputs.wait_idle(10) and c.output_enabled("clip_recorder")
+    assert shown[-1]["clip_recorder"] and c.output_info("clip_recorder").endswith(".webm")
+    rec = c.sinks["clip_recorder"]
+    for i in range(5):
+        rec.send(RenderedFrame(draw_character(i, 128), FrameMeta(i, 10.0 + i / 25)))
+    c.set_output("clip_recorder", False)
+    assert c.outputs.wait_idle(10) and not shown[-1]["clip_recorder"]
+    saved = rec.wait(20)
+    assert saved.suffix == ".webm" and any(n.message == f"Clip saved to {saved}" for n in notices)
+    got = decode(saved)
+    assert len(got) == 5 and got[0][..., 3].min() == 0 and got[0][..., 3].max() == 255
+
+    c.set_virtual_camera_options(backend="omokage-device", width=64, height=64)
+    for enabled in (True, False, True, True):
+        c.set_output("virtual_camera", enabled)
+    assert c.outputs.wait_idle(20) and device.most_held == 1 and c.output_enabled("virtual_camera")
+    assert shown[-1]["virtual_camera"] and c.settings.outputs.virtual_camera
+    device.fail_after = 0
+    c.sinks["virtual_camera"].send(RenderedFrame(draw_character(0, 64), FrameMeta(0, 1.0)))
+    assert wait_for(lambda: not c.output_enabled("virtual_camera"))
+    assert wait_for(lambda: shown[-1]["virtual_camera"] is False)
+    assert c.output_status("virtual_camera").state == OutputState.FAILED
+    assert [n.level for n in notices if "No such device" in n.message] == ["error"]  # once
+    assert not c.settings.outputs.virtual_camera and device.held == 0
+    c.shutdown()
