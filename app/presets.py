@@ -115,8 +115,16 @@ class PresetStore:
     def load(self) -> dict[str, Preset]:
         if not self.path.exists():
             return {}
+        from app.settings_schema import MAX_FILE_BYTES
+
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            size = self.path.stat().st_size
+            if size > MAX_FILE_BYTES:  # reading a huge file would stall the window
+                raise ValueError(f"it is {size / 2**20:.0f} MB; a presets file is a few KB")
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+            except RecursionError:
+                raise ValueError("it is nested too deeply to be presets") from None
             if not isinstance(data, dict) or not isinstance(data.get("presets"), list):
                 raise ValueError("expected {\"schema\": 1, \"presets\": [...]}")
             if int(data.get("schema", SCHEMA_VERSION)) > SCHEMA_VERSION:

@@ -125,3 +125,24 @@ def test_script_blink_smile_nod():
         parse_script("smile:long")
     with pytest.raises(PresetError, match="empty"):
         parse_script(" , ")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"schema": 1, "presets": [{"name": "a", "values": {"head_yaw": NaN}}]}', "cannot be read"),
+    ('{"schema": 1, "presets": [{"name": "a", "values": {"mouth_open": "abc"}}]}',
+     "cannot be read"),
+])
+def test_unreadable_presets_files_are_explained(tmp_path, text, words):
+    store = PresetStore(tmp_path / "presets.json")
+    store.path.write_text(text)
+    with pytest.raises(PresetError, match=words):
+        store.load()
+    assert store.path.read_text() == text  # left for the user, as the message says
+
+
+def test_a_huge_presets_file_is_not_read(tmp_path):
+    store = PresetStore(tmp_path / "presets.json")
+    store.path.write_bytes(b'{"schema": 1, "presets": [], "x": "' + b"a" * (60 << 20) + b'"}')
+    with pytest.raises(PresetError, match="60 MB"):
+        store.load()
