@@ -222,7 +222,12 @@ class SettingsStore:
     @staticmethod
     def _move_aside(path: Path) -> str:
         """Keep the damaged file as <name>.damaged-<time>; says where it went."""
-        backup = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        backup = path.with_name(f"{path.name}.damaged-{stamp}")
+        n = 1
+        while backup.exists():  # damaged twice in one second: keep both originals
+            n += 1
+            backup = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
         try:
             os.replace(path, backup)
             return f"the original was moved to {backup}"

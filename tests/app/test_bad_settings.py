@@ -107,3 +107,13 @@ def test_the_app_starts_on_damaged_settings(tmp_path, engine):  # noqa: F811
     finally:
         c.shutdown()
     assert c.settings.camera_fps == 30
+
+
+def test_two_damaged_files_in_one_second_keep_both_originals(tmp_path):
+    store = SettingsStore(tmp_path)
+    texts = ['{"schema_version": 1, "camera_fps": NaN}', "{ not json", "[1]"]
+    for text in texts:
+        store.user_path.write_text(text)
+        assert store.load_user()[1]
+    kept = sorted(p.read_text() for p in tmp_path.glob("settings.json.damaged-*"))
+    assert kept == sorted(texts)
