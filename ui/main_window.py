@@ -249,7 +249,8 @@ class MainWindow(QMainWindow):
         self.controller.settings.background = value
 
     def _toggle_output(self, name: str) -> None:
-        self.controller.set_output(name, not self.controller.output_enabled(name))
+        # "active" counts an output still opening as on, so a second press turns it off.
+        self.controller.set_output(name, not self.controller.output_status(name).active)
 
     def _toggle_camera_view(self, on: bool) -> None:
         self.camera_view.setVisible(on)
