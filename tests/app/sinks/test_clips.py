@@ -7,7 +7,6 @@ import errno
 import hashlib
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import threading
@@ -220,25 +219,18 @@ def test_live_recording_from_the_output(tmp_path, make_rendered):
     rec = create_sink("clip_recorder", ClipConfig(format="webm", fps=15), path=tmp_path / "live",
                       on_finished=done.append)
     rec.open()
-    costs = []
-    t_end = time.perf_counter() + 1.0
-    i = 0
-    while time.perf_counter() < t_end:  # the pipeline at ~40 fps, faster than the clip
-        f = make_rendered(i)
-        t0 = time.perf_counter()
-        rec.send(f)
-        costs.append(time.perf_counter() - t0)
-        i += 1
+    for i in range(40):  # 1 s of the pipeline at 40 fps (capture clock), faster than the clip
+        rec.send(RenderedFrame(make_rendered(i).rgba, FrameMeta(i, 100.0 + i / 40)))
         time.sleep(0.025)
     rec.close()
     path = rec.wait(30)
     assert path == tmp_path / "live.webm" and done == [path]
     got = decode(path)
-    assert 12 <= len(got) <= 17  # ~1 s at 15 fps
+    # Frames land on the 15 fps grid (at most 16 ticks in 0..0.975 s); a frame the busy
+    # encoder could not take was dropped and counted, never queued up.
+    assert len(got) == rec.frames_written and 1 <= len(got) <= 16
+    assert rec.frames_dropped > 0 or len(got) >= 15
     assert got[0].shape == (512, 512, 4) and (got[0][..., 3] == 0).mean() > 0.5
-    # send() never waits for the encoder (VP9 takes ~15 ms a frame); the max allows for
-    # scheduling hiccups on a busy machine.
-    assert statistics.median(costs) < 0.001 and max(costs) < 0.05
     # A cancelled recording leaves nothing.
     rec2 = ClipRecorder(ClipConfig(format="gif"), tmp_path / "cancelled.gif")
     rec2.open()
@@ -327,11 +319,8 @@ def test_scripted_clip_from_presets_without_real_time(tmp_path):
     from app.presets import parse_script, script_poses
 
     poses = script_poses(parse_script("blink, smile, nod"), fps=20)
-    t0 = time.perf_counter()
     path = render_clip(poses, tmp_path / "sticker.gif", ClipConfig(format="gif", fps=20),
                        render=toy_render)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < len(poses) / 20  # faster than playing it
     # Identical neighbouring frames are stored once with a longer delay: expand by delay.
     got = []
     with Image.open(path) as im:
@@ -434,3 +423,42 @@ def test_an_input_is_never_an_output(tmp_path, frames):
             refuse_input_as_output(out, [None, character])
     refuse_input_as_output(tmp_path / "other.png", [character])  # no error
     assert leftovers(tmp_path) == []
+
+
+def test_send_never_waits_for_a_stuck_encoder(tmp_path, make_rendered):
+    """The pipeline's thread must not stall when the disk does: while the encoder is stuck
+    in a write, every send() returns and the bounded queue drops what does not fit."""
+    release = threading.Event()
+
+    class StuckFile:
+        def __init__(self, path):
+            self.f = open(path, "xb")
+
+        def write(self, b):
+            release.wait()
+            return self.f.write(b)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+    rec = ClipRecorder(ClipConfig(format="png_sequence", fps=10), tmp_path / "stuck",
+                       opener=StuckFile)
+    rec.open()
+    sender = threading.Thread(target=lambda: [rec.send(RenderedFrame(
+        make_rendered(i).rgba, FrameMeta(i, 10.0 + i / 10))) for i in range(60)])
+    sender.start()
+    sender.join(30)
+    try:
+        assert not sender.is_alive()  # all 60 sends returned while no byte could be written
+        assert rec.frames_dropped >= 60 - 10 - 1  # queue of 10, one frame in the encoder
+    finally:
+        release.set()
+    rec.close()
+    saved = rec.wait(30)
+    assert len(decode(saved)) >= rec.frames_written >= 1  # held frames fill the gaps
