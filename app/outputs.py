@@ -129,14 +129,15 @@ class OutputManager:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Close every output and stop the worker (bounded wait)."""
+    def close(self, timeout: float = 30.0) -> None:
+        """Close every output, let a recording finish saving, and stop the worker
+        (bounded wait)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             self._pending += 1
-        self._queue.put(("shutdown",))
+        self._queue.put(("shutdown", max(0.0, timeout - 5.0)))
         self._thread.join(timeout)
 
     # ---- the worker ----------------------------------------------------------------------
@@ -153,8 +154,15 @@ class OutputManager:
                 elif cmd[0] == "stopped":
                     self._stopped(*cmd[1:])
                 elif cmd[0] == "shutdown":
+                    closing = list(self._sinks.values())
                     for name in list(self._sinks):
                         self._close(name, OutputState.OFF)
+                    for sink in closing:  # a recording being saved is finished, not lost
+                        if hasattr(sink, "wait"):
+                            try:
+                                sink.wait(cmd[1])
+                            except Exception:  # its own error was reported already
+                                pass
                     return
             except Exception:  # a bug must not kill the worker: later requests still run
                 log.exception("output request %r failed", cmd)

@@ -178,7 +178,13 @@ def test_a_recording_that_reaches_its_limit_finishes_by_itself(tmp_path):
     assert m.wait_idle(10)
     assert m.status("clip_recorder").state == OutputState.OFF  # ...which changed nothing
     assert seen.states("clip_recorder") == ["opening", "on", "finished", "opening", "on", "off"]
+    # Closing the manager (the window closes) while recording saves the clip before it returns.
+    m.request("clip_recorder", True)
+    assert m.wait_idle(10)
+    sinks[-1][0].send(RenderedFrame(draw_character(0, 128), FrameMeta(0, 70.0)))
     m.close()
+    with Image.open(tmp_path / "clip-3.apng") as im:
+        assert im.n_frames == 1
 
 
 def test_the_controller_shows_only_the_truth(device, tmp_path):
