@@ -20,6 +20,12 @@ def shipped_files() -> list[tuple[Path, str]]:
     names = [info["path"] for info in json.loads(manifest.read_text())["files"].values()]
     out = [(manifest, "weights/manifest.json")]
     out += [(ROOT / "weights" / n, f"weights/{n}") for n in names]
+    int8 = ROOT / "weights" / "int8.json"  # optional int8 decoders (engines/neural/quantize.py)
+    if int8.is_file():
+        entries = json.loads(int8.read_text())["files"].values()
+        out += [(int8, "weights/int8.json")]
+        out += [(ROOT / "weights" / Path(e["path"]).name, f"weights/{Path(e['path']).name}")
+                for e in entries]
     out += [(p, f"assets/{p.name}") for p in sorted((ROOT / "assets").glob("default_character.*"))]
     missing = [str(src) for src, _ in out if not src.is_file()]
     if missing:
