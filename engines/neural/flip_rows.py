@@ -3,9 +3,9 @@
 The Live2D rows are flipped half the time when they are rendered; the procedural ones never
 are, and their drawing has sides (the eye highlights keep the light from the upper left).
 So a morpher run on a flipped procedural face meets a face it has never seen, which is why
-the runtime's mirror ensemble covers the rotator only. Flipping rows in training would let
-both stages take part; session 9's run with it (and --colour-jitter) scored lower on the
-Live2D validation rigs, so the shipped weights do not use it.
+the runtime's mirror ensemble covers the rotator only. Flipping rows in training lets both
+stages see every source both ways round. The true flow, when a row carries one, is mirrored
+with the images (x offsets negated).
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from engines.datagen.live2d.models import HEAD_ONLY, HUMAN_TRAIN
 from engines.posespec import HEAD_TURNS
 
 # Fine steps around 1: g(r) has a sharp peak there, and straight lines across 0.25-wide steps
-# cut it off, which made the expected gain flat (session 5: yaw 0.7 to 0.9 within 0.13 dB).
+# cut it off and make the expected gain look flat over a wide range of factors.
 RATIOS = (0.25, 0.5, 0.625, 0.75, 0.875, 1.0, 1.125, 1.25, 1.5, 2.0)
 ANGLES = (10.0, -10.0, 15.0, -15.0)  # x2 stays inside the +-30 degree range
 SHRINKS = tuple(np.round(np.arange(0.3, 1.201, 0.05), 2))
