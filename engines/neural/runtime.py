@@ -26,6 +26,9 @@ from engines.resources import restore_hint, weights_dir as shipped_weights_dir
 
 # The installed package's weights, or the repository's weights/ in a source checkout.
 WEIGHTS_DIR = shipped_weights_dir()
+# int8 decoders (python -m engines.neural.quantize) when they exist and were made from the
+# float networks in the manifest; see engines/neural/quantize.py and the README's figures.
+DEFAULT_INT8 = False
 PREFERRED_PROVIDERS = (
     "CUDAExecutionProvider",
     "DmlExecutionProvider",
@@ -101,6 +104,7 @@ class NeuralEngine:
         # one more decoder run. The morpher runs once: its flipped pass meets faces lit from
         # the other side, which it was not trained on, and left ghost irises on them.
         self.mirror_ensemble = mirror_ensemble
+        self.precision: dict[str, str] = {k: "float" for k in sessions}
 
     @property
     def turn_scale(self) -> dict[str, float]:
@@ -120,15 +124,21 @@ class NeuralEngine:
         providers: Sequence[str] | None = None,
         threads: int | None = None,
         mirror_ensemble: bool = True,
+        int8: bool | None = None,
     ) -> "NeuralEngine":
         """Load and verify the shipped weights. Raises EngineError naming the bad file.
 
         mirror_ensemble: average the rotator with its mirrored pass (better on unseen
-        characters, one more decoder run per frame); False for the fastest render."""
+        characters, one more decoder run per frame); False for the fastest render.
+        int8: run the decoders' int8 copies where they are current (None: DEFAULT_INT8);
+        `engine.precision` says what each network runs as, and why when float."""
         import onnxruntime as ort
 
         wd = Path(weights_dir) if weights_dir else WEIGHTS_DIR
         manifest, spec, paths = read_manifest(wd)  # structure and pose spec, before any file
+        precision = {k: "float" for k in paths}
+        if DEFAULT_INT8 if int8 is None else int8:
+            paths, precision = _int8_paths(wd, manifest, paths)
         chosen = choose_providers(providers)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or 0
@@ -138,14 +148,21 @@ class NeuralEngine:
         for key, path in paths.items():
             if not path.is_file():
                 raise EngineError(f"engine weights file {path} is missing; {restore_hint(wd)}")
-            if sha256_file(path) != manifest["files"][key]["sha256"]:
+            if precision[key] != "int8" and sha256_file(path) != manifest["files"][key]["sha256"]:
                 raise damaged(path, "checksum mismatch (changed since it was exported)", wd)
             try:
                 sessions[key] = ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
             except Exception as e:  # onnxruntime raises its own exception types
                 raise damaged(path, f"onnxruntime cannot load it ({e})", wd) from None
         check_sessions(sessions, spec, paths)  # names and shapes as render() uses them
-        return cls(wd, manifest, sessions, chosen, threads or 0, mirror_ensemble)
+        engine = cls(wd, manifest, sessions, chosen, threads or 0, mirror_ensemble)
+        engine.precision = precision
+        return engine
+
+    @property
+    def int8(self) -> bool:
+        """True when at least one decoder runs its int8 copy."""
+        return any(v == "int8" for v in self.precision.values())
 
     def prepare(self, character_rgba: np.ndarray) -> PreparedCharacter:
         img = np.asarray(character_rgba)
@@ -171,11 +188,11 @@ class NeuralEngine:
 
     def render(self, prepared: PreparedCharacter, pose: Mapping[str, float]) -> np.ndarray:
         vec = self.pose_spec.to_vector(pose)
-        key = vec.tobytes()
+        scaled = (vec * self._pose_gain)[None]
+        key = scaled.tobytes()  # what the networks see: a new turn_scale is a new frame
         if prepared._last is not None and prepared._last[0] == key:
             self.timings_ms = {"morpher_ms": 0.0, "rotator_ms": 0.0, "cached": 1.0}
             return prepared._last[1]
-        scaled = (vec * self._pose_gain)[None]
         pm, pr = stage_vectors(self.pose_spec, scaled)
         t0 = time.perf_counter()
         image = prepared.rest
@@ -203,6 +220,29 @@ class NeuralEngine:
                            "compose_ms": (t3 - t2) * 1e3}
         prepared._last = (key, out)
         return out
+
+
+def _int8_paths(wd: Path, manifest: dict, paths: dict[str, Path]) -> tuple[dict[str, Path], dict[str, str]]:
+    """Swap in the int8 decoders listed in wd/int8.json that were made from the manifest's
+    float networks and are intact; the others stay float, with the reason in `precision`."""
+    paths, precision = dict(paths), {k: "float" for k in paths}
+    try:
+        record = json.loads((wd / "int8.json").read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return paths, {k: "float (no int8.json: run python -m engines.neural.quantize)" if k.endswith("decoder")
+                       else "float" for k in paths}
+    for key in paths:
+        entry = record.get(key) if isinstance(record, dict) else None
+        if not isinstance(entry, dict):
+            continue
+        path = wd / Path(str(entry.get("path", ""))).name
+        if entry.get("source_sha256") != manifest["files"][key]["sha256"]:
+            precision[key] = "float (int8 copy made from other weights: run python -m engines.neural.quantize)"
+        elif not path.is_file() or sha256_file(path) != entry.get("sha256"):
+            precision[key] = f"float ({path.name} missing or changed: run python -m engines.neural.quantize)"
+        else:
+            paths[key], precision[key] = path, "int8"
+    return paths, precision
 
 
 def _flip(x: np.ndarray) -> np.ndarray:

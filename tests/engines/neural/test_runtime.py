@@ -106,6 +106,15 @@ def test_render_is_cached_for_an_unchanged_pose(engine, character) -> None:
     assert a is b and engine.timings_ms.get("cached") == 1.0
 
 
+def test_a_new_turn_scale_is_not_served_from_the_render_cache(character) -> None:
+    eng = NeuralEngine.load(threads=1)
+    prepared = eng.prepare(character)
+    before = eng.render(prepared, {"head_yaw": 20.0}).copy()
+    eng.turn_scale = {**eng.turn_scale, "head_yaw": 0.3}
+    after = eng.render(prepared, {"head_yaw": 20.0})
+    assert np.abs(after.astype(np.int16) - before).max() > 20
+
+
 def test_wrong_image_shape_is_refused_with_a_clear_message(engine) -> None:
     with pytest.raises(EngineError, match="512x512 RGBA"):
         engine.prepare(np.zeros((256, 256, 4), np.uint8))
