@@ -205,14 +205,19 @@ def _resize_rgba(img: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(out, dtype=np.uint8).copy()
 
 
-def save_rgba_png(rgba: np.ndarray, path: str | Path) -> None:
+def save_rgba_png(rgba: np.ndarray, path: str | Path, text: dict[str, str] | None = None) -> None:
     """Write atomically (temp file in the same folder, fsync, rename), so a crash never
-    leaves half a PNG where a character was."""
+    leaves half a PNG where a character was. `text` goes into tEXt chunks."""
+    from PIL.PngImagePlugin import PngInfo
+
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    info = PngInfo()
+    for k, v in (text or {}).items():
+        info.add_text(k, v)
     try:
         with open(tmp, "wb") as fh:
-            Image.fromarray(rgba, "RGBA").save(fh, format="PNG")
+            Image.fromarray(rgba, "RGBA").save(fh, format="PNG", pnginfo=info)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         f = menu.addMenu("&File")
         f.addAction(act("Open character…", "Ctrl+O", self.open_character_dialog))
+        f.addAction(act("Place the head…", "Ctrl+Shift+H", self.place_head_dialog))
         f.addAction(act("Drive from a video file…", "Ctrl+Shift+O", self.open_video_dialog))
         f.addAction(act("Quit", "Ctrl+Q", self.close))
         t = menu.addMenu("&Tracking")
@@ -178,6 +179,37 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open character", "", IMAGE_FILTER)
         if path:
             self.load_character(path)
+
+    def place_head_dialog(self) -> None:
+        """Show the current character's picture with its face box; the user moves/scales
+        it, and the picture framed from that box is saved beside it and loaded."""
+        from ui.head_box_dialog import HeadBoxDialog
+        from app.character import CharacterError, decode_image
+        from app.intake.locate import MIN_SCORE
+        from app.intake.prepare import PrepareError, find_face, save_prepared_beside
+
+        ch = self.controller.character
+        if ch is None or ch.path is None:
+            return
+        try:
+            rgba, _ = decode_image(ch.path.read_bytes(), ch.path.name)
+            face = find_face(rgba)
+        except (CharacterError, OSError, RuntimeError) as exc:
+            self.banner.setText(f"Cannot place the head: {exc}")
+            return
+        self.head_dialog = dlg = HeadBoxDialog(rgba, face if face.score >= MIN_SCORE else None,
+                                               parent=self)
+
+        def accepted() -> None:
+            try:
+                out, _ = save_prepared_beside(ch.path, dlg.face())
+            except (PrepareError, CharacterError, OSError) as exc:
+                self.banner.setText(f"Cannot place the head: {exc}")
+                return
+            self.load_character(out)
+
+        dlg.accepted.connect(accepted)
+        dlg.open()
 
     def open_video_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Drive from a video", "", VIDEO_FILTER)

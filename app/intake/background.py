@@ -33,6 +33,9 @@ class BackgroundError(ValueError):
     """The background cannot be removed automatically; the message says why."""
 
 
+PLAIN_SHARE, GRADIENT_SHARE = 0.4, 0.6
+
+
 def _seed_mask(h: int, w: int, seed_bottom: int) -> np.ndarray:
     m = np.zeros((h, w), bool)
     m[0, :] = True
@@ -42,25 +45,46 @@ def _seed_mask(h: int, w: int, seed_bottom: int) -> np.ndarray:
 
 
 def _model(rgb: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, str, np.ndarray] | None:
-    """The background colour at every pixel (plain, else a linear gradient fitted to the
-    seeds), its name, and each seed's distance from it; None if neither fits."""
+    """The background colour at every pixel as uint8 RGB (plain, else a linear gradient fitted to the
+    seeds), its name, and each seed's distance from it; None if neither fits. Hair and hats
+    often cover much of the edges, so the background only has to be the most common colour
+    of the seeds (PLAIN_SHARE of them), or a gradient that fits GRADIENT_SHARE of them."""
     px = rgb[seeds].astype(np.float32)
-    plain = np.median(px, axis=0)
-    d = np.abs(px - plain).max(axis=1)
     h, w = rgb.shape[:2]
-    if np.mean(d <= 16) >= 0.7:
+    bins = (px // 16).astype(np.int32) @ np.array([256, 16, 1])
+    mode = np.bincount(bins).argmax()
+    plain = np.median(px[bins == mode], axis=0)
+    d_plain = np.abs(px - plain).max(axis=1)
+    share = float(np.mean(d_plain <= 16))
+    grad = _gradient(px, seeds)
+    # A gradient only when it explains clearly more of the edge than one colour does.
+    if grad is not None and grad[1].mean() >= GRADIENT_SHARE and grad[1].mean() > share + 0.1:
+        coef, _, d = grad
+        gx = (np.arange(w, dtype=np.float32) / w)[None, :, None] * coef[1]
+        gy = (np.arange(h, dtype=np.float32) / h)[:, None, None] * coef[2]
+        bg = np.clip(coef[0] + gx + gy + 0.5, 0, 255).astype(np.uint8)
+        return bg, "gradient", d
+    if share >= PLAIN_SHARE:
         c = plain.astype(int)
-        bg = np.broadcast_to(plain, rgb.shape).astype(np.float32)
-        return bg, f"plain #{c[0]:02x}{c[1]:02x}{c[2]:02x}", d
+        bg = np.empty_like(rgb)
+        bg[:] = np.round(plain).astype(np.uint8)
+        return bg, f"plain #{c[0]:02x}{c[1]:02x}{c[2]:02x}", d_plain
+    return None
+
+
+def _gradient(px: np.ndarray, seeds: np.ndarray):
+    """(coefficients, inlier mask, distances) of a linear colour ramp over the seeds."""
+    h, w = seeds.shape
     ys, xs = np.nonzero(seeds)
     a = np.stack([np.ones_like(xs), xs / w, ys / h], 1).astype(np.float32)
-    coef, *_ = np.linalg.lstsq(a, px, rcond=None)
-    d = np.abs(px - a @ coef).max(axis=1)
-    if np.mean(d <= 16) < 0.7:
-        return None
-    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
-    bg = coef[0] + gx[..., None] / w * coef[1] + gy[..., None] / h * coef[2]
-    return bg.astype(np.float32), "gradient", d
+    inl = np.ones(len(px), bool)
+    for _ in range(3):  # refit on the seeds that fit: the character's own edge pixels drop out
+        coef, *_ = np.linalg.lstsq(a[inl], px[inl], rcond=None)
+        d = np.abs(px - a @ coef).max(axis=1)
+        inl = d <= 16
+        if inl.sum() < 3:
+            return None
+    return coef, inl, d
 
 
 def remove_background(rgb: np.ndarray, seed_bottom: int | None = None) -> tuple[np.ndarray, BackgroundReport]:
@@ -80,7 +104,8 @@ def remove_background(rgb: np.ndarray, seed_bottom: int | None = None) -> tuple[
     # the seeds, within limits that never reach the pale skin tones of the character.
     good = seed_d[seed_d <= 16]
     tol = float(np.clip(np.percentile(good, 95) * 1.5 + 6, 10, 30)) if len(good) else 10.0
-    dist = np.abs(rgb.astype(np.float32) - bg).max(axis=2)
+    r, g, b = cv2.split(cv2.absdiff(np.ascontiguousarray(rgb), bg))
+    dist = cv2.max(cv2.max(r, g), b).astype(np.float32)
     near = (dist <= tol).astype(np.uint8)
     n, labels = cv2.connectedComponents(near, connectivity=4)
     seeded = np.unique(labels[seeds & (near > 0)])

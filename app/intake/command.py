@@ -6,6 +6,27 @@ import argparse
 from pathlib import Path
 
 
+FRAMING_KEY = "omokage-framing"  # PNG text: how input pixels map to the written image
+
+
+def framing_text(done) -> str:
+    """'scale tx ty' (output = input * scale + (tx, ty), input after EXIF rotation) and the
+    face box found, so tools and tests can trace any input point into the result."""
+    fr = done.framing
+    s, tx, ty = (fr.scale, fr.tx, fr.ty) if fr else (1.0, 0.0, 0.0)
+    f = done.face
+    return f"scale={s:.6f} tx={tx:.3f} ty={ty:.3f} face={f.cx:.2f},{f.cy:.2f},{f.w:.2f},{f.h:.2f}"
+
+
+def read_framing(path) -> tuple[float, float, float]:
+    """(scale, tx, ty) from a file written by `omokage prepare`."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        fields = dict(kv.split("=") for kv in im.text[FRAMING_KEY].split())
+    return float(fields["scale"]), float(fields["tx"]), float(fields["ty"])
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "prepare", help="frame a character picture to the input convention (512x512 RGBA)",
@@ -57,7 +78,7 @@ def cmd_prepare(args, say=print) -> int:
         done = prepare_image(rgba, face=face)
     except PrepareError as exc:
         raise CharacterError(f"{src.name}: {exc}") from None
-    save_rgba_png(done.rgba, out)
+    save_rgba_png(done.rgba, out, {FRAMING_KEY: framing_text(done)})
     if not args.quiet:
         for line in notes + done.steps:
             say(f"  {line}")

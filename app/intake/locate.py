@@ -93,7 +93,9 @@ class FaceLocator:
             crop = pyr.crop(cx, cy, side, REFINE)
             both = np.stack([crop, crop[:, ::-1]])
             r = self._run(None, _tensor(both))[1]
-            dx = (r[0, 0] - r[1, 0]) / 2  # the mirrored crop's x correction points the other way
+            # The mirrored crop's x correction points the other way; flipping the array
+            # mirrors about pixel (size - 1) / 2, half a pixel left of the crop centre.
+            dx = (r[0, 0] - r[1, 0]) / 2 - 0.5 / REFINE
             dy = (r[0, 1] + r[1, 1]) / 2
             cx, cy = cx + dx * side, cy + dy * side
             fw = float(np.exp((r[0, 2] + r[1, 2]) / 2) * side)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from app.intake.background import BackgroundError, BackgroundReport, remove_background
@@ -45,8 +46,12 @@ def is_opaque(rgba: np.ndarray) -> bool:
 
 
 def on_white(rgba: np.ndarray) -> np.ndarray:
-    a = rgba[..., 3:4].astype(np.float32) / 255.0
-    return (rgba[..., :3] * a + 255.0 * (1 - a) + 0.5).astype(np.uint8)
+    """The picture over white. uint8 arithmetic in OpenCV: a 4096x4096 picture (a size the
+    window accepts) takes a fraction of a second instead of seconds of float temporaries."""
+    rgb = np.ascontiguousarray(rgba[..., :3])
+    a = np.ascontiguousarray(rgba[..., 3])
+    a3 = cv2.merge([a, a, a])
+    return cv2.add(cv2.multiply(rgb, a3, scale=1.0 / 255.0), cv2.bitwise_not(a3))
 
 
 def find_face(rgba: np.ndarray, locator: FaceLocator | None = None) -> FaceBox:
@@ -128,3 +133,19 @@ def _pad_crop(w: int, h: int, fr: Framing) -> list[str]:
     if crop:
         out.append("cropped what fell outside the canvas: " + ", ".join(crop))
     return out
+
+
+def save_prepared_beside(src, face: FaceBox) -> tuple["Path", Prepared]:
+    """Prepare the picture at `src` from a face box the user placed and write it beside the
+    picture as <name>.prepared.png (atomically; the picture itself is never overwritten)."""
+    from pathlib import Path
+
+    from app.character import decode_image, save_rgba_png
+
+    src = Path(src)
+    rgba, notes = decode_image(src.read_bytes(), src.name)
+    done = prepare_image(rgba, face=face)
+    done.notes[:0] = notes
+    out = src.with_name(f"{src.stem}.prepared.png")
+    save_rgba_png(done.rgba, out)
+    return out, done

@@ -132,17 +132,17 @@ def _batch(fn, rng, bank, n):
     return x, torch.tensor(np.stack(ts), dtype=torch.float32), torch.tensor(ps)
 
 
-def train_one(net, fn, bank, seconds: float, seed: int, label: str):
+def train_one(net, fn, bank, seconds: float, seed: int, label: str, lr: float = 2e-3):
     import torch
     import torch.nn.functional as F
 
     rng = np.random.default_rng(seed)
-    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     t0, step, ema = time.time(), 0, None
     while time.time() - t0 < seconds:
         frac = (time.time() - t0) / seconds
         for g in opt.param_groups:
-            g["lr"] = 2e-3 * (0.5 * (1 + np.cos(np.pi * frac))) + 2e-5
+            g["lr"] = lr * (0.5 * (1 + np.cos(np.pi * frac))) + 2e-5
         x, t, p = _batch(fn, rng, bank, 32)
         out = net(x)
         pos = p > 0.5
@@ -183,16 +183,30 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("face_locator.onnx"))
     ap.add_argument("--characters", type=int, default=1500)
     ap.add_argument("--minutes", type=float, default=20.0, help="training time, both nets")
+    ap.add_argument("--resume", type=Path, default=None,
+                    help="continue from a .pt written by an earlier run (lower learning rate)")
+    ap.add_argument("--seed", type=int, default=0, help="sampling seed (use another to resume)")
+    ap.add_argument("--refine-share", type=float, default=0.5,
+                    help="share of the time given to the refine net")
     args = ap.parse_args(argv)
     import torch
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
     t = time.time()
-    bank = Bank(args.characters)
+    bank = Bank(args.characters, TRAIN_SEED0 + args.seed * args.characters)
     print(f"drew {args.characters} characters in {time.time() - t:.0f}s", flush=True)
-    find = train_one(_net(FIND), find_sample, bank, args.minutes * 30, 1, "find").eval()
-    refine = train_one(_net(REFINE), refine_sample, bank, args.minutes * 30, 2, "refine").eval()
+    find, refine, lr = _net(FIND), _net(REFINE), 2e-3
+    if args.resume:
+        state = torch.load(args.resume)
+        find.load_state_dict(state["find"])
+        refine.load_state_dict(state["refine"])
+        lr = 7e-4
+    secs = args.minutes * 60
+    find = train_one(find, find_sample, bank, secs * (1 - args.refine_share), 1 + 10 * args.seed,
+                     "find", lr).eval()
+    refine = train_one(refine, refine_sample, bank, secs * args.refine_share, 2 + 10 * args.seed,
+                       "refine", lr).eval()
     torch.save({"find": find.state_dict(), "refine": refine.state_dict()},
                args.out.with_suffix(".pt"))
     export(find, refine, args.out)

@@ -63,3 +63,26 @@ def test_drag_and_scale_the_box_then_accept(qtbot):
     assert abs(cx - TARGET_CX) < 6 and abs(cy - TARGET_CY) < 6
     assert abs(tw * fr.scale / TARGET_W - 1) < 0.05
     assert done.rgba.shape == (512, 512, 4) and done.rgba[0, 0, 3] == 0
+
+
+def test_window_places_the_head_of_an_opened_picture(window, qtbot, tmp_path):
+    from PIL import Image
+
+    pic, true = _picture()
+    src = tmp_path / "art.png"
+    Image.fromarray(pic).save(src)
+    window.load_character(src)
+    qtbot.waitUntil(lambda: window.controller.character.path == src, timeout=20000)
+    window.place_head_dialog()
+    dlg = window.head_dialog
+    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    f = dlg.face()  # the locator's box on the picture
+    c = (true[:2] + true[2:]) / 2
+    assert abs(f.cx - c[0]) < 0.1 * f.w and abs(f.w / (true[2] - true[0]) - 1) < 0.15
+    dlg.accept()
+    out = tmp_path / "art.prepared.png"
+    qtbot.waitUntil(lambda: window.controller.character.path == out, timeout=20000)
+    rgba = np.asarray(Image.open(out))
+    assert rgba.shape == (512, 512, 4) and rgba[0, 0, 3] == 0
+    assert (rgba[64:192, 192:320, 3] > 0).mean() > 0.8  # the head fills the head box
+    assert Image.open(src).size == (1200, 1000)  # the picture itself is untouched
