@@ -15,6 +15,11 @@ move: dense optical flow (OpenCV DIS, preset MEDIUM) over the head region from t
 to the truth and to the engine's output; where the truth moves more than 0.5 px, the relative
 motion error is mean |flow_out - flow_truth| / mean |flow_truth| (0 exact, 1 no better than
 standing still) and the amplitude ratio sum |flow_out| / sum |flow_truth| (< 1 under-turns).
+Where the true correspondence is known (Live2D characters: their meshes say where every
+posed pixel was), the rotator's own sampling grid is also scored against it for the turn
+categories: grid_error is the same relative error computed on the grid (at 128 over the
+head region, where the true flow is visible and moves more than 0.5 canvas px), free of the
+optical-flow estimate's own error, and grid_amplitude its amplitude ratio.
 For the face morpher's categories, leak is the share (%) of head-region pixels outside the
 truth's changed region (dilated 3 px) that the engine changes by more than 8 of 255 levels,
 a change anyone can see: closing an eye must not tint the hair ornament beside it.
@@ -98,6 +103,24 @@ def leak(rest: np.ndarray, out: np.ndarray, changed: np.ndarray) -> float:
     return float(100.0 * (d[outside] > LEAK_LEVELS).mean()) if outside.any() else 0.0
 
 
+TURN_CATEGORIES = ("head_yaw", "head_pitch", "head_roll", "body")
+FlowFn = Callable[[dict], tuple[np.ndarray, np.ndarray]]
+
+
+def grid_motion(grid: np.ndarray, flow: np.ndarray, known: np.ndarray) -> dict[str, float]:
+    """Relative error and amplitude of a (128,128,2) grid offset against the true flow
+    (same layout; grid units) over the head region, where the flow is known and moves."""
+    x0, y0, x1, y1 = (v * grid.shape[0] // 512 for v in EVAL_HEAD_REGION)
+    px = grid.shape[0] / 2.0  # grid units -> pixels of the 128 grid
+    g, f = grid[y0:y1, x0:x1] * px, flow[y0:y1, x0:x1] * px
+    mag = np.linalg.norm(f, axis=-1)
+    sel = (known[y0:y1, x0:x1] > 0) & (mag > MOVING_PX * grid.shape[0] / 512)
+    if not sel.any():
+        return {"grid_error": float("nan"), "grid_amplitude": float("nan")}
+    return {"grid_error": float(np.linalg.norm(g - f, axis=-1)[sel].mean() / mag[sel].mean()),
+            "grid_amplitude": float(np.linalg.norm(g, axis=-1)[sel].sum() / mag[sel].sum())}
+
+
 def score(rest: np.ndarray, out: np.ndarray, truth: np.ndarray, with_motion: bool = False) -> dict[str, float]:
     from skimage.metrics import structural_similarity
 
@@ -116,8 +139,12 @@ def score(rest: np.ndarray, out: np.ndarray, truth: np.ndarray, with_motion: boo
     return s
 
 
-def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: Path | None = None) -> dict:
-    """renderers: character name -> function(pose) -> true 512x512 RGBA."""
+def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: Path | None = None,
+             flows: dict[str, FlowFn] | None = None) -> dict:
+    """renderers: character name -> function(pose) -> true 512x512 RGBA; flows (optional):
+    character name -> function(pose) -> true backward flow from that pose to rest, and where
+    it is known (engines.datagen.live2d.flow)."""
+    flows = flows or {}
     from tqdm import tqdm
 
     acc: dict[str, dict[str, list[dict]]] = {c: {"engine": [], "identity": []} for c in CATEGORIES}
@@ -130,7 +157,10 @@ def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: 
             for k, pose in enumerate(poses):
                 truth = render(pose)
                 out = engine.render(prepared, pose)
-                acc[cat]["engine"].append(score(rest, out, truth, with_motion=True))
+                s = score(rest, out, truth, with_motion=True)
+                if name in flows and cat in TURN_CATEGORIES:
+                    s.update(grid_motion(engine.rotation_grid(prepared, pose), *flows[name](pose)))
+                acc[cat]["engine"].append(s)
                 acc[cat]["identity"].append(score(rest, rest, truth))
                 if k == 0:
                     row.append((out, truth))
@@ -140,8 +170,8 @@ def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: 
         entry = {"n": len(d["engine"])}
         for who in ("engine", "identity"):
             entry[who] = {m: float(np.nanmean([s[m] for s in d[who]])) for m in ("psnr_head", "ssim_head", "psnr_changed")}
-        for m in ("motion_error", "amplitude", "leak_pct"):
-            vals = [s[m] for s in d["engine"] if not math.isnan(s[m])]
+        for m in ("motion_error", "amplitude", "leak_pct", "grid_error", "grid_amplitude"):
+            vals = [s[m] for s in d["engine"] if not math.isnan(s.get(m, math.nan))]
             entry["engine"][m] = float(np.mean(vals)) if vals else float("nan")
         result["categories"][cat] = entry
     gains = [v["engine"]["psnr_changed"] - v["identity"]["psnr_changed"] for v in result["categories"].values()]
@@ -185,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     from engines.neural.runtime import NeuralEngine
 
     renderers: dict[str, Callable] = {}
+    flows: dict[str, FlowFn] = {}
     paths = [Path(p) for p in args.live2d]
     if args.live2d_val:
         from engines.datagen.live2d.models import HUMAN_VAL, fetch_model
@@ -199,7 +230,11 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"{p} does not exist (give the path of a Cubism 2 .model.json)")
         from engines.datagen.live2d import Live2DCharacter
 
-        renderers[f"live2d:{p.name}"] = Live2DCharacter(p).render
+        from engines.datagen.live2d.flow import flow_to_rest
+
+        ch = Live2DCharacter(p)
+        renderers[f"live2d:{p.name}"] = ch.render
+        flows[f"live2d:{p.name}"] = lambda pose, ch=ch: flow_to_rest(ch, pose)
     if args.procedural_val:
         from engines.datagen.procedural import ProceduralSource, draw_character, identity_for
 
@@ -209,14 +244,14 @@ def main(argv: list[str] | None = None) -> int:
     if not renderers:
         ap.error("nothing to evaluate: give --live2d paths, --live2d-val, --live2d-heldout or --procedural-val N")
     engine = NeuralEngine.load(args.weights, threads=args.threads, mirror_ensemble=not args.single_pass)
-    result = evaluate(renderers, engine, args.sheet)
+    result = evaluate(renderers, engine, args.sheet, flows)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
-    print(f"{'category':<11} {'gain dB':>8} {'motion err':>10} {'amplitude':>9} {'leak %':>7}")
+    print(f"{'category':<11} {'gain dB':>8} {'motion err':>10} {'amplitude':>9} {'leak %':>7} {'grid err':>8} {'grid amp':>8}")
     for k, v in result["categories"].items():
         e = v["engine"]
         print(f"{k:<11} {e['psnr_changed'] - v['identity']['psnr_changed']:>+8.2f} {e['motion_error']:>10.2f} "
-              f"{e['amplitude']:>9.2f} {e['leak_pct']:>7.2f}")
+              f"{e['amplitude']:>9.2f} {e['leak_pct']:>7.2f} {e['grid_error']:>8.2f} {e['grid_amplitude']:>8.2f}")
     print(f"mean changed-region gain over identity: {result['mean_psnr_changed_gain_db']:+.2f} dB")
     return 0
 

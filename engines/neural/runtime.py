@@ -186,6 +186,23 @@ class NeuralEngine:
         feeds = {"image": image, "pose": pr, **{f"f{i+1}": f for i, f in enumerate(feats)}}
         return [o[0] for o in self._s["rotator_decoder"].run(None, feeds)]
 
+    def _rotation_maps(self, prepared: PreparedCharacter, scaled: np.ndarray, pr: np.ndarray) -> list[np.ndarray]:
+        flow, color, mask = self._rotate(prepared.small, prepared.rot_feats, pr)
+        if self.mirror_ensemble:
+            # Average the maps, not two warped images: one warp, so no double edges.
+            _, pr_m = stage_vectors(self.pose_spec, self.pose_spec.mirrored_vectors(scaled))
+            flow_m, color_m, mask_m = (_flip(m) for m in self._rotate(prepared.small_m, prepared.rot_feats_m, pr_m))
+            flow = 0.5 * (flow + flow_m * np.array([-1.0, 1.0], np.float32)[:, None, None])
+            color, mask = 0.5 * (color + color_m), 0.5 * (mask + mask_m)
+        return [flow, color, mask]
+
+    def rotation_grid(self, prepared: PreparedCharacter, pose: Mapping[str, float]) -> np.ndarray:
+        """The rotator's sampling-grid offset for `pose` as render() applies it: (128, 128, 2)
+        in grid units (the canvas spans -1..1), for scoring motion against a true flow."""
+        scaled = (self.pose_spec.to_vector(pose) * self._pose_gain)[None]
+        _, pr = stage_vectors(self.pose_spec, scaled)
+        return self._rotation_maps(prepared, scaled, pr)[0].transpose(1, 2, 0)
+
     def render(self, prepared: PreparedCharacter, pose: Mapping[str, float]) -> np.ndarray:
         vec = self.pose_spec.to_vector(pose)
         scaled = (vec * self._pose_gain)[None]
@@ -204,14 +221,7 @@ class NeuralEngine:
             image[y0:y1, x0:x1] = np.clip(morphed * 255.0 + 0.5, 0, 255).astype(np.uint8)
         t1 = time.perf_counter()
         if not np.allclose(pr, self._rest_rotate):
-            flow, color, mask = self._rotate(prepared.small, prepared.rot_feats, pr)
-            if self.mirror_ensemble:
-                # Average the maps, not two warped images: one warp, so no double edges.
-                _, pr_m = stage_vectors(self.pose_spec, self.pose_spec.mirrored_vectors(scaled))
-                flow_m, color_m, mask_m = (_flip(m) for m in self._rotate(prepared.small_m, prepared.rot_feats_m, pr_m))
-                flow = 0.5 * (flow + flow_m * np.array([-1.0, 1.0], np.float32)[:, None, None])
-                color, mask = 0.5 * (color + color_m), 0.5 * (mask + mask_m)
-            image = apply_rotation(image, flow, color, mask)
+            image = apply_rotation(image, *self._rotation_maps(prepared, scaled, pr))
         t2 = time.perf_counter()
         # The rest pose is the character itself, exactly.
         out = prepared.rest_u8 if image is prepared.rest else unpremultiply_u8(image)

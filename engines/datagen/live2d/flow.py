@@ -194,3 +194,11 @@ def backward_flow(reference: list[MeshDraw], posed: list[MeshDraw], matrix: np.n
     same = np.abs(ref_map[q[..., 1], q[..., 0], 2] - pose_map[..., 2]) < 0.5
     mask = (pose_map[..., 3] > 0.5) & same
     return flow, mask.astype(np.uint8)
+
+
+def flow_to_rest(character, pose: dict) -> tuple[np.ndarray, np.ndarray]:
+    """True backward flow from `character` (a Live2DCharacter) in `pose` to its rest render,
+    with the visibility mask: what a rotator's grid should be for a pure turn."""
+    _, rest_meshes, matrix, frame = character.render_with_meshes({})
+    _, posed_meshes, _, _ = character.render_with_meshes(pose)
+    return backward_flow(rest_meshes, posed_meshes, matrix, frame)

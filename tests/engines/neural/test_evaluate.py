@@ -33,7 +33,7 @@ def test_evaluate_writes_every_category_and_a_sheet(tmp_path) -> None:
         assert entry["n"] == len(ev.CATEGORIES[cat])
         assert set(entry["identity"]) == {"psnr_head", "ssim_head", "psnr_changed"}
         assert set(entry["engine"]) == {"psnr_head", "ssim_head", "psnr_changed", "motion_error",
-                                        "amplitude", "leak_pct"}
+                                        "amplitude", "leak_pct", "grid_error", "grid_amplitude"}
     # The engine turns the head the right way: better than standing still.
     assert result["categories"]["head_yaw"]["engine"]["motion_error"] < 1.0
     json.dumps(result)  # plain JSON
@@ -81,3 +81,31 @@ def test_leak_counts_visible_changes_outside_the_changed_region_only() -> None:
     x0, y0, x1, y1 = ev.EVAL_HEAD_REGION
     outside = (x1 - x0) * (y1 - y0) - changed[y0:y1, x0:x1].sum()
     assert ev.leak(rest, out, changed) == pytest.approx(100.0 * 400 / outside)
+
+
+def test_grid_motion_scores_the_true_flow_zero_and_standing_still_one() -> None:
+    rng = np.random.default_rng(0)
+    flow = np.zeros((128, 128, 2), np.float32)
+    flow[0:64, 32:96] = rng.normal(0, 0.05, (64, 64, 2))
+    known = np.ones((128, 128), np.uint8)
+    assert ev.grid_motion(flow, flow, known)["grid_error"] == pytest.approx(0.0, abs=1e-6)
+    still = ev.grid_motion(np.zeros_like(flow), flow, known)
+    assert still["grid_error"] == pytest.approx(1.0) and still["grid_amplitude"] == 0.0
+    assert np.isnan(ev.grid_motion(flow, flow, np.zeros_like(known))["grid_error"])
+
+
+def test_the_engine_grid_turns_a_live2d_head_the_right_way() -> None:
+    """Real rig, real engine: the rotator's grid against the rig's true flow."""
+    from engines.datagen.live2d import Live2DCharacter
+    from engines.datagen.live2d.flow import flow_to_rest
+    from engines.datagen.live2d.models import fetch_model
+
+    ch = Live2DCharacter(fetch_model("z16"))
+    engine = NeuralEngine.load(threads=1)
+    prepared = engine.prepare(ch.render({}))
+    pose = {"head_roll": 25.0}
+    s = ev.grid_motion(engine.rotation_grid(prepared, pose), *flow_to_rest(ch, pose))
+    assert s["grid_error"] < 0.9 and s["grid_amplitude"] > 0.2
+    # The opposite turn is far from this one's truth.
+    wrong = ev.grid_motion(engine.rotation_grid(prepared, {"head_roll": -25.0}), *flow_to_rest(ch, pose))
+    assert wrong["grid_error"] > s["grid_error"] + 0.3
