@@ -208,10 +208,15 @@ class Controller:
 
     # ---- callbacks from the pipeline -------------------------------------------------
     def _frame(self, out: PipelineOutput) -> None:
+        if self._closed:  # the window that listened is closing or gone
+            return
         for cb in list(self.on_frame):
             cb(out)
 
     def _notice(self, notice: Notice) -> None:
+        if self._closed:  # the window that listened is closing or gone: only log it
+            log.info("%s: %s (after shutdown)", notice.stage, notice.message)
+            return
         for cb in list(self.on_notice):
             try:
                 cb(notice)
@@ -230,6 +235,8 @@ class Controller:
             if msg:
                 self._notice(Notice("warning", "settings", msg))
             self._apply_character_settings()
+        if self._closed:
+            return
         for cb in list(self.on_character):
             cb(ch)
 
@@ -251,9 +258,14 @@ class Controller:
             return
         pipe = self.pipeline
 
+        def finished(ch: Character | None) -> None:
+            if done is not None and not self._closed:
+                done(ch)
+
         def work():  # file writes and decoding stay off the caller's (GUI) thread
             self.save_settings()
-            pipe.load_character_async(path, done).join()
+            if not self._closed:
+                pipe.load_character_async(path, finished).join()
         threading.Thread(target=work, name="omokage-switch-character", daemon=True).start()
 
     # ---- source ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
@@ -141,6 +142,24 @@ class _Window:
 
 Callback = Callable[[Any], None]
 
+# One lock per engine object, shared by every pipeline that uses it. The engine's state
+# (its onnxruntime sessions, the per-character render cache, its timings) belongs to one
+# caller at a time: preparing a character on a loading thread while the render thread
+# renders, or an old pipeline's worker still preparing while a new pipeline renders with
+# the same engine, would otherwise run it from two threads at once.
+_ENGINE_LOCKS: "weakref.WeakKeyDictionary[Any, threading.Lock]" = weakref.WeakKeyDictionary()
+_ENGINE_LOCKS_GUARD = threading.Lock()
+
+
+def engine_lock(engine: Any) -> threading.Lock:
+    """The lock that serialises every call into `engine` (prepare and render)."""
+    with _ENGINE_LOCKS_GUARD:
+        lock = _ENGINE_LOCKS.get(engine)
+        if lock is None:
+            lock = _ENGINE_LOCKS[engine] = threading.Lock()
+        return lock
+
+
 
 class Pipeline:
     """Use build_pipeline() to make one. Thread-safe controls: set_source, set_character,
@@ -158,6 +177,13 @@ class Pipeline:
         self.on_source_end: list[Callable[[], None]] = []
         self._sinks = list(sinks)
         self._lock = threading.RLock()  # guards mapper, character, sinks
+        self._engine_lock = engine_lock(engine)
+        # Character loads run in worker threads the pipeline owns: close() waits for them
+        # and after close none of them touches the engine or calls back (the window that
+        # asked may be gone, and a thread inside onnxruntime at exit crashes the process).
+        self._workers: set[threading.Thread] = set()
+        self._closed = threading.Event()
+        self._still_running: list[threading.Thread] = []  # set by stop()
         self._character: Character | None = None
         self._prepared = None
         self._pending_source: Source | None = source
@@ -206,8 +232,12 @@ class Pipeline:
 
     def set_character(self, character: Character) -> None:
         """Prepare `character` for the engine and show it. On failure the previous one
-        stays and the error is raised (callers on the GUI side use load_character_async)."""
-        prepared = self.engine.prepare(character.rgba)
+        stays and the error is raised (callers on the GUI side use load_character_async).
+        After close() it does nothing."""
+        with self._engine_lock:
+            if self._closed.is_set():
+                return
+            prepared = self.engine.prepare(character.rgba)
         with self._lock:
             self._character, self._prepared = character, prepared
             self._last_vec = None
@@ -223,7 +253,11 @@ class Pipeline:
             ch = None
             try:
                 ch = load_character(path)
+                if self._closed.is_set():
+                    return
                 self.set_character(ch)
+                if self._closed.is_set():
+                    return
                 for note in ch.notes:
                     self.notify("info", "character", f"{ch.name}: {note}")
             except CharacterError as exc:
@@ -232,9 +266,18 @@ class Pipeline:
             except Exception as exc:  # engine errors (EngineError) and anything unforeseen
                 ch = None
                 self.notify("error", "character", f"Character not loaded: {exc}")
-            if done is not None:
+            if done is not None and not self._closed.is_set():
                 done(ch)
-        t = threading.Thread(target=work, name="omokage-load-character", daemon=True)
+
+        def run():
+            try:
+                work()
+            finally:
+                with self._lock:
+                    self._workers.discard(threading.current_thread())
+        t = threading.Thread(target=run, name="omokage-load-character", daemon=True)
+        with self._lock:
+            self._workers.add(t)
         t.start()
         return t
 
@@ -340,7 +383,8 @@ class Pipeline:
         meta = item.meta
         t0 = now()
         try:
-            rgba = self.engine.render(prepared, item.pose)
+            with self._engine_lock:
+                rgba = self.engine.render(prepared, item.pose)
         except Exception:
             with self._lock:
                 self._last_vec = None  # so the same pose is tried again
@@ -397,6 +441,8 @@ class Pipeline:
             if t.is_alive():
                 log.warning("%s did not stop within %.1f s (blocked in a device?)", t.name,
                             timeout)
+        # Threads still inside a device, the tracker or the engine after the wait.
+        self._still_running = [t for t in self._threads if t.is_alive()]
         self._threads = []
         for sink in self.sinks:
             try:
@@ -404,10 +450,26 @@ class Pipeline:
             except Exception as exc:
                 self.notify("warning", "output", f"closing {getattr(sink, 'name', '?')}: {exc}")
 
-    def close(self) -> None:
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop, wait (bounded) for character loads still running, then close the tracker.
+        A thread still busy after the wait is left to finish on its own rather than having
+        its tracker pulled away under it; it never calls back or starts engine work."""
+        self._closed.set()
         self.stop()
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            workers = list(self._workers)
+        for t in workers:
+            t.join(max(0.0, deadline - time.monotonic()))
+        busy = [t.name for t in workers if t.is_alive()]
+        if busy:
+            log.warning("%s still running after close (decoding a large picture?)",
+                        ", ".join(busy))
         if self.tracker is not None and hasattr(self.tracker, "close"):
-            self.tracker.close()
+            if any(t.name == "omokage-track" for t in self._still_running):
+                log.warning("the tracking thread did not stop; its tracker is left open")
+            else:
+                self.tracker.close()
 
     def _capture_loop(self) -> None:
         source: Source | None = None
