@@ -187,6 +187,61 @@ def _idle_figures(photo: Path, seconds: float, threads, character, weights, sing
     return out
 
 
+def bench_idle_sources(seconds: float = 10.0, threads: int | None = None, character: Path | None = None,
+                       weights: Path | None = None, video: Path | None = None) -> dict:
+    """CPU use (% of one core) and renders per second of the headless live pipeline when
+    nothing changes: no source, and a still photo of a face, each with the idle animation
+    off (nothing should be rendered or tracked) and on (the default: it breathes and blinks)."""
+    import tempfile
+
+    from app.mapping import IdleConfig, MapperConfig
+    from app.sources import ImageSource, NoSource
+
+    still = MapperConfig(idle=IdleConfig(breathing_depth=0.0, sway_deg=0.0), auto_blink="never")
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="omokage-bench-") as tmp:
+        photo = first_frame_png(check_driver(video), Path(tmp))
+        for src_name, make in (("nosource", lambda: NoSource(30.0)),
+                               ("still_photo", lambda: ImageSource(photo, fps=30.0))):
+            for anim, cfg in (("", still), ("_animated", None)):
+                pipe = _pipeline(make(), threads, character, cfg, weights)
+                meter = _Meter(pipe)
+                pipe.start()
+                try:
+                    time.sleep(3.0)
+                    s0, d0 = pipe.stats(), pipe._captured.dropped
+                    r = meter.run(seconds)
+                    s1, d1 = pipe.stats(), pipe._captured.dropped
+                finally:
+                    pipe.close()
+                key = f"idle_{src_name}{anim}"
+                out[f"{key}_cpu_percent"] = r["e2e_cpu_percent"]
+                out[f"{key}_rendered_fps"] = r["e2e_rendered_fps"]
+                # Frames taken by the tracking thread that were not recognised as unchanged.
+                tracked = (s1.frames_in - s0.frames_in) - (s1.reused - s0.reused) - (d1 - d0)
+                out[f"{key}_tracked_fps"] = tracked / r["e2e_seconds"] if src_name == "still_photo" else 0.0
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m app.bench idle [--seconds 10]: the idle figures, one line each."""
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(prog="python -m app.bench")
+    ap.add_argument("what", choices=("idle",))
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    res = bench_idle_sources(args.seconds, args.threads or None)
+    for k, v in res.items():
+        print(f"{k:<40} {v:8.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1))
+    return 0
+
+
 def bench_soak(minutes: float = 10.0, video: Path | None = None, threads: int | None = None,
                character: Path | None = None, weights: Path | None = None, single_pass: bool = False) -> dict:
     """RSS after 1 minute and at the end of a long live run, plus idle CPU."""
@@ -211,3 +266,7 @@ def bench_soak(minutes: float = 10.0, video: Path | None = None, threads: int | 
            "rss_growth_percent": 100.0 * (end - at1) / at1, "frames_out": stats.frames_out}
     out.update(bench_idle(threads=threads, character=character, weights=weights, video=video))
     return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

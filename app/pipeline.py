@@ -67,6 +67,7 @@ class Stats:
     reused: int = 0  # frames not tracked because the picture had not changed
     dropped: int = 0  # frames replaced in a hand-off before a stage took them
     face_found: bool = False
+    quality: str = ""  # the adaptive quality level ("" when no governor runs)
 
 
 @dataclass
@@ -80,14 +81,27 @@ class _Tracked:
 class StillFrames:
     """Tells whether a camera frame shows the same picture as the last one tracked, so a
     still scene costs no tracking. Compares 48x36 grey thumbnails: sensor noise averages
-    out, a blink or a small head move does not. Re-tracks at least every `max_age` s."""
+    out, a blink or a small head move does not. Re-tracks at least every `max_age` s.
+    The very same array again (a still image source hands out one array) is the same
+    picture without a thumbnail, and after `settle` tracks (MediaPipe refines its first
+    guess on the next frames) it is not re-tracked any more: a still picture then costs no
+    tracking and, once the pose has settled, no rendering."""
 
-    def __init__(self, threshold: float = 2.0, max_age: float = 1.0) -> None:
-        self.threshold, self.max_age = threshold, max_age
+    def __init__(self, threshold: float = 2.0, max_age: float = 1.0, settle: int = 3) -> None:
+        self.threshold, self.max_age, self.settle = threshold, max_age, settle
         self._thumb: np.ndarray | None = None
         self._t = -1e9
+        self._obj: np.ndarray | None = None
+        self._obj_count = 0
 
     def same(self, bgr: np.ndarray, t: float) -> bool:
+        if bgr is self._obj:
+            if t - self._t < self.max_age or self._obj_count >= self.settle:
+                return True
+            self._obj_count += 1
+            self._t = t
+            return False
+        self._obj, self._obj_count = bgr, 1
         grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
         thumb = cv2.resize(grey, (48, 36), interpolation=cv2.INTER_AREA).astype(np.int16)
         if (self._thumb is not None and t - self._t < self.max_age
@@ -204,8 +218,45 @@ class Pipeline:
         self.last_pose: dict[str, float] = self.pose_spec.defaults()
         # Expression presets fade in over the mapped pose; hotkeys trigger them.
         self.presets = PresetPlayer(self.pose_spec)
+        self.governor = None  # set_governor(); live threads only
         if character is not None:
             self.set_character(character)
+
+    # ---- adaptive quality ------------------------------------------------------------
+    def set_governor(self, governor) -> None:
+        """Let `governor` (app.governor.Governor) lower and restore the engine's mirror
+        ensemble and the tracker's input size from the live frame times. It never goes
+        above what the user chose: single pass stays single pass, a small tracker input
+        stays small."""
+        self._user_mirror = bool(getattr(self.engine, "mirror_ensemble", False))
+        self._user_track_size = getattr(self.tracker, "input_size", None)
+        self.governor = governor
+        if governor is not None:
+            governor.on_change = self._apply_level
+            self._apply_level(governor.level)
+
+    def _apply_level(self, level) -> None:
+        if hasattr(self.engine, "mirror_ensemble"):
+            self.engine.mirror_ensemble = self._user_mirror and level.mirror_ensemble
+        if self.tracker is not None and hasattr(self.tracker, "input_size"):
+            sizes = [s for s in (self._user_track_size, level.tracker_size) if s]
+            self.tracker.input_size = min(sizes) if sizes else None
+        log.info("adaptive quality: %s", level.name)
+
+    def _govern(self, meta: FrameMeta) -> None:
+        """One rendered frame's busy time: the slower of its tracking and its rendering
+        (they run in parallel threads, so the slower one sets the frame rate)."""
+        gov = self.governor
+        if gov is None:
+            return
+        tm = meta.timings_ms
+        track = tm.get("track_ms", tm.get("still_ms", 0.0)) + tm.get("map_ms", 0.0)
+        draw = tm.get("render_ms", 0.0) + tm.get("outputs_ms", 0.0)
+        if self._counts["out"] % 30 == 0:
+            fps = self._win.rate("in", now())
+            if fps >= 5.0:
+                gov.set_budget(1000.0 / fps)
+        gov.observe(max(track, draw))
 
     # ---- notifications -------------------------------------------------------------
     def notify(self, level: str, stage: str, message: str) -> None:
@@ -335,6 +386,7 @@ class Pipeline:
             skipped=self._counts["skipped"], reused=self._counts["reused"], dropped=self._captured.dropped
             + self._tracked.dropped,
             face_found=bool(self.last_face is not None and _face_found(self.last_face)),
+            quality=self.governor.level.name if self.governor is not None else "",
         )
 
     def latencies_ms(self) -> list[float]:
@@ -569,6 +621,7 @@ class Pipeline:
                 continue
             if out is not None:
                 self._record(out.frame.meta)
+                self._govern(out.frame.meta)
 
     # ---- offline -------------------------------------------------------------------
     def run_offline(self, source: Source,
@@ -615,18 +668,21 @@ def default_engine_threads() -> int:
 def build_pipeline(*, engine=None, character: Character | str | None = None,
                    source: Source | None = None, sinks: Iterable = (),
                    tracker=None, mapper=None, mapper_config=None, mirror: bool = False,
+                   governor=None, tracker_size: int | None = None,
                    weights_dir=None, threads: int | None = None,
                    on_frame: Callable[[PipelineOutput], None] | None = None,
                    on_notice: Callable[[Notice], None] | None = None) -> Pipeline:
     """The one place that wires the stages. Missing parts are made from the defaults: the
     shipped neural engine, the MediaPipe tracker and the mapper for the engine's PoseSpec.
+    governor: True (or an app.governor.Governor) adapts quality to the frame budget in
+    live mode; tracker_size: longest side of the tracker's input (None: full frames).
     Raises EngineError / CharacterError with a user-facing message."""
     if engine is None:
         from engines.neural.runtime import NeuralEngine
         engine = NeuralEngine.load(weights_dir, threads=threads or default_engine_threads())
     if tracker is None:
         from app.tracking import MediaPipeTracker
-        tracker = MediaPipeTracker(mirror=mirror)
+        tracker = MediaPipeTracker(mirror=mirror, input_size=tracker_size)
     if mapper is None:
         from app.mapping import Mapper
         mapper = Mapper(engine.pose_spec, mapper_config)
@@ -637,4 +693,10 @@ def build_pipeline(*, engine=None, character: Character | str | None = None,
         pipe.on_frame.append(on_frame)
     if on_notice is not None:
         pipe.on_notice.append(on_notice)
+    if governor is True:
+        from app.governor import Governor
+
+        governor = Governor()
+    if governor:
+        pipe.set_governor(governor)
     return pipe

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from app.tracking.face_state import FaceState
@@ -21,13 +22,18 @@ class MediaPipeTracker:
     FaceLandmarker gives no face score); a face half out of the picture scores low.
     """
 
-    def __init__(self, model_path: str | Path | None = None, mirror: bool = False) -> None:
+    def __init__(self, model_path: str | Path | None = None, mirror: bool = False,
+                 input_size: int | None = None) -> None:
         # Imported here so that importing app.tracking does not load MediaPipe.
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
         self.model_path = find_face_model(model_path)
         self.mirror = bool(mirror)
+        # Longest side of the picture MediaPipe sees (None: the frame as it comes). Its cost
+        # grows with the input; landmarks come back normalised, so they are scaled to the
+        # frame's own size either way (python -m app.tracking.size_study measures the loss).
+        self.input_size = input_size
         self._mp = mp
         opts = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
@@ -57,6 +63,10 @@ class MediaPipeTracker:
         if frame.ndim != 3 or frame.shape[2] not in (3, 4) or frame.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 BGR frame, got {frame.shape} {frame.dtype}")
         h, w = frame.shape[:2]
+        size = self.input_size
+        if size and max(h, w) > size:
+            s = size / max(h, w)
+            frame = cv2.resize(frame, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
         rgb = np.ascontiguousarray(frame[:, :, 2::-1])  # BGR(A) -> RGB
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         with self._lock:

@@ -23,10 +23,11 @@ def random_poses(spec, n: int, seed: int = 0) -> list[dict[str, float]]:
 
 def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = None,
                  weights_dir: Path | None = None, providers: list[str] | None = None,
-                 mirror_ensemble: bool = True) -> dict:
+                 mirror_ensemble: bool = True, int8: bool | None = None) -> dict:
     from PIL import Image
 
-    engine = NeuralEngine.load(weights_dir, providers=providers, threads=threads, mirror_ensemble=mirror_ensemble)
+    engine = NeuralEngine.load(weights_dir, providers=providers, threads=threads, mirror_ensemble=mirror_ensemble,
+                               int8=int8)
     if character is None:
         from engines.resources import default_character
 
@@ -57,5 +58,41 @@ def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = N
         "provider": engine.providers[0],
         "threads": threads,
         "mirror_ensemble": mirror_ensemble,
+        "int8": engine.int8,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def bench_precisions(threads: int = 1, frames: int = 100, character: Path | None = None,
+                     weights_dir: Path | None = None, mirror_ensemble: bool = True) -> dict:
+    """Float and int8 decoders in one run, frame by frame in turn on the same poses, so a
+    busy machine slows both alike and the ratio holds. Empty when no current int8 copy
+    exists (python -m engines.neural.quantize makes it)."""
+    from PIL import Image
+
+    engines = {p: NeuralEngine.load(weights_dir, threads=threads, mirror_ensemble=mirror_ensemble, int8=p == "int8")
+               for p in ("float", "int8")}
+    if not engines["int8"].int8:
+        return {"int8_available": False, "int8_precision": engines["int8"].precision}
+    if character is None:
+        from engines.resources import default_character
+
+        character = default_character()
+    img = np.asarray(Image.open(character).convert("RGBA"))
+    prepared = {p: e.prepare(img) for p, e in engines.items()}
+    times = {p: {"render_ms": [], "morpher_ms": [], "rotator_ms": []} for p in engines}
+    for i, pose in enumerate(random_poses(engines["float"].pose_spec, frames + 5, seed=1)):
+        for p, e in engines.items():
+            t = time.perf_counter()
+            e.render(prepared[p], pose)
+            if i >= 5:
+                times[p]["render_ms"].append((time.perf_counter() - t) * 1e3)
+                times[p]["morpher_ms"].append(e.timings_ms["morpher_ms"])
+                times[p]["rotator_ms"].append(e.timings_ms["rotator_ms"])
+    out: dict = {"int8_available": True, "int8_precision": engines["int8"].precision}
+    for p in engines:
+        for k, v in times[p].items():
+            out[f"{p}_{k}"] = float(np.median(v))
+    for k in ("render_ms", "morpher_ms", "rotator_ms"):
+        out[f"int8_vs_float_{k.removesuffix('_ms')}"] = out[f"int8_{k}"] / out[f"float_{k}"]
+    return out

@@ -210,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--single-pass", action="store_true", help="score the engine without its mirror ensemble")
+    prec = ap.add_mutually_exclusive_group()
+    prec.add_argument("--int8", dest="int8", action="store_const", const=True, default=None,
+                      help="score the int8 decoders (python -m engines.neural.quantize)")
+    prec.add_argument("--float", dest="int8", action="store_const", const=False, help="score the float decoders")
     args = ap.parse_args(argv)
 
     from engines.neural.runtime import NeuralEngine
@@ -243,8 +247,12 @@ def main(argv: list[str] | None = None) -> int:
             renderers[cid] = lambda pose, ident=ident: draw_character(ident, pose)
     if not renderers:
         ap.error("nothing to evaluate: give --live2d paths, --live2d-val, --live2d-heldout or --procedural-val N")
-    engine = NeuralEngine.load(args.weights, threads=args.threads, mirror_ensemble=not args.single_pass)
+    engine = NeuralEngine.load(args.weights, threads=args.threads, mirror_ensemble=not args.single_pass,
+                               int8=args.int8)
+    if args.int8 and not engine.int8:
+        ap.error(f"--int8: no current int8 decoders ({engine.precision}); run python -m engines.neural.quantize")
     result = evaluate(renderers, engine, args.sheet, flows)
+    result["precision"] = engine.precision
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
     print(f"{'category':<11} {'gain dB':>8} {'motion err':>10} {'amplitude':>9} {'leak %':>7} {'grid err':>8} {'grid amp':>8}")

@@ -215,13 +215,30 @@ def test_still_camera_picture_costs_neither_tracking_nor_rendering(engine, tmp_p
     try:
         assert wait_for(lambda: pipe.stats().face_found, 10)
         assert wait_for(lambda: pipe.stats().frames_in > 60, 5)
-        s0, n0 = pipe.stats(), len(outputs)
+        s0, n0, d0, e0 = pipe.stats(), len(outputs), pipe._captured.dropped, pipe._tracked.dropped
         assert wait_for(lambda: pipe.stats().frames_in > s0.frames_in + 45, 5)
-        s1 = pipe.stats()
+        s1, d1, e1 = pipe.stats(), pipe._captured.dropped, pipe._tracked.dropped
     finally:
         pipe.close()
-    frames = s1.frames_in - s0.frames_in
-    assert s1.reused - s0.reused >= frames - 6  # tracked about once a second
+    # Frames the tracking thread took (a busy machine drops some before it takes them).
+    frames = s1.frames_in - s0.frames_in - (d1 - d0)
+    assert s1.reused - s0.reused >= frames - 6  # tracked at most once a second
     # Only the once-a-second re-track may move the pose (tracker jitter): few renders.
     rendered = len(outputs) - n0
-    assert rendered <= 2 + frames / 15 and s1.skipped - s0.skipped >= frames - rendered - 3
+    assert rendered <= 2 + frames / 15
+    assert s1.skipped - s0.skipped >= frames - (e1 - e0) - rendered - 3
+
+
+def test_still_frames_stop_retracking_the_very_same_array():
+    """A still image source hands out one array: after a few re-tracks (the tracker
+    settles), it is never tracked again; a new array with the same content still is, once
+    a second, like a camera."""
+    from app.pipeline import StillFrames
+    from tests.media import grace_hopper_bgr
+
+    img = cv2.resize(grace_hopper_bgr(), (640, 480))
+    still = StillFrames(max_age=1.0, settle=3)
+    tracked = [t for t in np.arange(0.0, 20.0, 1 / 30) if not still.same(img, float(t))]
+    assert len(tracked) == 3 and tracked[0] == 0.0
+    copies = [t for t in np.arange(20.0, 25.0, 1 / 30) if not still.same(img.copy(), float(t))]
+    assert 4 <= len(copies) <= 6  # a camera's frames: a re-track about once a second
