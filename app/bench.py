@@ -77,16 +77,13 @@ def rss_mb() -> float:
 
 
 def _pipeline(source, threads, character, mapper_config=None, weights=None, single_pass=False):
+    from app.build import PipelineOptions, build
     from app.character import load_character
-    from app.pipeline import build_pipeline, default_engine_threads
-    from engines.neural.runtime import NeuralEngine
     from engines.resources import default_character
 
-    engine = NeuralEngine.load(weights, threads=threads or default_engine_threads(),
-                               mirror_ensemble=not single_pass)
     ch = load_character(character or default_character())
-    return build_pipeline(engine=engine, character=ch, source=source,
-                          mapper_config=mapper_config)
+    return build(PipelineOptions(weights=weights, threads=threads, single_pass=single_pass,
+                                 character=ch, source=source, mapper_config=mapper_config))
 
 
 class _Meter:

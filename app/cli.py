@@ -39,13 +39,12 @@ def _user_errors() -> tuple[type, ...]:
     return (CharacterError, SourceError, EngineError, SinkError, CliError, OSError, ValueError)
 
 
-def _load_engine(args):
-    from engines.neural.runtime import NeuralEngine
+def _options(args, **more):
+    """The builder's options from the flags every command shares."""
+    from app.build import PipelineOptions
 
-    from app.pipeline import default_engine_threads
-
-    return NeuralEngine.load(args.weights, threads=args.threads or default_engine_threads(),
-                             mirror_ensemble=not args.single_pass)
+    return PipelineOptions(weights=args.weights, threads=args.threads or None,
+                           single_pass=args.single_pass, **more)
 
 
 def parse_sets(items: Sequence[str], spec) -> dict[str, float]:
@@ -89,10 +88,16 @@ def cmd_pose(args) -> int:
     if not args.out.absolute().parent.is_dir():
         raise CliError(f"--out {args.out}: folder {args.out.parent} does not exist", 2)
     _refuse_overwriting_inputs(args.out, [args.character])
-    engine = _load_engine(args)
+    from app.build import build, build_engine
+
+    engine = build_engine(_options(args))  # --set is checked against its pose spec first
     pose = parse_sets(args.set or [], engine.pose_spec)
-    character = load_character(args.character)
-    out = engine.render(engine.prepare(character.rgba), engine.pose_spec.clamp(pose))
+    pipe = build(_options(args, engine=engine, character=load_character(args.character),
+                          track=False))
+    try:
+        out = pipe.render_pose(pose)
+    finally:
+        pipe.close()
     print(f"wrote {save_png(out, args.out)}")
     return 0
 
@@ -129,8 +134,8 @@ def _colour(text: str) -> tuple[int, int, int]:
 def cmd_render(args) -> int:
     from tqdm import tqdm
 
+    from app.build import build
     from app.character import load_character
-    from app.pipeline import build_pipeline
     from app.sinks.clips import ClipConfig, format_for_path, open_clip
     from app.sources import VideoFileSource
 
@@ -166,8 +171,7 @@ def cmd_render(args) -> int:
                 failed.append(exc)
 
     try:
-        pipe = build_pipeline(engine=_load_engine(args), character=character, mirror=args.mirror,
-                              on_frame=write)
+        pipe = build(_options(args, character=character, mirror=args.mirror), on_frame=write)
         bar = tqdm(total=total or None, unit="frame", desc="render", disable=args.quiet,
                    file=sys.stderr)
         n = pipe.run_offline(_UntilFailed(source, failed), progress=lambda i, _t: bar.update(1))

