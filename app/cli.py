@@ -3,6 +3,7 @@
     omokage                                   open the window
     omokage render --character PNG --driver VIDEO --out OUT
     omokage pose --character PNG --set NAME=VALUE ... --out PNG
+    omokage stickers --character PNG --out DIR [--size 512] [--format png|webp|gif]
     omokage bench --json                      engine + tracking + end-to-end figures
     omokage cameras                           list cameras
     omokage prepare IN --out OUT.png          frame any picture to the input convention
@@ -99,6 +100,65 @@ def cmd_pose(args) -> int:
     finally:
         pipe.close()
     print(f"wrote {save_png(out, args.out)}")
+    return 0
+
+
+# ---- stickers ------------------------------------------------------------------------
+def sticker_library(presets_file: Path | None, only: str | None) -> dict:
+    """Built-in expressions, then the user's saved ones (a saved name replaces a built-in),
+    narrowed to `only` ("blink,smile") when given. An unreadable presets file is named on
+    stderr and the built-ins are used."""
+    from app.presets import BUILTIN_PRESETS, PresetError, PresetStore
+    from app.settings import config_dir
+
+    library = dict(BUILTIN_PRESETS)
+    store = PresetStore(presets_file or config_dir() / "presets.json")
+    try:
+        library.update(store.load())
+    except PresetError as exc:
+        if presets_file is not None:  # asked for by name: a problem, not a note
+            raise CliError(str(exc)) from None
+        print(f"omokage: warning: {exc} Only the built-in expressions are used.",
+              file=sys.stderr)
+    if only:
+        wanted = [n.strip() for n in only.split(",") if n.strip()]
+        unknown = [n for n in wanted if n not in library]
+        if unknown or not wanted:
+            raise CliError(f"--expressions {only!r}: unknown {', '.join(unknown) or 'names'}; "
+                           f"available: {', '.join(library)}", 2)
+        library = {n: library[n] for n in wanted}
+    return library
+
+
+def cmd_stickers(args) -> int:
+    from app.build import build, build_engine
+    from app.character import load_character
+    from app.stickers import StickerError, StickerOptions, check_target, write_pack
+
+    try:
+        options = StickerOptions(size=args.size, format=args.format, crop=args.crop).validate()
+        # A bad target fails before the engine loads.
+        check_target(args.out, [args.character], force=args.force)
+    except StickerError as exc:
+        raise CliError(str(exc), 2) from None
+    library = sticker_library(args.presets, args.expressions)
+    character = load_character(args.character)
+    engine = build_engine(_options(args))
+    pipe = build(_options(args, engine=engine, character=character, track=False))
+    progress = None if args.quiet else (
+        lambda name: print(f"rendering {name}...", file=sys.stderr, flush=True))
+    try:
+        pack = write_pack(pipe.render_pose, library, args.out, options, spec=pipe.pose_spec,
+                          inputs=[args.character], force=args.force,
+                          character_name=character.name, progress=progress)
+    except StickerError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        pipe.close()
+    for path in pack.files + pack.extras:
+        print(f"wrote {path}")
+    print(f"saved {pack.count} stickers ({len(library)} expressions, still and animated) "
+          f"to {pack.folder}")
     return 0
 
 
@@ -299,6 +359,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="the posed image (.png)")
     common(p)
     p.set_defaults(func=cmd_pose)
+
+    p = sub.add_parser(
+        "stickers", help="a folder of expression stickers (stills and looping animations)",
+        description="Render every expression preset (blink, wink, smile, nod, surprised, "
+        "angry, tilt and your saved ones) as a still and a short looping animation, plus "
+        "contact-sheet.png and stickers.json. The pack is written into a temporary folder "
+        "and renamed to --out only when complete, so a failure leaves nothing behind. "
+        "--out must be new or empty; --force replaces an earlier sticker pack there (a "
+        "folder holding only the files its stickers.json lists) and never anything else. "
+        "The character is never overwritten.")
+    p.add_argument("--character", type=Path, default=DEFAULT_CHARACTER)
+    p.add_argument("--out", type=Path, required=True, help="folder for the stickers")
+    p.add_argument("--size", type=int, default=512,
+                   help="side of the square stickers in px, 64..1024 (default 512)")
+    p.add_argument("--format", choices=("png", "webp", "gif"), default="png",
+                   help="png: still PNG + animated APNG (default); webp: still and animated "
+                        "WebP with alpha; gif: still and animated GIF (1-bit transparency)")
+    p.add_argument("--crop", choices=("bust", "full"), default="bust",
+                   help="bust: head and shoulders (default); full: the whole picture")
+    p.add_argument("--expressions", default=None, metavar="NAMES",
+                   help="only these, comma-separated (default: all)")
+    p.add_argument("--presets", type=Path, default=None, metavar="FILE",
+                   help="your saved presets (default: the presets file the window uses)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier sticker pack in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    common(p)
+    p.set_defaults(func=cmd_stickers)
 
     p = sub.add_parser("bench", help="engine, tracking and end-to-end benchmark")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -263,7 +263,7 @@ def check_target(out: str | Path, inputs: Sequence[str | Path | None] = (),
     if target.is_dir() and any(target.iterdir()):
         if not force:
             raise StickerError(f"The folder {target} is not empty; choose a new or empty folder "
-                               "(or force, to replace an earlier sticker pack there).")
+                               "(--force replaces an earlier sticker pack there).")
         _check_earlier_pack(target)
     return target
 
