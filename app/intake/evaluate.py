@@ -3,8 +3,8 @@
     python -m app.intake.evaluate locator --n 300          # hit rate, box error, ms/image
     python -m app.intake.evaluate prepare --n 40 --dir /tmp/prep   # omokage prepare end to end
 
-Test characters are procedural ones drawn from EVAL_SEED0 on (training uses seeds from
-1,000,000 to 1,000,000 + its bank size) and the bundled default character; each is placed at
+Test characters are procedural ones drawn from EVAL_SEED0 on (training draws its banks from
+seeds 1,000,000 + seed * bank size on, far below) and the bundled default character; each is placed at
 another scale and offset, cropped, on an opaque or transparent background, as JPEG or PNG.
 """
 from __future__ import annotations
