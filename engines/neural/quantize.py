@@ -126,21 +126,22 @@ class _Reader:
         pass
 
 
-def output_convs(model_path: Path) -> list[str]:
-    """The Conv nodes that make the outputs (the last Conv in graph order). They stay float:
+def output_convs(model_path: Path, n: int = 1) -> list[str]:
+    """The last `n` Conv nodes in graph order (n=1: the one that makes the outputs). They stay float:
     their outputs are the flow grid, colour, mask and blend logits themselves, where an
     int8 step is visible (quantised, the rotator's grid moved pixels by ~1.6 px on average
     at 512x512; float, by ~0.15 px), and they are a small share of the time."""
     import onnx
 
     convs = [n.name for n in onnx.load(str(model_path)).graph.node if n.op_type == "Conv"]
-    return convs[-1:]
+    return convs[len(convs) - n:] if n > 0 else []
 
 
 def quantize_network(float_path: Path, out_path: Path, feeds: list[dict], method: str = "minmax",
-                     per_channel: bool = True, exclude: tuple[str, ...] | None = None) -> None:
+                     per_channel: bool = True, exclude: tuple[str, ...] | None = None,
+                     keep_float: int = 1) -> None:
     """Static QDQ quantisation of one decoder (int8 per-channel weights, uint8 activations).
-    exclude: Conv node names kept float (None: output_convs())."""
+    exclude: Conv node names kept float (None: the last `keep_float` Convs)."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -156,7 +157,7 @@ def quantize_network(float_path: Path, out_path: Path, feeds: list[dict], method
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=["Conv"],  # the cost is in the convolutions; the grid/colour maths stays float
             per_channel=per_channel,
-            nodes_to_exclude=list(output_convs(pre) if exclude is None else exclude),
+            nodes_to_exclude=list(output_convs(pre, keep_float) if exclude is None else exclude),
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=methods[method],
@@ -166,7 +167,8 @@ def quantize_network(float_path: Path, out_path: Path, feeds: list[dict], method
 
 
 def quantize_weights(weights: Path | None = None, characters: int = 12, poses: int = 24,
-                     method: str = "minmax", per_channel: bool = True, log=print) -> dict:
+                     method: str = "minmax", per_channel: bool = True, keep_float: int = 1,
+                     log=print) -> dict:
     """Quantise both decoders of `weights` and write int8.json; returns its content."""
     from engines.neural.manifest import read_manifest
     from engines.neural.runtime import WEIGHTS_DIR, NeuralEngine
@@ -183,13 +185,13 @@ def quantize_weights(weights: Path | None = None, characters: int = 12, poses: i
         f"in {time.perf_counter() - t0:.1f} s")
     record = {"made_by": "python -m engines.neural.quantize", "format": "QDQ",
               "weights": "int8 per-channel" if per_channel else "int8 per-tensor",
-              "activations": "uint8", "float_nodes": "the output Conv of each decoder", "calibration": {"method": method, "characters": [c for c, _ in chars],
+              "activations": "uint8", "float_convs": f"the last {keep_float} Conv of each decoder", "calibration": {"method": method, "characters": [c for c, _ in chars],
                                                       "poses_per_character": poses},
               "files": {}}
     for net in QUANTISED:
         out = wd / int8_name(net)
         t0 = time.perf_counter()
-        quantize_network(paths[net], out, feeds[net], method, per_channel)
+        quantize_network(paths[net], out, feeds[net], method, per_channel, keep_float=keep_float)
         record["files"][net] = {"path": out.name, "sha256": _sha256(out), "bytes": out.stat().st_size,
                                 "source_sha256": manifest["files"][net]["sha256"]}
         log(f"{net}: {paths[net].stat().st_size:,} -> {out.stat().st_size:,} bytes ({out.name}) "
@@ -205,11 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--characters", type=int, default=12, help="calibration characters (default + procedural)")
     ap.add_argument("--poses", type=int, default=24, help="random poses per character")
     ap.add_argument("--method", choices=("minmax", "entropy", "percentile"), default="minmax")
+    ap.add_argument("--keep-float", type=int, default=1, metavar="N",
+                    help="keep the last N convolutions of each decoder in float (the output layers)")
     ap.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor instead of per channel")
     args = ap.parse_args(argv)
-    if args.characters < 1 or args.poses < 1:
-        ap.error("--characters and --poses must be at least 1")
-    quantize_weights(args.weights, args.characters, args.poses, args.method, not args.per_tensor)
+    if args.characters < 1 or args.poses < 1 or args.keep_float < 0:
+        ap.error("--characters and --poses must be at least 1, --keep-float at least 0")
+    quantize_weights(args.weights, args.characters, args.poses, args.method, not args.per_tensor, args.keep_float)
     return 0
 
 
