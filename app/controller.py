@@ -67,6 +67,7 @@ class Controller:
         self._pending_notices = [Notice("warning", "settings", msg)] if msg else []
         self._lock = threading.Lock()
         self._closed = False
+        self._exporting = False  # a sticker pack is being written
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self, wait: bool = False) -> threading.Thread:
@@ -444,6 +445,77 @@ class Controller:
             raise ValueError(f"unknown clip format {fmt!r}; use one of {', '.join(FORMATS)}")
         self.settings.outputs.record_format = fmt
 
+    RECORD_OPTIONS = ("size", "fps", "background", "max_seconds")
+
+    def set_record_options(self, **options: Any) -> None:
+        """Size (0: automatic), fps, background ("transparent" or "#rrggbb") and length
+        limit (s) of the next recording: OutputSettings record_* fields without the prefix.
+        Checked like a settings file (app/settings_schema.py) and saved; a bad value
+        raises ValueError and keeps the last good choice."""
+        from app import settings_schema as schema
+
+        out = self.settings.outputs
+        unknown = [k for k in options if k not in self.RECORD_OPTIONS]
+        if unknown:
+            raise ValueError(f"unknown recorder option(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(self.RECORD_OPTIONS)}")
+        checked = {}
+        for key, value in options.items():
+            field = f"record_{key}"
+            try:
+                checked[field] = schema.field("OutputSettings", field, value,
+                                              getattr(type(out)(), field), f"recorder {key}")
+            except schema.BadValue as exc:
+                raise ValueError(str(exc)) from None
+        for field, value in checked.items():
+            setattr(out, field, value)
+
+    # ---- stickers ----------------------------------------------------------------------
+    def export_stickers(self, folder: str | Path, options: Any = None,
+                        done: Callable[[str, Optional[Path]], None] | None = None
+                        ) -> threading.Thread | None:
+        """Render the sticker pack (every preset, built-in and saved, as a still and a
+        loop: app/stickers.py) of the character on screen into `folder` (itself when empty,
+        else a new "<character>-stickers" folder in it), in a worker. The result comes back
+        as a notice and through done(message, pack folder or None)."""
+        from app.stickers import StickerError, default_pack_folder, write_pack
+
+        pipe, ch = self.pipeline, self.character
+        problem = ("the engine is still loading; try again in a moment" if pipe is None else
+                   "no character is loaded" if ch is None else
+                   "stickers are being exported already" if self._exporting else None)
+        if problem:
+            self._notice(Notice("warning", "stickers", f"Cannot export stickers: {problem}."))
+            if done is not None:
+                done(f"Cannot export stickers: {problem}.", None)
+            return None
+        self._exporting = True
+        presets = self.presets()
+
+        def work() -> None:
+            target, n = None, len(presets)
+            try:
+                target = default_pack_folder(folder, ch.name)
+                pack = write_pack(
+                    pipe.render_pose, presets, target, options, spec=pipe.pose_spec,
+                    inputs=[ch.path], character_name=ch.name,
+                    progress=lambda name: self._notice(
+                        Notice("info", "stickers", f"Rendering the {name} sticker…")))
+                message = f"Saved {pack.count} stickers to {pack.folder}"
+                self._notice(Notice("info", "stickers", message))
+                result = pack.folder
+            except (StickerError, CharacterError, OSError) as exc:
+                message, result = f"Stickers not saved: {exc}", None
+                self._notice(Notice("error", "stickers", message))
+            finally:
+                self._exporting = False
+            if done is not None:
+                done(message, result)
+
+        t = threading.Thread(target=work, name="omokage-stickers", daemon=True)
+        t.start()
+        return t
+
     def _make_sink(self, name: str, hooks: SinkHooks) -> Any:
         """An unopened sink built from the saved choices (called by the output worker)."""
         from app.sinks import create_sink, sink_class
@@ -462,8 +534,7 @@ class Controller:
         elif name == "virtual_camera":
             cfg = type(cfg).from_dict(out.virtual_camera_dict())
         elif name == "clip_recorder":
-            cfg.format = getattr(out, "record_format", "") or cfg.format
-            cfg.validate()
+            cfg = record_config(out)
             if out.record_dir:
                 stamp = time.strftime("%Y%m%d-%H%M%S")
                 kwargs["path"] = Path(out.record_dir) / f"omokage-{stamp}{cfg.extension}"
@@ -586,6 +657,27 @@ class Controller:
     # ---- status ----------------------------------------------------------------------
     def stats(self) -> Stats:
         return self.pipeline.stats() if self.pipeline else Stats()
+
+
+# GIF and APNG keep every frame of a recording in memory until it is saved.
+IN_MEMORY_FORMATS = ("gif", "apng")
+IN_MEMORY_MAX_SECONDS = 60
+
+
+def record_config(out: Any) -> Any:
+    """The recorder's ClipConfig from OutputSettings (format, size, fps, background,
+    length limit). Raises ValueError for a combination the clip writer refuses."""
+    from app.sinks.clips import ClipConfig
+
+    colour = out.record_background
+    flatten = colour != "transparent"
+    rgb = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5)) if flatten else (255, 255, 255)
+    limit = float(out.record_max_seconds)
+    if out.record_format in IN_MEMORY_FORMATS:
+        limit = min(limit, IN_MEMORY_MAX_SECONDS)
+    return ClipConfig(format=out.record_format or "gif", fps=out.record_fps,
+                      size=out.record_size or None, background=rgb, flatten=flatten,
+                      max_seconds=limit).validate()
 
 
 def _default_config(cls: type) -> Any:

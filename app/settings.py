@@ -35,6 +35,11 @@ class OutputSettings:
     obs_port: int = 8765
     record_dir: str = ""  # empty: the user's videos folder
     record_format: str = "gif"  # app.sinks.clips.FORMATS
+    # Recorder options (added later: older files load with these defaults).
+    record_size: int = 0  # longest side in px; 0: automatic (320 for GIF, 512 otherwise)
+    record_fps: int = 25  # 25 fps = 40 ms a frame, exact in GIF's 10 ms units
+    record_background: str = "transparent"  # or "#rrggbb": every format over that colour
+    record_max_seconds: int = 20  # a recording stops by itself after this long
     # Virtual camera picture (added later: older files load with these defaults).
     vcam_width: int = 1280
     vcam_height: int = 720

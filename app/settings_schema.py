@@ -31,6 +31,15 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("OutputSettings", "vcam_width"): (16, 7680),
     ("OutputSettings", "vcam_height"): (16, 4320),
     ("OutputSettings", "vcam_fps"): (1, 120),
+    ("OutputSettings", "record_size"): (0, 4096),  # 0 = automatic; else 16.. (NUMBER_RULES)
+    ("OutputSettings", "record_fps"): (1, 60),
+    # GIF and APNG keep a clip's frames in memory; the controller caps those at 60 s.
+    ("OutputSettings", "record_max_seconds"): (1, 600),
+}
+# (class name, field) -> (test, what is allowed) for numbers a range cannot describe.
+NUMBER_RULES = {
+    ("OutputSettings", "record_size"): (lambda v: v == 0 or 16 <= v <= 4096,
+                                        "0 (automatic) or 16..4096 px"),
 }
 # (class name, field) -> (test, what is allowed) for text.
 TEXT_RULES = {
@@ -43,6 +52,9 @@ TEXT_RULES = {
     ("OutputSettings", "record_format"): (
         lambda s: s in ("gif", "apng", "mp4", "webm", "mov", "png_sequence"),
         "gif, apng, mp4, webm, mov or png_sequence"),
+    ("OutputSettings", "record_background"): (
+        lambda s: s == "transparent" or bool(_COLOUR.fullmatch(s)),
+        '"transparent" or a colour "#rrggbb"'),
 }
 
 
@@ -141,6 +153,9 @@ def field(owner: str, name: str, value: Any, default: Any, where: str) -> Any:
         lo, hi = RANGES.get((owner, name), (-math.inf, math.inf))
         if not lo <= v <= hi:
             raise BadValue(f"{where}: {v} is outside {lo:g}..{hi:g}")
+        rule = NUMBER_RULES.get((owner, name))
+        if rule is not None and not rule[0](v):
+            raise BadValue(f"{where}: {v} is not {rule[1]}")
         return type(default)(v)
     if isinstance(default, str):
         if not isinstance(value, str):

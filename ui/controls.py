@@ -108,10 +108,19 @@ VCAM_BACKGROUNDS = (("Green (key)", "green"), ("Magenta (key)", "magenta"),
                     ("Solid colour", "color"), ("Image", "image"))
 
 
+RECORD_SIZES = (("Automatic (GIF 320, others 512)", 0), ("256 px", 256), ("320 px", 320),
+                ("512 px", 512), ("1024 px", 1024))
+RECORD_FPS = (15, 24, 25, 30)
+RECORD_BACKGROUNDS = (("Transparent (MP4: white)", "transparent"), ("White", "#ffffff"),
+                      ("Green (key)", "#00ff00"), ("Black", "#000000"), ("Other colour…", "pick"))
+RECORD_LIMITS = (10, 20, 30, 60, 120, 300)  # seconds
+
+
 class OutputsPanel(QWidget):
     toggled = Signal(str, bool)
     vcam_options = Signal(dict)  # Controller.set_virtual_camera_options(**options)
     record_format_changed = Signal(str)  # Controller.set_record_format(fmt)
+    record_options = Signal(dict)  # Controller.set_record_options(**options)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -148,6 +157,7 @@ class OutputsPanel(QWidget):
         record_row.addWidget(self.record_format, 1)
         record_row.addWidget(self.record)
         layout.addLayout(record_row)
+        layout.addLayout(self._record_form())
         info_row = QHBoxLayout()
         info_row.addWidget(self.record_info, 1)
         info_row.addWidget(self.open_folder)
@@ -196,6 +206,72 @@ class OutputsPanel(QWidget):
         self.vcam_device.editingFinished.connect(
             lambda: self._emit_vcam({"device": self.vcam_device.text().strip()}))
         return form
+
+    def _record_form(self) -> QFormLayout:
+        """Size, frame rate, background and length limit of the next recording."""
+        form = QFormLayout()
+
+        def combo(name: str, items) -> QComboBox:
+            box = QComboBox()
+            box.setObjectName(name)
+            for label, value in items:
+                box.addItem(label, value)
+            return box
+        self.record_size = combo("record_size", RECORD_SIZES)
+        self.record_fps = combo("record_fps", [(f"{f} fps", f) for f in RECORD_FPS])
+        self.record_background = combo("record_background", RECORD_BACKGROUNDS)
+        self.record_background.setToolTip(
+            "Transparent keeps the alpha of GIF, APNG, WebM, MOV and PNG frames; a colour is "
+            "put behind the character in every format (MP4 always needs one).")
+        self.record_limit = combo("record_limit", [(f"{s} s", s) for s in RECORD_LIMITS])
+        self.record_limit.setToolTip("A recording stops by itself after this long. GIF and "
+                                     "APNG keep frames in memory, so they stop at 60 s.")
+        self.record_colour = "#ffffff"
+        form.addRow("Clip size", self.record_size)
+        form.addRow("Clip frame rate", self.record_fps)
+        form.addRow("Clip background", self.record_background)
+        form.addRow("Stop after", self.record_limit)
+        for box, key in ((self.record_size, "size"), (self.record_fps, "fps"),
+                         (self.record_limit, "max_seconds")):
+            box.activated.connect(lambda i, b=box, k=key: self.record_options.emit({k: b.itemData(i)}))
+        self.record_background.activated.connect(self._record_background_chosen)
+        return form
+
+    def _record_background_chosen(self, index: int) -> None:
+        value = self.record_background.itemData(index)
+        if value == "pick":
+            colour = QColorDialog.getColor(QColor(self.record_colour), self, "Clip background")
+            if not colour.isValid():
+                return
+            value = colour.name()
+            self._select(self.record_background, value, value)
+        self.record_colour = value if value != "transparent" else self.record_colour
+        self.record_options.emit({"background": value})
+
+    @staticmethod
+    def _select(box: QComboBox, value, label: str) -> None:
+        """Select the entry holding `value`, adding it (before "Other…") if missing."""
+        i = box.findData(value)
+        if i < 0:
+            at = box.findData("pick")
+            at = box.count() if at < 0 else at
+            box.insertItem(at, label, value)
+            i = at
+        box.setCurrentIndex(i)
+
+    def show_record_options(self, out) -> None:
+        """Show the saved recorder choices (app.settings.OutputSettings) without emitting."""
+        boxes = (self.record_size, self.record_fps, self.record_background, self.record_limit)
+        for b in boxes:
+            b.blockSignals(True)
+        self._select(self.record_size, int(out.record_size), f"{out.record_size} px")
+        self._select(self.record_fps, int(out.record_fps), f"{out.record_fps} fps")
+        self._select(self.record_background, out.record_background, out.record_background)
+        self._select(self.record_limit, int(out.record_max_seconds), f"{out.record_max_seconds} s")
+        if out.record_background != "transparent":
+            self.record_colour = out.record_background
+        for b in boxes:
+            b.blockSignals(False)
 
     def show_vcam(self, out, backends: list[str] = ()) -> None:
         """Show the saved choices (app.settings.OutputSettings) without emitting;
@@ -256,7 +332,9 @@ class OutputsPanel(QWidget):
             self.record_info.setText(f"Recording to {rec}")
         elif self.record_info.text().startswith("Recording to"):
             self.record_info.setText("Saving…")
-        self.record_format.setEnabled(not state.get("clip_recorder"))
+        for w in (self.record_format, self.record_size, self.record_fps,
+                  self.record_background, self.record_limit):  # no change mid-clip
+            w.setEnabled(not state.get("clip_recorder"))
 
     def show_record_formats(self, formats: list[tuple[str, str]], current: str) -> None:
         """formats: (key, label) pairs; current: the saved choice. Does not emit."""

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFileDialog, QHBoxLayout,
                                QLabel, QMainWindow, QPushButton, QSplitter, QTabWidget,
@@ -27,6 +27,8 @@ AUTOSAVE_MS = 1000  # how often changed settings are written
 
 
 class MainWindow(QMainWindow):
+    stickers_done = Signal(str)  # the sticker export's result, from the controller's worker
+
     def __init__(self, controller) -> None:
         super().__init__()
         self.controller = controller
@@ -39,6 +41,7 @@ class MainWindow(QMainWindow):
         self._paint_timer.timeout.connect(self._paint_latest)
         self._build()
         self._actions()
+        self.stickers_done.connect(self._stickers_done)
         b = self.bridge
         b.frame_ready.connect(self._frame_ready)
         b.notice.connect(self._show_notice)
@@ -136,6 +139,8 @@ class MainWindow(QMainWindow):
         self.outputs_panel.toggled.connect(c.set_output)
         self.outputs_panel.show_record_formats(c.record_formats(), s.outputs.record_format)
         self.outputs_panel.record_format_changed.connect(c.set_record_format)
+        self.outputs_panel.show_record_options(s.outputs)
+        self.outputs_panel.record_options.connect(self._set_record_options)
         self.outputs_panel.show_vcam(s.outputs, c.virtual_camera_backends())
         self.outputs_panel.vcam_options.connect(lambda o: c.set_virtual_camera_options(**o))
         self.show_camera.toggled.connect(self._toggle_camera_view)
@@ -155,6 +160,8 @@ class MainWindow(QMainWindow):
         f.addAction(act("Open character…", "Ctrl+O", self.open_character_dialog))
         f.addAction(act("Place the head…", "Ctrl+Shift+H", self.place_head_dialog))
         f.addAction(act("Drive from a video file…", "Ctrl+Shift+O", self.open_video_dialog))
+        self.stickers_action = act("Export stickers…", "Ctrl+Shift+E", self.export_stickers_dialog)
+        f.addAction(self.stickers_action)
         f.addAction(act("Quit", "Ctrl+Q", self.close))
         t = menu.addMenu("&Tracking")
         self.calibrate_action = act("Calibrate", "Ctrl+K", self.calibrate)
@@ -210,6 +217,29 @@ class MainWindow(QMainWindow):
 
         dlg.accepted.connect(accepted)
         dlg.open()
+
+    def export_stickers_dialog(self) -> None:
+        """Ask for a folder and write the sticker pack there (in the controller's worker);
+        the result is reported in the banner."""
+        folder = QFileDialog.getExistingDirectory(self, "Export stickers to a folder")
+        if not folder:
+            return
+        self.stickers_action.setEnabled(False)
+        self.banner.setStyleSheet("")
+        self.banner.setText("Exporting stickers…")
+        self.controller.export_stickers(folder, done=lambda msg, _path: self.stickers_done.emit(msg))
+
+    def _stickers_done(self, message: str) -> None:
+        self.stickers_action.setEnabled(True)
+        self.banner.setStyleSheet("" if message.startswith("Saved") else "color: #b00020;")
+        self.banner.setText(message)
+
+    def _set_record_options(self, options: dict) -> None:
+        try:
+            self.controller.set_record_options(**options)
+        except ValueError as exc:
+            self.banner.setText(f"Recorder: {exc}")
+            self.outputs_panel.show_record_options(self.controller.settings.outputs)
 
     def open_video_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Drive from a video", "", VIDEO_FILTER)

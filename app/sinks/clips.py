@@ -32,7 +32,7 @@ import numpy as np
 from app.frames import RenderedFrame
 from app.sinks import ErrorCallback, SinkError
 from app.sinks.clip_writers import AvWriter, ClipWriter, PillowWriter, PngSequenceWriter
-from app.sinks.compose import fit_rect, resize_rgba
+from app.sinks.compose import fit_rect, over, resize_rgba, solid
 
 FORMATS = ("gif", "apng", "mp4", "webm", "mov", "png_sequence")
 EXTENSIONS = {"gif": ".gif", "apng": ".apng", "mp4": ".mp4", "webm": ".webm", "mov": ".mov",
@@ -67,7 +67,8 @@ class ClipConfig:
     format: str = "gif"
     fps: float = 25  # 25 fps = 40 ms, exact in GIF's 10 ms delay units; 29.97 is fine
     size: Optional[int] = None  # longest side in px; None: 320 for GIF, source size otherwise
-    background: tuple[int, int, int] = (255, 255, 255)  # MP4 only (H.264 has no alpha)
+    background: tuple[int, int, int] = (255, 255, 255)  # behind MP4 (H.264 has no alpha)
+    flatten: bool = False  # every format over `background` (an opaque clip), not only MP4
     loop: bool = True  # GIF / APNG play forever
     max_seconds: float = 20.0  # recordings stop here (GIF/APNG frames are kept in memory)
 
@@ -306,9 +307,13 @@ class ClipFile:
         x, y, fw, fh = fit_rect(rgba.shape[1], rgba.shape[0], w, h)
         fg = resize_rgba(rgba, fw, fh)
         if (fw, fh) == (w, h):
-            return np.ascontiguousarray(fg)
-        out = np.zeros((h, w, 4), np.uint8)  # transparent letterbox
-        out[y:y + fh, x:x + fw] = fg
+            out = np.ascontiguousarray(fg)
+        else:
+            out = np.zeros((h, w, 4), np.uint8)  # transparent letterbox
+            out[y:y + fh, x:x + fw] = fg
+        if self.config.flatten:  # the user chose a colour behind the character
+            rgb = over(out, solid(w, h, self.config.background))
+            out = np.dstack([rgb, np.full((h, w), 255, np.uint8)])
         return out
 
     def commit(self) -> Path:
