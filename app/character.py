@@ -85,6 +85,21 @@ def frame_character(rgba: np.ndarray, label: str = "image") -> tuple[np.ndarray,
     return rgba, notes
 
 
+def save_prepared_beside(src: str | Path, face) -> tuple[Path, "object"]:
+    """Prepare the picture at `src` from a face box the user placed (app.intake.FaceBox)
+    and write it beside the picture as <name>.prepared.png (atomically; the picture itself
+    is never overwritten). Returns the new path and the app.intake.prepare.Prepared."""
+    from app.intake.prepare import prepare_image
+
+    src = Path(src)
+    rgba, notes = decode_image(src.read_bytes(), src.name)
+    done = prepare_image(rgba, face=face)
+    done.notes[:0] = notes
+    out = src.with_name(f"{src.stem}.prepared.png")
+    save_rgba_png(done.rgba, out)
+    return out, done
+
+
 def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[str]]:
     """8-bit RGBA pixels of an image file, or CharacterError for the kinds the app refuses."""
     notes: list[str] = []

@@ -25,10 +25,7 @@ from engines.resources import default_character
 DEFAULT_CHARACTER = default_character()  # inside the installed package, or the repo's assets/
 
 
-class CliError(Exception):
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
+from app.errors import CliError  # noqa: E402 (defined in a leaf module, re-exported)
 
 
 def _user_errors() -> tuple[type, ...]:

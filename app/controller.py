@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 
 from app.character import Character, CharacterError, load_character
 from app.build import PipelineOptions, build
+from app.messages import Message, MessageChannel
 from app.pipeline import Notice, Pipeline, PipelineOutput, Stats
 from app.outputs import OutputManager, OutputState, OutputStatus, SinkHooks
 from app.presets import BUILTIN_PRESETS, Preset, PresetError, PresetStore, preset_from_pose
@@ -64,6 +65,12 @@ class Controller:
         self.on_notice: list[Callable[[Notice], None]] = []
         self.on_character: list[Callable[[Character], None]] = []
         self.on_outputs: list[Callable[[dict[str, bool]], None]] = []
+        # The one message channel: the pipeline's stages, the output worker, every worker
+        # thread (threading.excepthook, from start()) and the controller itself report here;
+        # it keeps each stage's current problem for the window.
+        self.messages = MessageChannel()
+        self.messages.subscribe(self._forward_message)
+        self._undo_thread_hook = lambda: None
         self._pending_notices = [Notice("warning", "settings", msg)] if msg else []
         self._lock = threading.Lock()
         self._closed = False
@@ -72,6 +79,7 @@ class Controller:
     # ---- lifecycle -------------------------------------------------------------------
     def start(self, wait: bool = False) -> threading.Thread:
         """Load the engine, tracker and character and start the pipeline, in a worker."""
+        self._undo_thread_hook = self.messages.install_thread_hook()
         t = threading.Thread(target=self._start, name="omokage-start", daemon=True)
         t.start()
         if wait:
@@ -162,6 +170,7 @@ class Controller:
         if pipe is not None:
             pipe.close()
         self.outputs.close()
+        self._undo_thread_hook()
 
     # ---- settings --------------------------------------------------------------------
     # Every change is on disk within about a second (autosave), not only after a clean
@@ -215,10 +224,17 @@ class Controller:
         for cb in list(self.on_frame):
             cb(out)
 
-    def _notice(self, notice: Notice) -> None:
+    def _notice(self, notice: Message) -> None:
         if self._closed:  # the window that listened is closing or gone: only log it
             log.info("%s: %s (after shutdown)", notice.stage, notice.message)
             return
+        self.messages.publish(notice)
+
+    def problems(self) -> dict[str, Message]:
+        """Each stage's current error or warning; a stage that recovered is absent."""
+        return self.messages.problems()
+
+    def _forward_message(self, notice: Message) -> None:
         for cb in list(self.on_notice):
             try:
                 cb(notice)

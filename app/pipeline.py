@@ -28,6 +28,7 @@ import numpy as np
 from app.character import Character, CharacterError, load_character
 from app.engine import default_engine_threads, load_engine  # noqa: F401 (re-exported)
 from app.frames import FrameMeta, OneSlot, RenderedFrame, now
+from app.messages import Message, MessageChannel
 from app.presets import PresetPlayer
 from app.tracking.face_state import FaceState
 from app.sources import CapturedFrame, NoSource, Source, SourceError
@@ -39,11 +40,9 @@ NOTICE_REPEAT_SECONDS = 5.0
 POSE_EPSILON = 4e-3  # change, relative to each parameter's range, worth a render (0.24 deg of head turn)
 
 
-@dataclass
-class Notice:
-    level: str  # "info" | "warning" | "error"
-    stage: str  # "source" | "tracking" | "mapping" | "engine" | "character" | "output"
-    message: str
+# What the stages report: app.messages.Message(severity, stage, text, time), also readable
+# as .level and .message.
+Notice = Message
 
 
 @dataclass
@@ -69,6 +68,7 @@ class Stats:
     dropped: int = 0  # frames replaced in a hand-off before a stage took them
     face_found: bool = False
     quality: str = ""  # the adaptive quality level ("" when no governor runs)
+    source: str = ""  # the input delivering frames ("" when idling with no camera)
 
 
 @dataclass
@@ -215,7 +215,11 @@ class Pipeline:
         self._counts = {"in": 0, "out": 0, "skipped": 0, "reused": 0}
         self._still = StillFrames()
         self.last_face = None
-        self._notified: dict[tuple[str, str], float] = {}
+        # Every stage reports into one channel (repeats thinned out, each stage's current
+        # problem kept); on_notice listeners get what passes.
+        self.messages = MessageChannel(NOTICE_REPEAT_SECONDS)
+        self.messages.subscribe(self._dispatch_notice)
+        self.source_name = ""  # the input now delivering frames ("" when idling)
         self.last_pose: dict[str, float] = self.pose_spec.defaults()
         # Expression presets fade in over the mapped pose; hotkeys trigger them.
         self.presets = PresetPlayer(self.pose_spec)
@@ -261,16 +265,10 @@ class Pipeline:
 
     # ---- notifications -------------------------------------------------------------
     def notify(self, level: str, stage: str, message: str) -> None:
-        # A stage failing on every frame would flood the window: repeat a message at most
-        # every NOTICE_REPEAT_SECONDS. Character messages answer a user's action: always.
-        t = now()
-        if stage != "character":
-            if t - self._notified.get((stage, message), -1e9) < NOTICE_REPEAT_SECONDS:
-                return
-            self._notified[(stage, message)] = t
-        getattr(log, "error" if level == "error" else "warning" if level == "warning"
-                else "info")("%s: %s", stage, message)
-        notice = Notice(level, stage, message)
+        """Report into the channel: level info, success, warning or error."""
+        self.messages.report(level, stage, message)
+
+    def _dispatch_notice(self, notice: Message) -> None:
         for cb in list(self.on_notice):
             try:
                 cb(notice)
@@ -310,6 +308,8 @@ class Pipeline:
                 self.set_character(ch)
                 if self._closed.is_set():
                     return
+                # Success ends an earlier "Character not loaded" problem of this stage.
+                self.notify("success", "character", f"{ch.name} loaded")
                 for note in ch.notes:
                     self.notify("info", "character", f"{ch.name}: {note}")
             except CharacterError as exc:
@@ -388,6 +388,7 @@ class Pipeline:
             + self._tracked.dropped,
             face_found=bool(self.last_face is not None and _face_found(self.last_face)),
             quality=self.governor.level.name if self.governor is not None else "",
+            source=self.source_name,
         )
 
     def render_pose(self, pose: dict[str, float]) -> np.ndarray:
@@ -416,7 +417,9 @@ class Pipeline:
                 self._counts["reused"] += 1
                 meta.timings_ms["still_ms"] = (now() - t0) * 1e3
             else:
-                face = self.tracker.process(cap.bgr, cap.capture_ts)
+                # Offline (t_map given) the tracker's clock is the media time too, so its
+                # own smoothing does not depend on how fast this machine processes frames.
+                face = self.tracker.process(cap.bgr, cap.capture_ts if t_map is None else t_map)
                 meta.timings_ms["track_ms"] = (now() - t0) * 1e3
             landmarks = getattr(face, "landmarks", None)
             self.last_face = face
@@ -544,13 +547,19 @@ class Pipeline:
                 if source is not None:
                     _close_quietly(source)
                 source, failed_at = self._pending_source, None
-                if source is not None and not self._open(source):
+                if source is None:  # chosen, not a failure: an earlier source error is over
+                    self.notify("info", "source", "no camera: the character idles")
+                elif self._open(source):
+                    self.notify("success", "source", f"{source.name}: receiving frames")
+                else:
                     failed_at = now()
+            self.source_name = source.name if source is not None and failed_at is None else ""
             if source is None or failed_at is not None:
                 if failed_at is not None and now() - failed_at >= RETRY_SECONDS:
                     failed_at = None if self._open(source, retry=True) else now()
                     continue
-                self._put_captured(idle.read())  # clock ticks keep the idle layer alive
+                # Clock ticks keep the idle layer alive; they are not input frames.
+                self._put_captured(idle.read(), idle=True)
                 continue
             try:
                 cap = source.read()
@@ -575,16 +584,16 @@ class Pipeline:
         if source is not None:
             _close_quietly(source)
 
-    def _put_captured(self, cap: CapturedFrame) -> None:
+    def _put_captured(self, cap: CapturedFrame, idle: bool = False) -> None:
         self._counts["in"] += 1
-        self._win.tick("in", now())
+        self._win.tick("idle" if idle else "in", now())
         self._captured.put(cap)
 
     def _open(self, source: Source, retry: bool = False) -> bool:
         try:
             source.open()
             if retry:
-                self.notify("info", "source", f"{source.name} is back")
+                self.notify("success", "source", f"{source.name} is back")
             return True
         except SourceError as exc:
             if not retry:
@@ -613,15 +622,10 @@ class Pipeline:
             item = self._tracked.take(timeout=0.05)
             force = self._render_now.is_set()
             if item is None:
-                if not force or last is None:
-                    continue
-                # A slider moved or the character changed with no new frame: re-map now.
-                t = now()
-                face = self.last_face if self.last_face is not None else FaceState.lost(t)
-                with self._lock:
-                    pose = self.mapper.update(face, t)
-                item = _Tracked(FrameMeta(last.meta.index, t), dict(pose),
-                                last.camera_bgr, last.landmarks)
+                # The mapper runs on the tracking thread only, on the capture clock: a
+                # slider move or a new character is drawn with the next tracked frame,
+                # which the capture loop delivers at least at the idle rate.
+                continue
             self._render_now.clear()
             last = item
             try:

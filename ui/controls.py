@@ -96,13 +96,17 @@ class TrackingPanel(QWidget):
         if "auto_blink" in options:
             self.auto_blink = QComboBox()
             self.auto_blink.setObjectName("option_auto_blink")
-            self.auto_blink.addItems(["when_lost", "always", "never"])
-            self.auto_blink.setCurrentText(str(options["auto_blink"]))
-            self.auto_blink.currentTextChanged.connect(
-                lambda t: self.option_changed.emit("auto_blink", t))
+            for label, mode in AUTO_BLINK_LABELS:  # words for the user, the mode as data
+                self.auto_blink.addItem(label, mode)
+            self.auto_blink.setCurrentIndex(max(0, self.auto_blink.findData(
+                str(options["auto_blink"]))))
+            self.auto_blink.currentIndexChanged.connect(
+                lambda i: self.option_changed.emit("auto_blink", self.auto_blink.itemData(i)))
             self.form.addRow("Auto-blink", self.auto_blink)
 
 
+AUTO_BLINK_LABELS = (("When the face is lost", "when_lost"), ("Always", "always"),
+                     ("Never", "never"))
 VCAM_SIZES = ((640, 360), (640, 480), (1280, 720), (1920, 1080))
 VCAM_BACKGROUNDS = (("Green (key)", "green"), ("Magenta (key)", "magenta"),
                     ("Solid colour", "color"), ("Image", "image"))

@@ -36,6 +36,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Omokage")
         self.setAcceptDrops(True)
         self.notices: list = []  # every notice shown, newest last
+        self._showing_problems = False  # the banner lists the stages' current problems
         self._last_paint = 0.0
         self._paint_timer = QTimer(self, singleShot=True)
         self._paint_timer.timeout.connect(self._paint_latest)
@@ -191,9 +192,9 @@ class MainWindow(QMainWindow):
         """Show the current character's picture with its face box; the user moves/scales
         it, and the picture framed from that box is saved beside it and loaded."""
         from ui.head_box_dialog import HeadBoxDialog
-        from app.character import CharacterError, decode_image
+        from app.character import CharacterError, decode_image, save_prepared_beside
         from app.intake.locate import MIN_SCORE
-        from app.intake.prepare import PrepareError, find_face, save_prepared_beside
+        from app.intake.prepare import PrepareError, find_face
 
         ch = self.controller.character
         if ch is None or ch.path is None:
@@ -256,12 +257,13 @@ class MainWindow(QMainWindow):
         self.controller.set_source(data)
 
     def load_character(self, path: str | Path) -> None:
-        self.banner.setText(f"Loading {Path(path).name}…")
+        self._showing_problems = False
+        self._say(f"Loading {Path(path).name}…")
         self.controller.load_character(path, self.bridge.character_done.emit)
 
     def calibrate(self) -> None:
         if self.controller.calibrate():
-            self.banner.setText("Calibrated: this face is now the neutral pose.")
+            self._say("Calibrated: this face is now the neutral pose.", "success")
 
     def list_cameras(self) -> None:
         """Probe cameras in a worker (opening devices can take seconds)."""
@@ -351,22 +353,34 @@ class MainWindow(QMainWindow):
         if self.controller.pose_spec is not None and self.pose_panel.rows:
             self.pose_panel.build(self.controller.pose_spec, self.controller.pins)
         if self.banner.text().startswith("Loading "):
-            self.banner.setText(f"{ch.name} loaded." + (
+            self._showing_problems = False
+            self._say(f"{ch.name} loaded." + (
                 " " + "; ".join(ch.notes) if ch.notes else ""))
+
+    def _say(self, text: str, severity: str = "info") -> None:
+        """The banner, coloured by what it says: only problems are red or amber."""
+        self.banner.setStyleSheet(BANNER_STYLES.get(severity, ""))
+        self.banner.setText(text)
 
     def _show_notice(self, notice) -> None:
         self.notices.append(notice)
         if notice.stage == "output" and notice.message.startswith("Clip saved to "):
             self.outputs_panel.show_saved(notice.message[len("Clip saved to "):])
-        text = f"{notice.stage}: {notice.message}"
-        if notice.level == "error":
-            self.banner.setStyleSheet("color: #b00020;")
-            self.banner.setText(text)
-        elif notice.level == "warning":
-            self.banner.setStyleSheet("color: #8a5a00;")
-            self.banner.setText(text)
-        else:
-            self.statusBar().showMessage(text, 6000)
+        if not notice.problem:
+            self.statusBar().showMessage(f"{notice.stage}: {notice.message}", 6000)
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        """One line per stage that has a problem now; a stage that recovered (its next
+        message was info or success) drops out, and with none left the banner clears."""
+        problems = self.controller.problems()
+        if problems:
+            worst = "error" if any(m.severity == "error" for m in problems.values()) else "warning"
+            self._say("\n".join(f"{m.stage}: {m.text}" for m in problems.values()), worst)
+            self._showing_problems = True
+        elif self._showing_problems:
+            self._say("")
+            self._showing_problems = False
 
     def _outputs_changed(self, state) -> None:
         info = {n: self.controller.output_info(n) for n in state}
@@ -397,8 +411,10 @@ class MainWindow(QMainWindow):
         keys = sorted(st.stage_ms, key=lambda k: order.index(k) if k in order else 99)
         stages = " ".join(f"{k[:-3]} {st.stage_ms[k]:.1f}" for k in keys)
         face = "face ✓" if st.face_found else "no face"
+        # Idle clock ticks are not a camera: say so instead of showing their rate.
+        source = f"input {st.source_fps:4.1f} fps" if st.source else "no camera (idling)"
         self.status.setText(
-            f"{st.fps:4.1f} fps out · camera {st.source_fps:4.1f} fps · latency "
+            f"{st.fps:4.1f} fps out · {source} · latency "
             f"{st.latency_ms:.0f} ms (p95 {st.latency_p95_ms:.0f}) · {stages} ms · {face}")
 
     def closeEvent(self, event) -> None:
@@ -406,6 +422,9 @@ class MainWindow(QMainWindow):
         self._autosave_timer.stop()
         self.controller.shutdown()
         super().closeEvent(event)
+
+
+BANNER_STYLES = {"error": "color: #b00020;", "warning": "color: #8a5a00;"}
 
 
 def _valid_bg(value: str) -> bool:

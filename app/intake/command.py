@@ -56,7 +56,7 @@ def parse_face(text: str):
 
 def cmd_prepare(args, say=print) -> int:
     from app.character import CharacterError, decode_image, save_rgba_png
-    from app.cli import CliError
+    from app.errors import CliError
     from app.intake.prepare import PrepareError, prepare_image
 
     src, out = Path(args.input), Path(args.out)

