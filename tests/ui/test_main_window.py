@@ -356,14 +356,17 @@ def test_a_stage_error_clears_when_that_stage_recovers(window, qtbot):
 
 
 def test_a_character_without_saved_smoothing_starts_from_the_defaults(window, qtbot, tmp_path):
-    import shutil
-
     from app.mapping import MapperConfig
 
     c = window.controller
     c.set_mapper_option("beta", 42.0)
+    import cv2
+
+    # Another picture (settings are kept per picture content, so not a byte copy).
     other = tmp_path / "other.png"
-    shutil.copy(default_character(), other)
+    img = cv2.imread(str(default_character()), cv2.IMREAD_UNCHANGED)
+    img[0, 0] = (1, 2, 3, 0)
+    cv2.imwrite(str(other), img)
     window.load_character(other)
     qtbot.waitUntil(lambda: c.character.path == other, timeout=60000)
     default_beta = MapperConfig().beta
