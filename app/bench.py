@@ -145,8 +145,27 @@ def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.
     from app.pipeline import default_engine_threads
 
     result.update(e2e_driver=str(video), e2e_driver_fps=fps,
-                  e2e_threads=threads or default_engine_threads())
+                  e2e_threads=threads or default_engine_threads(), **machine())
+    st = result["e2e_stage_ms"]
+    if st.get("render_ms") and st.get("track_ms"):
+        # Engine against tracker on the same frames, same load: the ratio that carries
+        # across machines (absolute ms do not).
+        result["e2e_render_vs_track"] = st["render_ms"] / st["track_ms"]
     return result
+
+
+def machine() -> dict:
+    """The CPU the figures were measured on, and how busy it was."""
+    import platform
+
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            model = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), model)
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return {"cpu_model": model, "cpu_count": os.cpu_count(), "load_average_1min": load}
 
 
 def bench_idle(seconds: float = 10.0, threads: int | None = None,

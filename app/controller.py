@@ -124,6 +124,7 @@ class Controller:
         return PipelineOptions(weights=o.weights, threads=o.threads or s.threads or None,
                                single_pass=o.single_pass or s.single_pass, engine=o.engine,
                                character=character, mirror=s.mirror,
+                               governor=True,  # adaptive quality (app/governor.py)
                                mapper_config=self._mapper_config())
 
     def _first_character(self) -> Character | None:

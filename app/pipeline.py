@@ -522,6 +522,11 @@ class Pipeline:
         its tracker pulled away under it; it never calls back or starts engine work."""
         self._closed.set()
         self.stop()
+        if self.governor is not None:  # an engine reused by the next pipeline gets the user's choice back
+            self.governor.on_change = None
+            self.governor = None
+            if hasattr(self.engine, "mirror_ensemble"):
+                self.engine.mirror_ensemble = self._user_mirror
         deadline = time.monotonic() + timeout
         with self._lock:
             workers = list(self._workers)

@@ -411,11 +411,12 @@ class MainWindow(QMainWindow):
         keys = sorted(st.stage_ms, key=lambda k: order.index(k) if k in order else 99)
         stages = " ".join(f"{k[:-3]} {st.stage_ms[k]:.1f}" for k in keys)
         face = "face ✓" if st.face_found else "no face"
+        quality = f" · quality: {st.quality}" if st.quality else ""  # the governor's level
         # Idle clock ticks are not a camera: say so instead of showing their rate.
         source = f"input {st.source_fps:4.1f} fps" if st.source else "no camera (idling)"
         self.status.setText(
             f"{st.fps:4.1f} fps out · {source} · latency "
-            f"{st.latency_ms:.0f} ms (p95 {st.latency_p95_ms:.0f}) · {stages} ms · {face}")
+            f"{st.latency_ms:.0f} ms (p95 {st.latency_p95_ms:.0f}) · {stages} ms · {face}{quality}")
 
     def closeEvent(self, event) -> None:
         self._stats_timer.stop()

@@ -137,9 +137,36 @@ def output_convs(model_path: Path, n: int = 1) -> list[str]:
     return convs[len(convs) - n:] if n > 0 else []
 
 
+def pose_convs(model_path: Path) -> list[str]:
+    """The Conv nodes whose input concatenates the pose (broadcast over the image) with
+    image features. One uint8 scale covers that whole input, and the features' range is
+    far wider than the pose's -1..1, so the pose would be read in coarse steps (the
+    morpher's mouth lost 0.6 dB changed-region gain that way); these stay float."""
+    import onnx
+
+    graph = onnx.load(str(model_path)).graph
+    made_by = {o: n for n in graph.node for o in n.output}
+
+    def from_pose(t: str, seen: set) -> bool:
+        if t == "pose":
+            return True
+        n = made_by.get(t)
+        if n is None or t in seen or n.op_type == "Conv":  # the pose itself, not features made from it
+            return False
+        seen.add(t)
+        return any(from_pose(i, seen) for i in n.input)
+
+    out = []
+    for n in graph.node:
+        src = made_by.get(n.input[0]) if n.op_type == "Conv" else None
+        if src is not None and src.op_type == "Concat" and any(from_pose(i, set()) for i in src.input):
+            out.append(n.name)
+    return out
+
+
 def quantize_network(float_path: Path, out_path: Path, feeds: list[dict], method: str = "minmax",
                      per_channel: bool = True, exclude: tuple[str, ...] | None = None,
-                     keep_float: int = 1) -> None:
+                     keep_float: int = 1, float_pose: bool = False) -> None:
     """Static QDQ quantisation of one decoder (int8 per-channel weights, uint8 activations).
     exclude: Conv node names kept float (None: the last `keep_float` Convs)."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
@@ -157,7 +184,7 @@ def quantize_network(float_path: Path, out_path: Path, feeds: list[dict], method
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=["Conv"],  # the cost is in the convolutions; the grid/colour maths stays float
             per_channel=per_channel,
-            nodes_to_exclude=list(output_convs(pre, keep_float) if exclude is None else exclude),
+            nodes_to_exclude=list(_float_convs(pre, keep_float, float_pose) if exclude is None else exclude),
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=methods[method],
@@ -166,9 +193,14 @@ def quantize_network(float_path: Path, out_path: Path, feeds: list[dict], method
         _atomic_write_bytes(out_path, q.read_bytes())
 
 
+def _float_convs(path: Path, keep_float: int, float_pose: bool) -> list[str]:
+    names = output_convs(path, keep_float)
+    return names + [n for n in pose_convs(path) if n not in names] if float_pose else names
+
+
 def quantize_weights(weights: Path | None = None, characters: int = 12, poses: int = 24,
                      method: str = "minmax", per_channel: bool = True, keep_float: int = 1,
-                     log=print) -> dict:
+                     float_pose: bool = False, log=print) -> dict:
     """Quantise both decoders of `weights` and write int8.json; returns its content."""
     from engines.neural.manifest import read_manifest
     from engines.neural.runtime import WEIGHTS_DIR, NeuralEngine
@@ -185,13 +217,15 @@ def quantize_weights(weights: Path | None = None, characters: int = 12, poses: i
         f"in {time.perf_counter() - t0:.1f} s")
     record = {"made_by": "python -m engines.neural.quantize", "format": "QDQ",
               "weights": "int8 per-channel" if per_channel else "int8 per-tensor",
-              "activations": "uint8", "float_convs": f"the last {keep_float} Conv of each decoder", "calibration": {"method": method, "characters": [c for c, _ in chars],
+              "activations": "uint8", "float_convs": f"the last {keep_float} Conv of each decoder"
+              + (" and those reading the pose" if float_pose else ""), "calibration": {"method": method, "characters": [c for c, _ in chars],
                                                       "poses_per_character": poses},
               "files": {}}
     for net in QUANTISED:
         out = wd / int8_name(net)
         t0 = time.perf_counter()
-        quantize_network(paths[net], out, feeds[net], method, per_channel, keep_float=keep_float)
+        quantize_network(paths[net], out, feeds[net], method, per_channel, keep_float=keep_float,
+                         float_pose=float_pose)
         record["files"][net] = {"path": out.name, "sha256": _sha256(out), "bytes": out.stat().st_size,
                                 "source_sha256": manifest["files"][net]["sha256"]}
         log(f"{net}: {paths[net].stat().st_size:,} -> {out.stat().st_size:,} bytes ({out.name}) "
@@ -209,11 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", choices=("minmax", "entropy", "percentile"), default="minmax")
     ap.add_argument("--keep-float", type=int, default=1, metavar="N",
                     help="keep the last N convolutions of each decoder in float (the output layers)")
+    ap.add_argument("--float-pose", action="store_true",
+                    help="keep the convolutions that read the pose in float (finer pose steps, less speed-up)")
     ap.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor instead of per channel")
     args = ap.parse_args(argv)
     if args.characters < 1 or args.poses < 1 or args.keep_float < 0:
         ap.error("--characters and --poses must be at least 1, --keep-float at least 0")
-    quantize_weights(args.weights, args.characters, args.poses, args.method, not args.per_tensor, args.keep_float)
+    quantize_weights(args.weights, args.characters, args.poses, args.method, not args.per_tensor, args.keep_float,
+                     args.float_pose)
     return 0
 
 

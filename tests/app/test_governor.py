@@ -151,10 +151,11 @@ def test_real_engine_in_a_live_pipeline_drops_the_ensemble_when_frames_miss_the_
         assert wait_for(lambda: gov.index == len(LEVELS) - 1, timeout=60.0), gov.changes
         n = len(outs)
         assert wait_for(lambda: len(outs) >= n + 2, timeout=30.0)
+        assert engine.mirror_ensemble is False
+        assert pipe.stats().quality == "small tracker"
     finally:
         pipe.close()
-    assert engine.mirror_ensemble is False
-    assert pipe.stats().quality == "small tracker"
+    assert engine.mirror_ensemble is True  # closed: the engine has the user's choice back
     ref = NeuralEngine.load(weights_dir(), threads=1, mirror_ensemble=False)
     last = outs[-1]
     expect = ref.render(ref.prepare(pipe.character.rgba), last.pose)
