@@ -7,6 +7,7 @@
     omokage bench --json                      engine + tracking + end-to-end figures
     omokage cameras                           list cameras
     omokage prepare IN --out OUT.png          frame any picture to the input convention
+    omokage avatar PHOTO --out OUT.png        an anime character fitted to a selfie
     omokage eval ... / omokage train ...      the engine's evaluation and training
 
 Problems the user can fix print one line "omokage: error: ..." and exit with status 2 for
@@ -404,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.intake.command import add_parser as add_prepare_parser
 
     add_prepare_parser(sub)
+    from app.intake.avatar_command import add_parser as add_avatar_parser
+
+    add_avatar_parser(sub)
     for name in ("eval", "train"):
         sub.add_parser(name, help=f"the engine's {name} command (see omokage {name} --help)",
                        add_help=False)
