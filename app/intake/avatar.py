@@ -395,7 +395,8 @@ def draw(identity) -> np.ndarray:
 # ---- the rendered avatar's colours ------------------------------------------------------
 def rendered_colours(identity, rgba: np.ndarray) -> dict[str, np.ndarray]:
     """Median sRGB of the drawing in the regions matching the photo's samples: skin on the
-    cheeks (below the blush), the irises, and the hair on top of the head."""
+    cheeks (below the blush), the irises outside the pupils (lightness percentiles 10-80, as
+    on the photo), and the hair on top of the head."""
     from engines.datagen.procedural.layout import layout_of
     from engines.datagen.procedural.render import framed
 
@@ -411,9 +412,12 @@ def rendered_colours(identity, rgba: np.ndarray) -> dict[str, np.ndarray]:
     for s in (-1, 1):
         t = np.linspace(0, 2 * np.pi, 32)
         cx, cy = s * lay.eye_dx, lay.eye_y + 0.08 * lay.eye_h
-        ell = np.stack([cx + 0.6 * lay.eye_w * identity.iris_w * np.cos(t),
-                        cy + 0.6 * lay.eye_h * identity.iris_h * np.sin(t)], -1)
-        iris |= _poly_mask(rgba.shape, framed(identity, ell))
+        rx, ry = lay.eye_w * identity.iris_w, lay.eye_h * identity.iris_h
+
+        def ell(k):
+            return framed(identity, np.stack([cx + k * rx * np.cos(t), cy + k * ry * np.sin(t)], -1))
+        # As on the photo: inside the iris, outside the pupil.
+        iris |= _poly_mask(rgba.shape, ell(0.8)) & ~_poly_mask(rgba.shape, ell(0.35))
     masks["iris"] = iris
     top = lay.hair_top
     masks["hair"] = _poly_mask(rgba.shape, framed(identity, [
@@ -421,8 +425,11 @@ def rendered_colours(identity, rgba: np.ndarray) -> dict[str, np.ndarray]:
         (-0.55 * lay.rw, -32)]))
     for name, m in masks.items():
         px = rgba[m & opaque][:, :3]
-        out[name] = (lab_to_rgb(np.median(rgb_to_lab(px.astype(np.float64)), axis=0))
-                     if len(px) else np.zeros(3))
+        if name == "iris":  # the photo's iris sample drops highlights and shadow the same way
+            got = _robust_colour(px, 10, 80)
+        else:
+            got = lab_to_rgb(np.median(rgb_to_lab(px.astype(np.float64)), axis=0)) if len(px) else None
+        out[name] = np.zeros(3) if got is None else got
     return out
 
 
