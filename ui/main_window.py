@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         f = menu.addMenu("&File")
         f.addAction(act("Open character…", "Ctrl+O", self.open_character_dialog))
         f.addAction(act("Place the head…", "Ctrl+Shift+H", self.place_head_dialog))
+        f.addAction(act("Avatar from photo…", "Ctrl+Shift+A", self.avatar_dialog))
         f.addAction(act("Drive from a video file…", "Ctrl+Shift+O", self.open_video_dialog))
         self.stickers_action = act("Export stickers…", "Ctrl+Shift+E", self.export_stickers_dialog)
         f.addAction(self.stickers_action)
@@ -217,6 +218,19 @@ class MainWindow(QMainWindow):
             self.load_character(out)
 
         dlg.accepted.connect(accepted)
+        dlg.open()
+
+    def avatar_dialog(self, photo: str | Path | None = None) -> None:
+        """Ask for a photo of a person; the dialog fits an anime character to it, and the
+        one the user saves (beside the photo) becomes the character."""
+        from ui.avatar_dialog import AvatarDialog
+
+        if photo is None:
+            photo, _ = QFileDialog.getOpenFileName(self, "Avatar from photo", "", IMAGE_FILTER)
+            if not photo:
+                return
+        self.avatar_dlg = dlg = AvatarDialog(photo, parent=self)
+        dlg.accepted.connect(lambda: self.load_character(dlg.saved))
         dlg.open()
 
     def export_stickers_dialog(self) -> None:

@@ -547,3 +547,18 @@ def save_avatar(avatar: Avatar, out: str | Path, source: str | None = None) -> t
     _atomic_write_text(js, json.dumps(doc, indent=1) + "\n")
     save_rgba_png(avatar.rgba, out)
     return out, js
+
+
+def avatar_path_beside(photo: str | Path) -> Path:
+    """Where the window saves the avatar of `photo`: NAME.avatar.png beside it (its
+    parameters as NAME.avatar.json), never the photo itself."""
+    photo = Path(photo)
+    return photo.with_name(f"{photo.stem}.avatar.png")
+
+
+def redraw(avatar: Avatar, **changes) -> Avatar:
+    """The avatar with some identity fields changed (checked as Identity checks them)."""
+    from dataclasses import replace
+
+    ident = replace(avatar.identity, **changes)  # __post_init__ validates the new values
+    return Avatar(ident, draw(ident), avatar.reading)
