@@ -76,14 +76,16 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _pipeline(source, threads, character, mapper_config=None, weights=None, single_pass=False):
+def _pipeline(source, threads, character, mapper_config=None, weights=None, single_pass=False,
+              governor=False):
     from app.build import PipelineOptions, build
     from app.character import load_character
     from engines.resources import default_character
 
     ch = load_character(character or default_character())
     return build(PipelineOptions(weights=weights, threads=threads, single_pass=single_pass,
-                                 character=ch, source=source, mapper_config=mapper_config))
+                                 character=ch, source=source, mapper_config=mapper_config,
+                                 governor=governor))
 
 
 class _Meter:
@@ -128,18 +130,23 @@ class _Meter:
 
 def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.0,
               threads: int | None = None, character: Path | None = None,
-              warmup: float = 3.0, weights: Path | None = None, single_pass: bool = False) -> dict:
-    """The live pipeline on a real face video paced at `fps` (a 30 fps webcam)."""
+              warmup: float = 3.0, weights: Path | None = None, single_pass: bool = False,
+              governor: bool = False) -> dict:
+    """The live pipeline on a real face video paced at `fps` (a 30 fps webcam). governor:
+    with the window's adaptive quality (e2e_quality reports the level it ended at)."""
     from app.sources import VideoFileSource
 
     video = check_driver(video)
     pipe = _pipeline(VideoFileSource(video, realtime=True, fps=fps, loop=True), threads,
-                     character, weights=weights, single_pass=single_pass)
+                     character, weights=weights, single_pass=single_pass, governor=governor)
     meter = _Meter(pipe)
     pipe.start()
     try:
         time.sleep(warmup)
         result = meter.run(seconds)
+        if pipe.governor is not None:
+            result["e2e_quality"] = pipe.governor.level.name
+            result["e2e_quality_changes"] = [name for _, name in pipe.governor.changes]
     finally:
         pipe.close()
     from app.pipeline import default_engine_threads
