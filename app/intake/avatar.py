@@ -238,7 +238,7 @@ def read_photo(rgb: np.ndarray, pts: np.ndarray) -> PhotoReading:
         notes.append("the eyes are closed or too small to read their colour; kept a brown")
         iris = np.array([110.0, 80.0, 60.0])
 
-    hair, bottom, fringe = _read_hair(rgb, pts, skin, eye_mid, down, e2c, width, notes)
+    hair, bottom, fringe, _ = _read_hair(rgb, pts, skin, eye_mid, down, e2c, width, notes)
     bridge, under = _glasses_edges(rgb, pts, face_h)
     return PhotoReading(
         skin=tuple(int(round(v)) for v in skin), iris=tuple(int(round(v)) for v in iris),
@@ -249,9 +249,24 @@ def read_photo(rgb: np.ndarray, pts: np.ndarray) -> PhotoReading:
         notes=notes)
 
 
+def hair_mask(rgb: np.ndarray, pts: np.ndarray) -> np.ndarray | None:
+    """The photo's hair mask as read_photo finds it (for checks and the contact sheet)."""
+    e_r, e_l = pts[IRIS_R[0]], pts[IRIS_L[0]]
+    axis = (e_l - e_r) / np.linalg.norm(e_l - e_r)
+    down = np.array([-axis[1], axis[0]])
+    eye_mid = (e_r + e_l) / 2
+    if np.dot(down, pts[CHIN] - eye_mid) < 0:
+        down = -down
+    e2c = float(np.dot(pts[CHIN] - eye_mid, down))
+    width = abs(float(np.dot(pts[CHEEK_L] - pts[CHEEK_R], axis)))
+    face_h = float(np.linalg.norm(pts[TOP] - pts[CHIN]))
+    skin = _robust_colour(rgb[_disc_mask(rgb.shape, pts[list(CHEEKS)], 0.035 * face_h)])
+    return _read_hair(rgb, pts, skin, eye_mid, down, e2c, width, [])[3]
+
+
 def _read_hair(rgb, pts, skin, eye_mid, down, e2c, width, notes):
-    """Hair colour, where the hair ends beside the face (generator head-space y) and how far
-    the fringe comes down the forehead (0..1)."""
+    """Hair colour, where the hair ends beside the face (generator head-space y), how far
+    the fringe comes down the forehead (0..1), and the hair mask (None: no hair seen)."""
     h, w = rgb.shape[:2]
     oval = pts[list(FACE_OVAL)]
     centre = oval.mean(axis=0)
@@ -268,7 +283,7 @@ def _read_hair(rgb, pts, skin, eye_mid, down, e2c, width, notes):
     if band.sum() < 20:
         notes.append("no hair is visible above the face (cropped photo, or a bald or covered "
                      "head); hair colour and length come from the random identity")
-        return None, None, 0.5
+        return None, None, 0.5, None
     px = lab[band]
     # Two clusters (hair, background); the hair is the one nearest the face outline.
     crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
@@ -304,7 +319,7 @@ def _read_hair(rgb, pts, skin, eye_mid, down, e2c, width, notes):
     # in a strip between the eyes' outer halves.
     fore = (np.abs(across) < 0.3 * width) & (dn < -0.30 * e2c) & (dn > -0.95 * e2c)
     covered = mask[fore].mean() if fore.any() else 0.0
-    return hair, bottom, float(np.clip(covered * 1.4, 0.0, 1.0))
+    return hair, bottom, float(np.clip(covered * 1.4, 0.0, 1.0)), mask
 
 
 def _glasses_edges(rgb, pts, face_h) -> tuple[float, float]:

