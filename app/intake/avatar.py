@@ -55,6 +55,10 @@ GEN_EYE_Y, GEN_CHIN_Y = 12.0, 60.0
 # low): a weak detector, and the user can add or remove "glasses" in the parameters.
 GLASSES_BRIDGE, GLASSES_UNDER = 14.0, 40.0
 PARAMS_SUFFIX = ".json"
+MAX_FACES = 4
+# Photos are read at most this many pixels a side: plenty for colours and landmarks, and it
+# bounds the memory of the per-pixel colour work on a 20-megapixel phone picture.
+MAX_SIDE = 1280
 
 
 class AvatarError(ValueError):
@@ -156,9 +160,9 @@ def _robust_colour(pixels: np.ndarray, lo: float = 15, hi: float = 90) -> np.nda
 
 
 # ---- landmarks ----------------------------------------------------------------------
-def find_landmarks(rgb: np.ndarray, model_path=None) -> np.ndarray:
+def find_landmarks(rgb: np.ndarray, model_path=None, notes: list[str] | None = None) -> np.ndarray:
     """(478, 2) pixel landmarks of the largest face in an RGB uint8 photo; AvatarError when
-    there is none."""
+    there is none. With several faces, a line saying so goes to `notes`."""
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
@@ -166,7 +170,7 @@ def find_landmarks(rgb: np.ndarray, model_path=None) -> np.ndarray:
 
     opts = vision.FaceLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(find_face_model(model_path))),
-        running_mode=vision.RunningMode.IMAGE, num_faces=1)
+        running_mode=vision.RunningMode.IMAGE, num_faces=MAX_FACES)
     with vision.FaceLandmarker.create_from_options(opts) as lm:
         res = lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)))
     if not res.face_landmarks:
@@ -174,7 +178,11 @@ def find_landmarks(rgb: np.ndarray, model_path=None) -> np.ndarray:
             "no face was found in the photo. Use a well-lit photo of one person looking at "
             "the camera, with the whole face visible and at least about 100 pixels wide.")
     h, w = rgb.shape[:2]
-    return np.array([(p.x * w, p.y * h) for p in res.face_landmarks[0]], dtype=np.float64)
+    faces = [np.array([(p.x * w, p.y * h) for p in f], dtype=np.float64) for f in res.face_landmarks]
+    faces.sort(key=lambda f: -np.ptp(f[:, 0]) * np.ptp(f[:, 1]))
+    if len(faces) > 1 and notes is not None:
+        notes.append(f"{len(faces)} faces in the photo; the largest was used")
+    return faces[0]
 
 
 def _poly_mask(shape, pts) -> np.ndarray:
@@ -385,10 +393,15 @@ def fit_identity(reading: PhotoReading, seed: int):
 
 
 def _back_hair_for(bottom_y: float) -> tuple[str, float]:
-    """Back-hair style and length scale whose end is nearest head-space y `bottom_y`."""
+    """Back-hair style and length scale (0.75..1.2, as the generator samples it) ending at
+    head-space y `bottom_y`: a style that reaches it within that scale, the nearest to its
+    natural length; otherwise the nearest style."""
     lengths = {"short": 38.0, "bob": 62.0, "medium": 130.0, "long": 280.0}
-    best = min(lengths, key=lambda k: abs(np.log(max(bottom_y, 20.0) / lengths[k])))
-    return best, _lerp_clip(max(bottom_y, 20.0) / lengths[best], 0.75, 1.2)
+    y = max(bottom_y, 20.0)
+    fits = [k for k, v in lengths.items() if 0.75 * v <= y <= 1.2 * v]
+    pool = fits or list(lengths)
+    best = min(pool, key=lambda k: abs(np.log(y / lengths[k])))
+    return best, _lerp_clip(y / lengths[best], 0.75, 1.2)
 
 
 def require_generator():
@@ -486,8 +499,15 @@ def _match_colours(ident, reading: PhotoReading, rounds: int = 3):
 def avatar_from_rgb(rgb: np.ndarray, model_path=None) -> Avatar:
     """The avatar of the person in an RGB uint8 photo."""
     require_generator()
-    pts = find_landmarks(rgb, model_path)
+    h, w = rgb.shape[:2]
+    if max(h, w) > MAX_SIDE:
+        k = MAX_SIDE / max(h, w)
+        rgb = cv2.resize(rgb, (max(1, round(w * k)), max(1, round(h * k))),
+                         interpolation=cv2.INTER_AREA)
+    notes: list[str] = []
+    pts = find_landmarks(rgb, model_path, notes)
     reading = read_photo(rgb, pts)
+    reading.notes[:0] = notes
     seed = int.from_bytes(hashlib.sha256(np.ascontiguousarray(rgb).tobytes()).digest()[:8], "little")
     ident = fit_identity(reading, seed)
     ident, rgba = _match_colours(ident, reading)
