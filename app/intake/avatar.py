@@ -3,7 +3,8 @@
 MediaPipe's FaceLandmarker (the tracker's packaged face_landmarker.task) gives 478 points.
 From them:
   - face shape (width, jaw, chin) and eye spacing/opening, as ratios to the eye-to-chin
-    distance compared with an average adult face, so a wide face becomes a wide anime face;
+    distance compared with the average of a dozen photos, so a wide face becomes a wide
+    anime face;
   - skin colour from discs on both cheeks, iris colour from the iris landmarks (468-477)
     inside the eye opening, minus pupil and highlights;
   - hair colour from a band around the top of the face oval (skin-coloured pixels left out),
@@ -353,7 +354,7 @@ def _glasses_edges(rgb, pts, face_h) -> tuple[float, float]:
 
 
 # ---- fitting the identity -------------------------------------------------------------
-def _lerp_clip(v, lo, hi):
+def _clip(v, lo, hi):
     return float(np.clip(v, lo, hi))
 
 
@@ -364,12 +365,13 @@ def fit_identity(reading: PhotoReading, seed: int):
 
     ident = sample_identity(np.random.default_rng(seed))
     r = reading
-    ident.face_width = _lerp_clip(1.0 + 0.9 * (r.face_width / MEAN_WIDTH - 1), 0.9, 1.08)
-    ident.jaw = _lerp_clip(0.5 + 10.0 * (MEAN_JAW - r.jaw), 0.0, 1.0)
-    ident.chin = _lerp_clip(50.0 * (r.chin - MEAN_CHIN), -4.0, 5.0)
-    ident.eye_spacing = _lerp_clip(1.0 + 2.0 * (r.eye_spacing / MEAN_SPACING - 1), 0.9, 1.1)
-    ident.eye_h = _lerp_clip(10.0 + (r.eye_open - 0.18) / 0.22 * 7.0, 10.0, 17.0)
-    ident.eye_tilt = _lerp_clip(1.5 * r.eye_tilt, -0.25, 0.35)
+    # Gains spread the photos' spread of each ratio over the range the generator samples.
+    ident.face_width = _clip(1.0 + 0.9 * (r.face_width / MEAN_WIDTH - 1), 0.9, 1.08)
+    ident.jaw = _clip(0.5 + 10.0 * (MEAN_JAW - r.jaw), 0.0, 1.0)
+    ident.chin = _clip(50.0 * (r.chin - MEAN_CHIN), -4.0, 5.0)
+    ident.eye_spacing = _clip(1.0 + 2.0 * (r.eye_spacing / MEAN_SPACING - 1), 0.9, 1.1)
+    ident.eye_h = _clip(10.0 + (r.eye_open - 0.18) / 0.22 * 7.0, 10.0, 17.0)
+    ident.eye_tilt = _clip(1.5 * r.eye_tilt, -0.25, 0.35)
     ident.skin = _hex(r.skin)
     ident.iris_color = _hex(r.iris)
     # A lighter second colour for the lower iris, as the generator draws it.
@@ -383,7 +385,7 @@ def fit_identity(reading: PhotoReading, seed: int):
         ident.back_hair, ident.hair_len = _back_hair_for(r.hair_bottom)
         ident.side_locks = ("none" if ident.back_hair == "short" else
                             "short" if ident.back_hair == "bob" else ident.side_locks)
-    ident.bang_len = _lerp_clip(r.fringe, 0.0, 1.0)
+    ident.bang_len = _clip(r.fringe, 0.0, 1.0)
     if r.fringe < 0.25:
         ident.bangs = "parted"  # a bare forehead reads best as hair parted away from it
     elif ident.bangs == "parted":
@@ -401,7 +403,7 @@ def _back_hair_for(bottom_y: float) -> tuple[str, float]:
     fits = [k for k, v in lengths.items() if 0.75 * v <= y <= 1.2 * v]
     pool = fits or list(lengths)
     best = min(pool, key=lambda k: abs(np.log(y / lengths[k])))
-    return best, _lerp_clip(y / lengths[best], 0.75, 1.2)
+    return best, _clip(y / lengths[best], 0.75, 1.2)
 
 
 def require_generator():
