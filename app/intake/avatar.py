@@ -408,12 +408,12 @@ def _back_hair_for(bottom_y: float) -> tuple[str, float]:
 
 def require_generator():
     """The procedural generator package; AvatarError when its drawing library is missing
-    (skia-python comes with the train and test extras, not the app's minimum install)."""
+    (skia-python is an app dependency, so only a broken install lacks it)."""
     try:
         import engines.datagen.procedural as procedural
     except ImportError as exc:
         raise AvatarError(f"drawing the character needs skia-python ({exc}). Install it with "
-                          "`pip install skia-python` or `pip install omokage[train]`.") from None
+                          "`pip install skia-python` (a dependency of omokage: reinstalling it also brings it).") from None
     return procedural
 
 
