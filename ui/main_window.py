@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QFileDialog, QHBoxLayout,
-                               QLabel, QMainWindow, QPushButton, QSplitter, QTabWidget,
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QFileDialog,
+                               QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from ui.bridge import Bridge
@@ -28,6 +28,7 @@ AUTOSAVE_MS = 1000  # how often changed settings are written
 
 class MainWindow(QMainWindow):
     stickers_done = Signal(str)  # the sticker export's result, from the controller's worker
+    picture_inspected = Signal(object)  # (path, app.intake.opening.Opening or None), from a worker
 
     def __init__(self, controller) -> None:
         super().__init__()
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._actions()
         self.stickers_done.connect(self._stickers_done)
+        self.picture_inspected.connect(self._picture_inspected)
         b = self.bridge
         b.frame_ready.connect(self._frame_ready)
         b.notice.connect(self._show_notice)
@@ -187,7 +189,65 @@ class MainWindow(QMainWindow):
     def open_character_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open character", "", IMAGE_FILTER)
         if path:
+            self.open_character(path)
+
+    def open_character(self, path: str | Path) -> None:
+        """A picture the user chose (menu or drop): a convention image loads as it is; any
+        other opens the head-box editor on its automatic framing first. The picture is read
+        and its face found in a worker, so the window keeps animating meanwhile."""
+        from app.character import CharacterError
+        from app.intake.opening import inspect_picture
+
+        path = Path(path)
+        self._say(f"Opening {path.name}…")
+
+        def work() -> None:
+            try:
+                opening = inspect_picture(path)
+            except (CharacterError, OSError, RuntimeError, ValueError):
+                opening = None  # unusable: the normal load explains what is wrong
+            try:
+                self.picture_inspected.emit((path, opening))
+            except RuntimeError:  # the window was closed meanwhile
+                pass
+        threading.Thread(target=work, name="omokage-inspect-picture", daemon=True).start()
+
+    def _picture_inspected(self, item) -> None:
+        path, opening = item
+        if opening is None or opening.convention:
             self.load_character(path)
+            return
+        self._place_head_of(path, opening)
+
+    def _place_head_of(self, path: Path, opening) -> None:
+        """The head-box editor on a picture that does not follow the convention: OK writes
+        NAME.prepared.png beside it (never over it) and loads that; Cancel keeps the
+        character on screen."""
+        from ui.head_box_dialog import HeadBoxDialog
+        from app.character import CharacterError, save_prepared_beside
+        from app.intake.prepare import PrepareError
+
+        if opening.face is None:
+            message = (f"No anime face was found in {path.name}. Drag the red box onto the "
+                       "face (cheeks to chin, not the hair) and scale it with the wheel or "
+                       "the corner handle; right: the result with the convention's head box.")
+        else:
+            message = (f"{path.name} does not follow the input convention, so it was framed "
+                       "from the face found (red box). Check the result on the right (the "
+                       "head inside the blue box); drag or scale the red box to correct it.")
+        self.head_dialog = dlg = HeadBoxDialog(opening.rgba, opening.face, message, parent=self)
+        dlg.setWindowTitle(f"Place the head: {path.name}")
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            current = self.controller.character
+            self._say(f"{path.name} was not opened" +
+                      (f"; {current.name} stays." if current is not None else "."))
+            return
+        try:
+            out, _ = save_prepared_beside(path, dlg.face())
+        except (PrepareError, CharacterError, OSError) as exc:
+            self._say(f"Cannot use {path.name}: {exc}", "error")
+            return
+        self.load_character(out)
 
     def place_head_dialog(self) -> None:
         """Show the current character's picture with its face box; the user moves/scales
@@ -290,7 +350,7 @@ class MainWindow(QMainWindow):
         threading.Thread(target=work, name="omokage-cameras", daemon=True).start()
 
     def _fill_cameras(self, cams) -> None:
-        current = self.camera_combo.currentData() or self.controller.settings.camera
+        current = self.controller.source_spec  # what is really open, not what was saved
         videos = [(self.camera_combo.itemText(i), self.camera_combo.itemData(i))
                   for i in range(self.camera_combo.count())
                   if str(self.camera_combo.itemData(i)).startswith("video:")]
@@ -303,9 +363,6 @@ class MainWindow(QMainWindow):
         self.camera_combo.addItem("Video file…", "video")
         i = self.camera_combo.findData(current)
         self.camera_combo.setCurrentIndex(max(i, 0))
-        if not cams:
-            self.statusBar().showMessage("No camera found: the character idles. Plug one in "
-                                         "and press ↻.", 8000)
 
     def _camera_chosen(self, index: int) -> None:
         data = self.camera_combo.itemData(index)
@@ -350,7 +407,7 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
-            self.load_character(files[0])
+            self.open_character(files[0])
             event.acceptProposedAction()
 
     # ---- results from the controller (GUI thread) ------------------------------------
@@ -360,7 +417,10 @@ class MainWindow(QMainWindow):
         self.tracking_panel.build(self.controller.mapper_options())
         if self.banner.text().startswith("Loading the engine"):
             self.banner.setText("")
-        self.list_cameras()
+        if self.controller.camera_list is not None:  # probed at start: the same list
+            self._fill_cameras(self.controller.camera_list)
+        else:
+            self.list_cameras()
 
     def _character_changed(self, ch) -> None:
         self.setWindowTitle(f"Omokage: {ch.name}")

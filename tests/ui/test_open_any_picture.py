@@ -1,0 +1,103 @@
+"""Opening a picture in the real window (offscreen Qt, real engine, real face locator): one
+that does not follow the input convention brings up the head-box editor on its automatic
+framing; OK loads a convention copy that animates, Cancel keeps the character on screen, and a
+convention image loads directly without the editor."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+from PIL import Image
+from PySide6.QtWidgets import QDialog
+
+from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W
+from app.intake.prepare import find_face
+from engines.convention import HEAD_BOX
+from tests.app.pipeline_fixtures import default_character
+from tests.ui.conftest import grab, hold_still
+from ui.head_box_dialog import HeadBoxDialog
+
+
+def _art_on_white(tmp_path):
+    """The default character at 2x on an 800x1000 white canvas, as a JPEG: a typical
+    head-and-shoulders picture (face about 190 px wide at (400, 234)), no transparency."""
+    char = Image.open(default_character()).convert("RGBA")
+    big = char.resize((1024, 1024), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (800, 1000), "white")
+    canvas.paste(big, (-112, -20), big)
+    path = tmp_path / "art.jpg"
+    canvas.save(path, quality=92)
+    return path
+
+
+def _preview_region(window, box):
+    """Pixels of the preview inside a box given in 512x512 character coordinates."""
+    img = grab(window.preview).astype(int)
+    r = window.preview.target_rect()
+    s = r.width() / 512
+    x0, y0, x1, y1 = box
+    return img[int(r.y() + y0 * s):int(r.y() + y1 * s), int(r.x() + x0 * s):int(r.x() + x1 * s)]
+
+
+def _dialogs(monkeypatch, answer):
+    shown = []
+
+    def fake_exec(self):
+        shown.append(self)
+        self.setResult(answer)
+        return answer
+    monkeypatch.setattr(HeadBoxDialog, "exec", fake_exec)
+    return shown
+
+
+def test_a_picture_off_the_convention_opens_the_head_box_editor(window, qtbot, tmp_path,
+                                                                 monkeypatch):
+    src = _art_on_white(tmp_path)
+    before = src.read_bytes()
+    shown = _dialogs(monkeypatch, QDialog.DialogCode.Accepted)
+    window.open_character(src)
+    out = tmp_path / "art.prepared.png"
+    qtbot.waitUntil(lambda: window.controller.character.path == out, timeout=30000)
+    assert len(shown) == 1
+    dlg = shown[0]
+    f = dlg.face()  # the locator's box, in picture pixels
+    assert abs(f.cx - 400) < 15 and abs(f.cy - 234) < 20 and abs(f.w / 190 - 1) < 0.15
+    assert dlg.canvas.image.hasAlphaChannel()
+    assert dlg.framed.framed[0, 0, 3] == 0  # the editor shows the white background removed
+    ch = window.controller.character
+    assert ch.rgba.shape == (512, 512, 4) and ch.rgba[0, 0, 3] == 0
+    with Image.open(out) as im:  # the file, read back by Pillow
+        assert im.mode == "RGBA" and im.size == (512, 512)
+    face = find_face(ch.rgba)
+    assert abs(face.cx - TARGET_CX) < 6 and abs(face.cy - TARGET_CY) < 6
+    assert abs(face.w / TARGET_W - 1) < 0.1
+    x0, y0, x1, y1 = HEAD_BOX
+    assert (ch.rgba[y0:y1, x0:x1, 3] > 0).mean() > 0.8  # the head fills the head box
+    assert src.read_bytes() == before  # the picture itself is untouched
+    # It animates: on screen, a turned head with an open mouth differs from the rest pose.
+    hold_still(window, qtbot)
+    rest = _preview_region(window, HEAD_BOX)
+    window.controller.pin("head_yaw", 15.0)
+    window.controller.pin("mouth_open", 1.0)
+    qtbot.waitUntil(lambda: np.abs(_preview_region(window, HEAD_BOX) - rest).mean() > 3.0,
+                    timeout=10000)
+
+def test_cancel_keeps_the_character(window, qtbot, tmp_path, monkeypatch):
+    src = _art_on_white(tmp_path)
+    original = window.controller.character
+    shown = _dialogs(monkeypatch, QDialog.DialogCode.Rejected)
+    window.open_character(src)
+    qtbot.waitUntil(lambda: len(shown) == 1, timeout=30000)
+    qtbot.waitUntil(lambda: "was not opened" in window.banner.text(), timeout=5000)
+    qtbot.wait(500)
+    assert window.controller.character is original
+    assert not (tmp_path / "art.prepared.png").exists()
+
+
+def test_a_convention_image_loads_without_the_editor(window, qtbot, tmp_path, monkeypatch):
+    shown = _dialogs(monkeypatch, QDialog.DialogCode.Rejected)
+    copy = tmp_path / "mine.png"
+    shutil.copy(default_character(), copy)
+    window.open_character(copy)
+    qtbot.waitUntil(lambda: window.controller.character.path == copy, timeout=30000)
+    assert shown == []
