@@ -42,6 +42,10 @@ class ControllerOptions:
     single_pass: bool = False  # no mirror ensemble, whatever the settings say
     settings_dir: Optional[Path] = None
     engine: Any = None  # an already loaded engine (tests and the CLI reuse one)
+    # Lists the cameras that can be opened (app.sources.list_cameras); tests pass a fake.
+    list_cameras: Optional[Callable[[], list[CameraInfo]]] = None
+    # Opens a camera index as a cv2.VideoCapture (CameraSource's OpenCV edge); tests pass one.
+    camera_capture: Optional[Callable[[int], Any]] = None
 
 
 class Controller:
@@ -75,6 +79,11 @@ class Controller:
         self._lock = threading.Lock()
         self._closed = False
         self._exporting = False  # a sticker pack is being written
+        # What the pipeline reads now, as a picker entry ("none", a camera index, video:PATH),
+        # so the window's camera list shows the source that is really open.
+        self.source_spec = "none"
+        self.camera_list: list[CameraInfo] | None = None  # the last probe, None before one
+        self._idle_text: str | None = None  # why the start found no camera, for the pipeline
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self, wait: bool = False) -> threading.Thread:
@@ -109,7 +118,8 @@ class Controller:
             self._character_changed(character)
         self._apply_pins()
         self._restore_calibration()
-        pipe.set_source(self._initial_source())
+        self._idle_text = None
+        pipe.set_source(self._initial_source(), self._idle_text)
         pipe.start()
         for cb in list(self.on_ready):
             cb()
@@ -142,12 +152,40 @@ class Controller:
         return None
 
     def _initial_source(self) -> Source | None:
+        """The source to start with. A saved camera is opened only if the probe lists it;
+        with none listed the character idles (said once, as information: no camera is a
+        normal way to use the app); with others listed the first one is used, so the camera
+        list and the opened camera agree. A source given on the command line is opened
+        as asked."""
         spec = self.options.source or self.settings.camera
+        if not self.options.source and _is_camera(spec):
+            spec = self._available_camera(spec)
         try:
-            return self._source_for(spec)
+            source = self._source_for(spec)
         except Exception as exc:
             self._notice(Notice("error", "source", str(exc)))
             return None
+        self.source_spec = _picker_entry(spec, source)
+        return source
+
+    def _available_camera(self, saved: str) -> str:
+        try:
+            cams = self.cameras()
+        except Exception:  # noqa: BLE001 - a failed probe must not stop the start
+            log.exception("camera probe failed; opening the saved camera")
+            return saved
+        if not cams:
+            # Said by the pipeline when it starts idling: one message, information.
+            self._idle_text = ("No camera found: the character idles. Plug one in and press "
+                               "↻ to look again, or drive it from a video (File > Drive "
+                               "from a video file).")
+            return "none"  # the saved choice stays for the next start
+        cam = saved.split(":", 1)[1] if saved.startswith("camera:") else saved
+        for c in cams:
+            if cam in (str(c.index), c.name):
+                return str(c.index)
+        self.settings.camera = str(cams[0].index)
+        return self.settings.camera
 
     def _source_for(self, spec: str | None) -> Source | None:
         """A source for a picker entry: none, a camera index or name, video:PATH (looped,
@@ -160,7 +198,8 @@ class Controller:
         if spec.startswith("image:"):
             return make_source(spec)
         cam = spec.split(":", 1)[1] if spec.startswith("camera:") else spec
-        return CameraSource(cam, s.camera_width, s.camera_height, s.camera_fps)
+        return CameraSource(cam, s.camera_width, s.camera_height, s.camera_fps,
+                            capture_factory=self.options.camera_capture)
 
     def shutdown(self) -> None:
         """Save settings, close outputs and stop the pipeline (bounded wait)."""
@@ -290,7 +329,8 @@ class Controller:
     # ---- source ----------------------------------------------------------------------
     def cameras(self) -> list[CameraInfo]:
         """Probes devices (can take a second): call it from a worker thread."""
-        return list_cameras()
+        self.camera_list = list((self.options.list_cameras or list_cameras)())
+        return self.camera_list
 
     def set_source(self, spec: str | None) -> None:
         """Switch input: "none"/None, a camera index or name, video:PATH or image:PATH.
@@ -304,6 +344,7 @@ class Controller:
             return
         if source is None or isinstance(source, CameraSource):
             self.settings.camera = "none" if source is None else str(source.device)
+        self.source_spec = _picker_entry(spec, source)
         self.pipeline.set_source(source)
 
     def set_camera_mode(self, width: int, height: int, fps: int) -> None:
@@ -707,3 +748,16 @@ def _default_config(cls: type) -> Any:
     if hasattr(cfg, "enabled"):
         cfg.enabled = True
     return cfg
+
+
+def _is_camera(spec: str | None) -> bool:
+    return spec not in (None, "", "none") and not spec.startswith(("video:", "image:"))
+
+
+def _picker_entry(spec: str | None, source: Source | None) -> str:
+    """The camera-picker entry for an opened source: "none", a camera index or video:PATH."""
+    if source is None:
+        return "none"
+    if isinstance(source, CameraSource):
+        return str(source.device)
+    return str(spec)

@@ -44,6 +44,8 @@ POSE_EPSILON = 4e-3  # change, relative to each parameter's range, worth a rende
 # as .level and .message.
 Notice = Message
 
+IDLE_TEXT = "no camera: the character idles"  # said when the input is set to none
+
 
 @dataclass
 class PipelineOutput:
@@ -202,6 +204,7 @@ class Pipeline:
         self._character: Character | None = None
         self._prepared = None
         self._pending_source: Source | None = source
+        self._idle_text = IDLE_TEXT
         self._source_changed = threading.Event()
         self._source_changed.set()
         self._stop = threading.Event()
@@ -334,8 +337,10 @@ class Pipeline:
         return t
 
     # ---- controls ------------------------------------------------------------------
-    def set_source(self, source: Source | None) -> None:
-        """Switch input while running; None means no input (idle animation only)."""
+    def set_source(self, source: Source | None, idle_text: str | None = None) -> None:
+        """Switch input while running; None means no input (idle animation only), said with
+        `idle_text` when given (why there is none), so the user reads it once."""
+        self._idle_text = idle_text or IDLE_TEXT
         self._pending_source = source
         self._source_changed.set()
 
@@ -553,7 +558,7 @@ class Pipeline:
                     _close_quietly(source)
                 source, failed_at = self._pending_source, None
                 if source is None:  # chosen, not a failure: an earlier source error is over
-                    self.notify("info", "source", "no camera: the character idles")
+                    self.notify("info", "source", self._idle_text)
                 elif self._open(source):
                     self.notify("success", "source", f"{source.name}: receiving frames")
                 else:

@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
         threading.Thread(target=work, name="omokage-cameras", daemon=True).start()
 
     def _fill_cameras(self, cams) -> None:
-        current = self.camera_combo.currentData() or self.controller.settings.camera
+        current = self.controller.source_spec  # what is really open, not what was saved
         videos = [(self.camera_combo.itemText(i), self.camera_combo.itemData(i))
                   for i in range(self.camera_combo.count())
                   if str(self.camera_combo.itemData(i)).startswith("video:")]
@@ -363,9 +363,6 @@ class MainWindow(QMainWindow):
         self.camera_combo.addItem("Video file…", "video")
         i = self.camera_combo.findData(current)
         self.camera_combo.setCurrentIndex(max(i, 0))
-        if not cams:
-            self.statusBar().showMessage("No camera found: the character idles. Plug one in "
-                                         "and press ↻.", 8000)
 
     def _camera_chosen(self, index: int) -> None:
         data = self.camera_combo.itemData(index)
@@ -420,7 +417,10 @@ class MainWindow(QMainWindow):
         self.tracking_panel.build(self.controller.mapper_options())
         if self.banner.text().startswith("Loading the engine"):
             self.banner.setText("")
-        self.list_cameras()
+        if self.controller.camera_list is not None:  # probed at start: the same list
+            self._fill_cameras(self.controller.camera_list)
+        else:
+            self.list_cameras()
 
     def _character_changed(self, ch) -> None:
         self.setWindowTitle(f"Omokage: {ch.name}")
