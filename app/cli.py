@@ -454,16 +454,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     func = getattr(args, "func", cmd_window)
+    # A worker thread (capture, tracking, rendering, an output) that dies is one line on
+    # stderr naming its stage, not a traceback per thread; the command then exits 1. (The
+    # window has its own channel, hook and per-stage view: app/controller.py.)
+    from app.messages import MessageChannel
+
+    channel = MessageChannel()
+    undo_hook = (channel.install_thread_hook(chain=False) if func is not cmd_window
+                 else lambda: None)
+    undo_log = _log_to_stderr()
     try:
         check_args(args)
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
     except _user_errors() as exc:
         code = exc.code if isinstance(exc, CliError) else 1
         print(f"omokage: error: {exc}", file=sys.stderr)
-        return code
     except KeyboardInterrupt:
         print("omokage: interrupted", file=sys.stderr)
-        return 130
+        code = 130
+    finally:
+        undo_hook()
+        undo_log()
+    return code if code or not channel.thread_failures else 1
+
+
+def _log_to_stderr():
+    """Warnings and errors of the app's loggers as "omokage: error: STAGE: ..." lines on
+    stderr, unless the caller configured logging. Returns an undo."""
+    import logging
+
+    logger = logging.getLogger("omokage")
+    if logger.handlers or logging.getLogger().handlers:
+        return lambda: None
+
+    class Lower(logging.Formatter):
+        def format(self, record):
+            return f"omokage: {record.levelname.lower()}: {record.getMessage()}"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(Lower())
+    logger.addHandler(handler)
+    return lambda: logger.removeHandler(handler)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,17 @@ from typing import Callable
 log = logging.getLogger("omokage")
 
 SEVERITIES = ("info", "success", "warning", "error")
+# The stage each worker thread serves, by the thread's name (every thread is omokage-<what>),
+# so a thread that dies is reported under the stage that stopped with it.
+THREAD_STAGES = {
+    "omokage-capture": "source", "omokage-cameras": "source",
+    "omokage-track": "tracking",
+    "omokage-render": "engine", "omokage-start": "engine",
+    "omokage-load-character": "character", "omokage-switch-character": "character",
+    "omokage-outputs": "output", "omokage-vcam": "output", "omokage-obs-server": "output",
+    "omokage-obs-encoder": "output", "omokage-clip": "output", "omokage-stickers": "output",
+    "omokage-autosave": "settings",
+}
 PROBLEMS = ("warning", "error")
 ALWAYS_PASS = ("character",)  # stages whose messages answer a user's action
 
@@ -60,6 +71,7 @@ class MessageChannel:
         self._problems: dict[str, Message] = {}
         self._log: deque[Message] = deque(maxlen=keep)
         self._lock = threading.Lock()
+        self.thread_failures: list[Message] = []  # threads that died (install_thread_hook)
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -103,16 +115,31 @@ class MessageChannel:
         with self._lock:
             return list(self._log)
 
-    def install_thread_hook(self, stage: str = "internal") -> Callable[[], None]:
+    def install_thread_hook(self, stage: str | None = None,
+                            chain: bool = True) -> Callable[[], None]:
         """Route uncaught exceptions of every worker thread here (threading.excepthook) as
-        errors naming the thread; the previous hook still runs. Returns an undo."""
+        errors naming the thread, under `stage` or else the stage the thread serves
+        (THREAD_STAGES; "internal" for others). With `chain` the previous hook still runs
+        (it prints the traceback); without, the message is the one report and the traceback
+        goes to the debug log. Each such failure is kept in `thread_failures`: the stage
+        stopped, which a command treats as fatal. Returns an undo."""
         previous = threading.excepthook
 
         def hook(args) -> None:
+            if args.exc_type is SystemExit:  # a thread that ended itself did not fail
+                return
             name = args.thread.name if args.thread is not None else "a thread"
-            self.report("error", stage, f"{name} stopped: {args.exc_type.__name__}: "
-                                        f"{args.exc_value}")
-            previous(args)
+            where = stage or THREAD_STAGES.get(name, "internal")
+            msg = Message("error", where, f"{name} stopped: {args.exc_type.__name__}: "
+                                          f"{args.exc_value}")
+            with self._lock:
+                self.thread_failures.append(msg)
+            self.publish(msg)
+            if chain:
+                previous(args)
+            else:
+                log.debug("%s stopped", name,
+                          exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
         threading.excepthook = hook
 
         def undo() -> None:
@@ -120,5 +147,4 @@ class MessageChannel:
                 threading.excepthook = previous
         return undo
 
-
-__all__ = ["Message", "MessageChannel", "SEVERITIES"]
+__all__ = ["Message", "MessageChannel", "SEVERITIES", "THREAD_STAGES"]
