@@ -8,6 +8,7 @@
     omokage cameras                           list cameras
     omokage prepare IN --out OUT.png          frame any picture to the input convention
     omokage avatar PHOTO --out OUT.png        an anime character fitted to a selfie
+    omokage create --seed N --out OUT.png     a new original character from the generator
     omokage eval ... / omokage train ...      the engine's evaluation and training
 
 Problems the user can fix print one line "omokage: error: ..." and exit with status 2 for
@@ -408,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.intake.avatar_command import add_parser as add_avatar_parser
 
     add_avatar_parser(sub)
+    from app.intake.creator_command import add_parser as add_create_parser
+
+    add_create_parser(sub)
     for name in ("eval", "train"):
         sub.add_parser(name, help=f"the engine's {name} command (see omokage {name} --help)",
                        add_help=False)

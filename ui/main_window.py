@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
         f.addAction(act("Open character…", "Ctrl+O", self.open_character_dialog))
         f.addAction(act("Place the head…", "Ctrl+Shift+H", self.place_head_dialog))
         f.addAction(act("Avatar from photo…", "Ctrl+Shift+A", self.avatar_dialog))
+        f.addAction(act("New character…", "Ctrl+Shift+N", self.creator_dialog))
         f.addAction(act("Drive from a video file…", "Ctrl+Shift+O", self.open_video_dialog))
         self.stickers_action = act("Export stickers…", "Ctrl+Shift+E", self.export_stickers_dialog)
         f.addAction(self.stickers_action)
@@ -290,6 +291,14 @@ class MainWindow(QMainWindow):
             if not photo:
                 return
         self.avatar_dlg = dlg = AvatarDialog(photo, parent=self)
+        dlg.accepted.connect(lambda: self.load_character(dlg.saved))
+        dlg.open()
+
+    def creator_dialog(self) -> None:
+        """The character creator; the character saved with "Save and use" is loaded."""
+        from ui.creator_dialog import CreatorDialog
+
+        self.creator_dlg = dlg = CreatorDialog(parent=self)
         dlg.accepted.connect(lambda: self.load_character(dlg.saved))
         dlg.open()
 

@@ -42,7 +42,7 @@ def inspect_picture(path: str | Path) -> Opening:
     # wants it, or in which no face is seen at all (hand-made convention art the locator
     # misses), loads directly, exactly as it always has.
     if (w, h) == (CANVAS, CANVAS) and not opaque and (face is None or close_to_target(face)):
-        return Opening(path, True, notes=notes)
+        return Opening(path, True, face=face, notes=notes)
     if opaque:
         # Show what prepare will keep: the same flood fill, seeded above the shoulders.
         seed_bottom = int(face.cy + 0.75 * face.h) if face is not None else None
