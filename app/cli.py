@@ -450,10 +450,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # eval/train take their own arguments: hand them over untouched.
     if argv and argv[0] in ("eval", "train"):
-        if argv[0] == "eval":
-            from engines.neural.evaluate import main as sub_main
-        else:
-            from engines.neural.train import main as sub_main
+        try:
+            if argv[0] == "eval":
+                from engines.neural.evaluate import main as sub_main
+            else:
+                from engines.neural.train import main as sub_main
+        except ModuleNotFoundError as exc:  # torch and co. are extras (not in the bundle)
+            print(f"omokage: error: `omokage {argv[0]}` needs the training extras "
+                  f"({exc}); install them with pip install \"omokage[train]\" in a Python "
+                  "environment (the desktop bundle runs the app only)", file=sys.stderr)
+            return 2
         return int(sub_main(argv[1:]) or 0)
     ap = build_parser()
     args = ap.parse_args(argv)

