@@ -105,3 +105,15 @@ def test_real_process_exit_status_and_stderr(tmp_path):
     assert r.stderr.count("omokage-render stopped") == 1, r.stderr
     assert "omokage: error: engine: omokage-render stopped: ZeroDivisionError" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("command, module", [("train", "engines.neural.train"),
+                                             ("eval", "engines.neural.evaluate")])
+def test_training_commands_without_torch_say_what_to_install(monkeypatch, capsys, command,
+                                                             module):
+    """The desktop bundle leaves torch out: these commands answer in one line."""
+    monkeypatch.setitem(sys.modules, module, None)  # importing it raises ModuleNotFoundError
+    assert cli.main([command, "--help"]) == 2
+    err = capsys.readouterr().err
+    assert f"`omokage {command}` needs the training extras" in err
+    assert 'pip install "omokage[train]"' in err and "Traceback" not in err
