@@ -56,3 +56,29 @@ def test_a_recording_that_reaches_its_limit_is_shown_off(window, qtbot, tmp_path
     assert window.outputs_panel.record.text() == "Record clip (Ctrl+R)"
     assert c.output_status("clip_recorder").state.value == "finished"
     assert window.outputs_panel.saved_clip.exists()
+
+
+def test_a_virtual_camera_that_dies_is_shown_off(window, qtbot):
+    """A device that vanishes mid-stream (through pyvirtualcam itself, a registered test
+    backend): the output turns off in the window and the device is released."""
+    import pyvirtualcam
+    from pyvirtualcam.camera import BACKENDS
+
+    from tests.app.test_outputs import Device
+
+    Device.held = Device.most_held = Device.opened = 0
+    Device.fail_after = 3
+    pyvirtualcam.register_backend("omokage-device", Device)
+    try:
+        c = window.controller
+        c.settings.outputs.vcam_backend = "omokage-device"
+        c.settings.outputs.vcam_width, c.settings.outputs.vcam_height = 64, 64
+        window.outputs_panel.vcam.setChecked(True)  # as a user's click does
+        qtbot.waitUntil(lambda: Device.opened == 1, timeout=20000)
+        qtbot.waitUntil(lambda: not window.outputs_panel.vcam.isChecked(), timeout=30000)
+        assert c.output_status("virtual_camera").state.value == "failed"
+        assert not c.output_enabled("virtual_camera")
+        qtbot.waitUntil(lambda: Device.held == 0, timeout=10000)
+    finally:
+        BACKENDS.pop("omokage-device", None)
+        Device.fail_after = None
