@@ -30,6 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.settings import atomic_write_text
+
 # MediaPipe face-mesh indices (canonical 478-point topology).
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
              400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54,
@@ -534,41 +536,41 @@ def load_photo(path: str | Path) -> np.ndarray:
 
 def avatar_from_params(path: str | Path) -> Avatar:
     """Redraw an avatar from a parameters file written by save_avatar (possibly edited)."""
+    ident, _ = read_identity(path, AvatarError,
+                             "as `omokage avatar PHOTO --out OUT.png` writes beside OUT.png")
+    return Avatar(ident, draw(ident), None)
+
+
+MAX_IDENTITY_BYTES = 1 << 20  # an identity file is about 2 KB
+
+
+def read_identity(path: str | Path, error: type[Exception], written_by: str):
+    """(Identity, the whole JSON document) from an identity file, as the avatar command and
+    the creator save beside each character; `error` with a message naming the file and,
+    for a wrong shape, `written_by` (where such files come from)."""
     Identity = require_generator().Identity
     path = Path(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_IDENTITY_BYTES:
+            raise error(f"{path}: {path.stat().st_size >> 10} KB is far too large for an identity "
+                        "file (about 2 KB); choose the .json saved beside a character.")
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise AvatarError(f"{path}: file not found.") from None
+        raise error(f"{path}: file not found.") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AvatarError(f"{path}: not a readable JSON parameters file ({exc}).") from None
+        raise error(f"{path}: not a readable JSON identity file ({exc}).") from None
     ident_data = data.get("identity", data) if isinstance(data, dict) else None
     if not isinstance(ident_data, dict):
-        raise AvatarError(f"{path}: expected an object with an \"identity\" entry, as "
-                          "`omokage avatar PHOTO --out OUT.png` writes beside OUT.png.")
+        raise error(f"{path}: expected an object with an \"identity\" entry, {written_by}.")
     try:
-        ident = Identity.from_json(json.dumps(ident_data))
+        return Identity.from_json(json.dumps(ident_data)), data
     except (TypeError, ValueError) as exc:
-        raise AvatarError(f"{path}: {exc}") from None
-    return Avatar(ident, draw(ident), None)
+        raise error(f"{path}: {exc}") from None
 
 
 def params_path(out: str | Path) -> Path:
     out = Path(out)
     return out.with_name(out.stem + PARAMS_SUFFIX)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def save_avatar(avatar: Avatar, out: str | Path, source: str | None = None) -> tuple[Path, Path]:
@@ -581,7 +583,7 @@ def save_avatar(avatar: Avatar, out: str | Path, source: str | None = None) -> t
     doc = {"identity": json.loads(avatar.identity.to_json())}
     if avatar.reading is not None:
         doc["photo"] = {"file": source, **asdict(avatar.reading)}
-    _atomic_write_text(js, json.dumps(doc, indent=1) + "\n")
+    atomic_write_text(js, json.dumps(doc, indent=1) + "\n")
     save_rgba_png(avatar.rgba, out)
     return out, js
 

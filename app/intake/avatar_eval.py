@@ -189,9 +189,9 @@ def main(argv=None) -> int:
         save_rgba_png(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), args.sheet)
         print(f"wrote {args.sheet}")
     if args.json:
-        from app.intake.avatar import _atomic_write_text
+        from app.settings import atomic_write_text
 
-        _atomic_write_text(args.json, json.dumps([s.__dict__ for s in results], indent=1) + "\n")
+        atomic_write_text(args.json, json.dumps([s.__dict__ for s in results], indent=1) + "\n")
         print(f"wrote {args.json}")
     return 0
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.intake.avatar import AvatarError, _atomic_write_text, draw, params_path, require_generator
+from app.intake.avatar import AvatarError, draw, params_path, read_identity, require_generator
+from app.settings import atomic_write_text
 
 MAX_SEED = 2**31 - 1
-MAX_JSON_BYTES = 1 << 20  # an identity file is about 2 KB
 # Fields the creator dialog offers as lists (colours are edited with a colour picker).
 CHOICES = ("back_hair", "bangs", "clothing")
 
@@ -69,26 +69,8 @@ def choices() -> dict[str, tuple[str, ...]]:
 
 def load_creation(path: str | Path) -> Creation:
     """Redraw a character from its identity JSON (as saved beside a created or avatar PNG)."""
-    Identity = _generator().Identity
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_JSON_BYTES:
-            raise CreatorError(f"{path}: {path.stat().st_size >> 10} KB is far too large for "
-                               "an identity file (about 2 KB); choose the .json saved beside "
-                               "a character.")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CreatorError(f"{path}: file not found.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CreatorError(f"{path}: not a readable JSON identity file ({exc}).") from None
-    ident_data = data.get("identity", data) if isinstance(data, dict) else None
-    if not isinstance(ident_data, dict):
-        raise CreatorError(f"{path}: expected an object with an \"identity\" entry, as the "
-                           "creator saves beside each character.")
-    try:
-        ident = Identity.from_json(json.dumps(ident_data))
-    except (TypeError, ValueError) as exc:
-        raise CreatorError(f"{path}: {exc}") from None
+    _generator()
+    ident, data = read_identity(path, CreatorError, "as the creator saves beside each character")
     seed = data.get("seed") if isinstance(data.get("seed"), int) else None
     return Creation(ident, _draw(ident), seed)
 
@@ -115,7 +97,7 @@ def save_creation(creation: Creation, out: str | Path,
     doc = {"identity": json.loads(creation.identity.to_json())}
     if creation.seed is not None:
         doc["seed"] = creation.seed
-    _atomic_write_text(js, json.dumps(doc, indent=1) + "\n")
+    atomic_write_text(js, json.dumps(doc, indent=1) + "\n")
     save_rgba_png(creation.rgba, out)
     return out, js
 
