@@ -34,6 +34,7 @@ import numpy as np
 
 from app.presets import Preset, ScriptStep, script_poses
 from app.sinks.clip_writers import PillowWriter
+from app.sinks.clips import swap_folder
 from app.sinks.compose import premultiply, resize_rgba
 from engines.convention import CANVAS, HEAD_BOX
 from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
@@ -294,14 +295,7 @@ def _move_into_place(tmp: Path, target: Path) -> None:
             os.rmdir(target)
             os.rename(tmp, target)
         return
-    old = target.with_name(f"{PARTIAL_PREFIX}{target.name}-old-{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
-    os.rename(target, old)
-    try:
-        os.rename(tmp, target)
-    except BaseException:
-        os.rename(old, target)  # the earlier pack comes back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    swap_folder(tmp, target)  # the earlier pack comes back if this fails
 
 
 def _fsync_dir(folder: Path) -> None:

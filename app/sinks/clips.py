@@ -176,15 +176,21 @@ def _replace_folder(tmp: Path, final: Path) -> Path:
     if others:
         raise ClipError(f"The folder {final} holds other files ({', '.join(sorted(others)[:3])}); "
                         "choose a new or empty folder for the PNG sequence.")
+    swap_folder(tmp, final)
+    return final
+
+
+def swap_folder(tmp: Path, final: Path) -> None:
+    """Replace the folder `final` with the complete folder `tmp`: the earlier one is moved
+    aside first and comes back if the new one cannot take its place."""
     old = final.with_name(f"{PARTIAL_PREFIX}{final.name}-old-{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
     os.rename(final, old)
     try:
         os.rename(tmp, final)
     except BaseException:
-        os.rename(old, final)  # put the earlier sequence back
+        os.rename(old, final)
         raise
     shutil.rmtree(old, ignore_errors=True)
-    return final
 
 
 def _move_into_place(tmp: Path, final: Path, overwrite: bool) -> Path:

@@ -20,7 +20,6 @@ Every file is written atomically (temp file in the same folder, then os.replace)
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import tempfile
@@ -30,6 +29,8 @@ from typing import Iterator
 
 import numpy as np
 
+from engines.neural.runtime import sha256_file
+
 QUANTISED = ("morpher_decoder", "rotator_decoder")
 INT8_MANIFEST = "int8.json"
 
@@ -38,12 +39,6 @@ def int8_name(network: str) -> str:
     return f"{network}_int8.onnx"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -226,7 +221,7 @@ def quantize_weights(weights: Path | None = None, characters: int = 12, poses: i
         t0 = time.perf_counter()
         quantize_network(paths[net], out, feeds[net], method, per_channel, keep_float=keep_float,
                          float_pose=float_pose)
-        record["files"][net] = {"path": out.name, "sha256": _sha256(out), "bytes": out.stat().st_size,
+        record["files"][net] = {"path": out.name, "sha256": sha256_file(out), "bytes": out.stat().st_size,
                                 "source_sha256": manifest["files"][net]["sha256"]}
         log(f"{net}: {paths[net].stat().st_size:,} -> {out.stat().st_size:,} bytes ({out.name}) "
             f"in {time.perf_counter() - t0:.1f} s")
