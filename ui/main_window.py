@@ -11,12 +11,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QFileDialog,
-                               QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDockWidget,
+                               QFileDialog, QHBoxLayout, QLabel, QMainWindow, QPushButton,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ui.bridge import Bridge
 from ui.controls import OutputsPanel, TrackingPanel
+from ui.log_view import LogView
 from ui.pose_panel import PosePanel
 from ui.presets_menu import PresetsMenu
 from ui.preview import CameraView, PreviewWidget
@@ -123,6 +124,16 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(2, 2)
         outer.addWidget(split, 1)
         self.setCentralWidget(central)
+        # Every message of the channel and each stage's state, in a dock (View > Messages);
+        # the channel's history fills it, so what came before the window listened shows too.
+        self.log_view = LogView()
+        self.log_view.seed(self.controller.messages.history())
+        self.log_view.show_problems(self.controller.problems())
+        self.log_dock = QDockWidget("Messages", self)
+        self.log_dock.setObjectName("log_dock")
+        self.log_dock.setWidget(self.log_view)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.log_dock.hide()
         self.status = QLabel("starting…")
         self.status.setObjectName("status_label")
         self.statusBar().addPermanentWidget(self.status, 1)
@@ -185,6 +196,10 @@ class MainWindow(QMainWindow):
         menu.addMenu(self.presets_menu)
         v = menu.addMenu("&View")
         v.addAction(act("Camera view", "Ctrl+L", lambda: self.show_camera.toggle()))
+        self.log_action = self.log_dock.toggleViewAction()
+        self.log_action.setText("Messages and stages")
+        self.log_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        v.addAction(self.log_action)
 
     # ---- user actions ----------------------------------------------------------------
     def open_character_dialog(self) -> None:
@@ -447,6 +462,7 @@ class MainWindow(QMainWindow):
 
     def _show_notice(self, notice) -> None:
         self.notices.append(notice)
+        self.log_view.add(notice)
         if notice.stage == "output" and notice.message.startswith("Clip saved to "):
             self.outputs_panel.show_saved(notice.message[len("Clip saved to "):])
         if not notice.problem:
@@ -457,6 +473,7 @@ class MainWindow(QMainWindow):
         """One line per stage that has a problem now; a stage that recovered (its next
         message was info or success) drops out, and with none left the banner clears."""
         problems = self.controller.problems()
+        self.log_view.show_problems(problems)
         if problems:
             worst = "error" if any(m.severity == "error" for m in problems.values()) else "warning"
             self._say("\n".join(f"{m.stage}: {m.text}" for m in problems.values()), worst)
@@ -490,6 +507,8 @@ class MainWindow(QMainWindow):
 
     def _show_stats(self) -> None:
         st = self.controller.stats()
+        if self.log_dock.isVisible():
+            self.log_view.show_timing(st)
         order = ["track_ms", "still_ms", "map_ms", "render_ms", "outputs_ms"]
         keys = sorted(st.stage_ms, key=lambda k: order.index(k) if k in order else 99)
         stages = " ".join(f"{k[:-3]} {st.stage_ms[k]:.1f}" for k in keys)
