@@ -21,6 +21,9 @@ from engines.convention import CANVAS, HEAD_BOX
 
 MAX_PIXELS = 8192 * 8192  # beyond this an image is treated as a decompression bomb
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# Below this a face is a few pixels across once framed (the head box is a quarter of the
+# canvas), so there is nothing for the engine to animate.
+MIN_SIDE = 64
 _RESAVE = "Open it in an image editor and export it as an 8-bit RGBA PNG."
 
 
@@ -76,8 +79,15 @@ def frame_character(rgba: np.ndarray, label: str = "image") -> tuple[np.ndarray,
             rgba, report = remove_background(np.ascontiguousarray(rgba[..., :3]))
         except BackgroundError as exc:
             raise CharacterError(f"{label}: the image has no transparency and {exc}") from None
+        if not (rgba[..., 3] > 16).any():
+            raise CharacterError(f"{label}: the picture is one plain colour, so nothing is "
+                                 "left once its background is removed. Choose a picture "
+                                 "with a character in it.")
         notes.append(report.describe())
-    rgba, more = prepare(rgba)
+    try:
+        rgba, more = prepare(rgba)
+    except CharacterError as exc:
+        raise CharacterError(f"{label}: {exc}") from None
     notes += more
     if notes:  # it did not already follow the convention: say why the face was not used
         notes.insert(0, f"framed by its outline only ({why.split('. ')[0]}): check that the "
@@ -103,6 +113,8 @@ def save_prepared_beside(src: str | Path, face) -> tuple[Path, "object"]:
 def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[str]]:
     """8-bit RGBA pixels of an image file, or CharacterError for the kinds the app refuses."""
     notes: list[str] = []
+    if not data:
+        raise CharacterError(f"{label}: the file is empty (0 bytes). Get a fresh copy of it.")
     broken = damaged_chunk(data)
     if broken:
         raise CharacterError(f"{label}: the PNG file is damaged ({broken}), so its pixels "
@@ -117,13 +129,22 @@ def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[st
                     f"{label}: {w}x{h} pixels is far too large (a possible decompression "
                     f"bomb). Use an image of at most {int(MAX_PIXELS ** 0.5)} pixels a side; "
                     "512x512 is ideal.")
+            if min(w, h) < MIN_SIDE:
+                raise CharacterError(
+                    f"{label}: {w}x{h} pixels is too small for a character. Use a picture "
+                    f"at least {MIN_SIDE} pixels on each side; 512x512 is ideal.")
             frames = getattr(img, "n_frames", 1)
             if frames > 1 or getattr(img, "is_animated", False):
                 raise CharacterError(
-                    f"{label}: an animated image ({frames} frames). Save one frame as a "
-                    "still RGBA PNG.")
+                    f"{label}: an animated or multi-page image ({frames} frames). Save one "
+                    "frame as a still RGBA PNG.")
             mode = img.mode
-            if mode in ("I;16", "I;16B", "I;16L", "I", "F") or _is_16bit_png(img):
+            if mode in ("I", "F"):
+                kind = "floating-point" if mode == "F" else "integer"
+                raise CharacterError(
+                    f"{label}: a 32-bit {kind} image. The engine reads 8 bits per channel. "
+                    f"{_RESAVE}")
+            if mode in ("I;16", "I;16B", "I;16L") or _is_16bit_png(img):
                 raise CharacterError(
                     f"{label}: a 16-bit image. The engine reads 8 bits per channel. {_RESAVE}")
             if mode in ("L", "LA", "1"):
@@ -185,7 +206,8 @@ def prepare(rgba: np.ndarray) -> tuple[np.ndarray, list[str]]:
     solid = alpha > 16
     xs = np.flatnonzero(solid.any(axis=0))  # columns with something visible
     if len(xs) == 0:
-        raise CharacterError("the image is fully transparent: there is no character in it.")
+        raise CharacterError("the image is fully transparent (nothing is more than 6% "
+                             "opaque): there is no character in it.")
     if solid.mean() > 0.985:
         raise CharacterError(
             "the image has no transparent background (alpha is opaque almost everywhere). "

@@ -7,6 +7,7 @@ SourceError with a message that says what to do.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -20,6 +21,7 @@ import numpy as np
 
 from app.frames import now
 
+log = logging.getLogger("omokage.sources")
 
 class SourceError(RuntimeError):
     """A source cannot deliver frames (missing, busy, unplugged, unreadable file)."""
@@ -230,19 +232,30 @@ class VideoFileSource:
         # sought back to frame 0, so it is delivered from here (and again on each loop).
         self._first: np.ndarray | None = None
         self._pending = False
+        self._declared = 0  # the frame count the file's header gives (0: unknown)
+        # Why the video ended before the length its header declares (a truncated file), or
+        # None; said once per open as a warning, so a command or the window can tell.
+        self.ended_early: str | None = None
 
     def open(self) -> None:
         if self.start < 0:
             raise SourceError(f"start frame {self.start} is negative; the first frame is 0")
+        if self.path.is_dir():
+            raise SourceError(f"{self.path} is a folder, not a video file; choose a video "
+                              "(MP4, WebM, MOV...)")
         if not self.path.is_file():
             raise SourceError(f"video file not found: {self.path}")
+        if self.path.stat().st_size == 0:
+            raise SourceError(f"cannot read video {self.path}: the file is empty (0 bytes); "
+                              "get a fresh copy of it")
         cap = cv2.VideoCapture(str(self.path))
         ok, first = cap.read() if cap.isOpened() else (False, None)
         if not ok:
             cap.release()
             raise SourceError(
-                f"cannot read video {self.path}: not a video OpenCV can decode "
-                "(try converting it to MP4/H.264)")
+                f"cannot read video {self.path}: not a video OpenCV can decode (the file "
+                "may be damaged or incomplete, or in a format OpenCV lacks: try converting "
+                "it to MP4/H.264)")
         file_fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(self._fps_override or (file_fps if 1 <= file_fps <= 240 else 30.0))
         total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))  # <= 0: unknown (e.g. a still image)
@@ -258,6 +271,7 @@ class VideoFileSource:
                               "it can only be read from frame 0")
         stop = total if self.stop is None or total <= 0 else min(self.stop, total)
         self.frame_count = max(0, stop - self.start)  # 0: unknown
+        self._declared, self.ended_early = max(total, 0), None
         if self.start > 0:
             cap.set(cv2.CAP_PROP_POS_FRAMES, self.start)
             self._first, self._pending = None, False
@@ -279,6 +293,7 @@ class VideoFileSource:
         else:
             ok, frame = self._cap.read()
         if not ok:
+            self._check_early_end()
             if not self._rewind():
                 return None
             ok, frame = self._cap.read()
@@ -289,6 +304,22 @@ class VideoFileSource:
         ts = now()
         self._pos += 1
         return CapturedFrame(frame, ts, self._pos - self.start)
+
+    def _check_early_end(self) -> None:
+        """The file stopped giving frames before the end of the range: a truncated video
+        (an incomplete download or copy) still plays up to the damage, so say so instead of
+        silently rendering a shorter clip. The header's count is exact for MP4/MOV and an
+        estimate for some formats, hence the margin."""
+        end = self.start + self.frame_count
+        if self.ended_early is not None or not self.frame_count:
+            return
+        missing = end - self._pos
+        if missing > max(2, 0.02 * self.frame_count):
+            self.ended_early = (
+                f"{self.path.name} ended at frame {self._pos} although its header declares "
+                f"{self._declared} frames: the file may be truncated (an incomplete download "
+                "or copy?); the frames after that were not read")
+            log.warning("%s", self.ended_early)
 
     def _rewind(self) -> bool:
         if not self.loop:

@@ -3,6 +3,7 @@ and print every step taken. The result is written atomically and never over the 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 
@@ -49,9 +50,27 @@ def parse_face(text: str):
     except ValueError:
         raise ValueError(f"--face {text}: give the face centre and width in pixels as "
                          "CX,CY,W, e.g. --face 400,380,300") from None
+    if not all(math.isfinite(v) for v in (cx, cy, w)):
+        raise ValueError(f"--face {text}: give finite numbers (pixels of the input picture), "
+                         "e.g. --face 400,380,300")
     if not w > 0:
         raise ValueError(f"--face {text}: the width must be positive")
     return FaceBox(cx, cy, w, w * 1.25)  # outline height/width of a typical anime face
+
+
+MIN_FACE = 8  # px: a smaller face box would be scaled up into a blur
+
+
+def check_face(text: str, face, width: int, height: int) -> None:
+    """The face box given by hand against the picture: its centre inside it, its width
+    from MIN_FACE to the picture's longer side (framing scales by target width / w)."""
+    if not (0 <= face.cx <= width and 0 <= face.cy <= height):
+        raise ValueError(f"--face {text}: the centre ({face.cx:g}, {face.cy:g}) is outside "
+                         f"the {width}x{height} picture")
+    if not MIN_FACE <= face.w <= max(width, height):
+        raise ValueError(f"--face {text}: the face width {face.w:g} px must be "
+                         f"{MIN_FACE}..{max(width, height)} px for this {width}x{height} "
+                         "picture")
 
 
 def cmd_prepare(args, say=print) -> int:
@@ -62,6 +81,8 @@ def cmd_prepare(args, say=print) -> int:
     src, out = Path(args.input), Path(args.out)
     if out.suffix.lower() != ".png":
         raise CliError(f"--out {out}: the prepared character is an RGBA PNG; name it *.png", 2)
+    if src.is_dir():
+        raise CharacterError(f"{src} is a folder; choose a picture (PNG, JPEG, WebP...).")
     if not src.is_file():
         raise CharacterError(f"{src}: file not found.")
     if out.resolve() == src.resolve():
@@ -74,6 +95,11 @@ def cmd_prepare(args, say=print) -> int:
     except ValueError as exc:
         raise CliError(str(exc), 2) from None
     rgba, notes = decode_image(src.read_bytes(), src.name)
+    if face is not None:
+        try:
+            check_face(args.face, face, rgba.shape[1], rgba.shape[0])
+        except ValueError as exc:
+            raise CliError(str(exc), 2) from None
     try:
         done = prepare_image(rgba, face=face)
     except PrepareError as exc:

@@ -23,6 +23,9 @@ IMAGE = (1, 4, 128, 128)  # every network's image input: a 128x128 premultiplied
 ROTATOR_OUTPUTS = {"flow": 2, "color": 4, "mask": 1}  # read by position: order matters
 MAX_MANIFEST_BYTES = 4 << 20  # the real one is ~11 KB; anything huge is not a manifest
 STAGES = ("morph", "rotate")
+# Pose ranges are degrees or 0..1 amounts; the runtime normalises them in float32, where
+# absurd ranges overflow into NaN poses.
+MAX_RANGE = 1000.0
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -35,6 +38,8 @@ def damaged(path: Path, what: str, weights: Path | None = None) -> EngineError:
 def read_manifest(weights: Path) -> tuple[dict, PoseSpec, dict[str, Path]]:
     """(manifest, pose spec, network name -> ONNX path) or EngineError naming the file."""
     mpath = Path(weights) / "manifest.json"
+    if mpath.is_dir():
+        raise damaged(mpath, "it is a folder, not the manifest file")
     if not mpath.is_file():
         raise EngineError(f"engine weights not found: {mpath} is missing; {restore_hint(weights)}")
     if mpath.stat().st_size > MAX_MANIFEST_BYTES:
@@ -87,6 +92,9 @@ def check_pose_spec(items: Any) -> PoseSpec:
         default = _number(d["default"], f"{where}.default")
         if not lo < hi:
             raise ValueError(f"{where}: lo {lo:g} must be below hi {hi:g}")
+        if max(abs(lo), abs(hi)) > MAX_RANGE:
+            raise ValueError(f"{where}: the range {lo:g}..{hi:g} must lie within "
+                             f"-{MAX_RANGE:g}..{MAX_RANGE:g} (degrees or amounts)")
         if not lo <= default <= hi:
             raise ValueError(f"{where}: default {default:g} is outside {lo:g}..{hi:g}")
         sign = _number(d.get("mirror_sign", 1.0), f"{where}.mirror_sign")
@@ -108,9 +116,9 @@ def check_pose_spec(items: Any) -> PoseSpec:
         if p.pair is None:
             continue
         partner = by_name.get(p.pair) if isinstance(p.pair, str) else None
-        if partner is None or partner.pair != p.name:
-            raise ValueError(f"pose_spec ({p.name}): pair {p.pair!r} must name a parameter "
-                             "that names it back")
+        if partner is None or partner is p or partner.pair != p.name:
+            raise ValueError(f"pose_spec ({p.name}): pair {p.pair!r} must name another "
+                             "parameter that names it back")
     for stage in STAGES:
         if not any(p.stage == stage for p in params):
             raise ValueError(f"pose_spec has no {stage!r} parameter; both networks need a pose")
@@ -132,7 +140,8 @@ def check_files(files: Any, weights: Path) -> dict[str, Path]:
         if not isinstance(info, dict):
             raise ValueError(f"files.{name} must be an object with path and sha256")
         rel = info.get("path")
-        if not isinstance(rel, str) or not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
+        if (not isinstance(rel, str) or not Path(rel).parts or Path(rel).is_absolute()
+                or ".." in Path(rel).parts):
             raise ValueError(f"files.{name}.path must be a file name inside the weights "
                              f"folder, found {rel!r}")
         sha = info.get("sha256")

@@ -146,6 +146,8 @@ class NeuralEngine:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         sessions = {}
         for key, path in paths.items():
+            if path.is_dir():
+                raise damaged(path, "it is a folder, not an ONNX file", wd)
             if not path.is_file():
                 raise EngineError(f"engine weights file {path} is missing; {restore_hint(wd)}")
             if precision[key] != "int8" and sha256_file(path) != manifest["files"][key]["sha256"]:

@@ -50,7 +50,9 @@ def bad_images(tmp: Path) -> dict[str, tuple[Path, str]]:
     anim = tmp / "anim.gif"
     frames = [Image.fromarray(_character()[..., :3]), Image.fromarray(255 - _character()[..., :3])]
     frames[0].save(anim, save_all=True, append_images=frames[1:], duration=100)
+    jpeg = _jpeg(_character())
     return {
+        **_more_bad_images(tmp, good, jpeg),
         "corrupt": (corrupt, "corrupt"),
         "truncated": (truncated, "truncated"),
         "huge": (_png_with_size(tmp / "bomb.png", 60000, 60000), "decompression bomb"),
@@ -93,3 +95,105 @@ def _with_text(png: bytes) -> bytes:
     return png[:33] + chunk + png[33:]
 
 
+
+
+def _jpeg(rgba: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgba[..., :3], cv2.COLOR_RGB2BGR))
+    assert ok
+    return data.tobytes()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _pil(img: Image.Image, path: Path, **kw) -> Path:
+    img.save(path, **kw)
+    return path
+
+
+def _two_frames() -> list[Image.Image]:
+    return [Image.fromarray(_character()), Image.fromarray(255 - _character())]
+
+
+def _jpeg_claiming(jpeg: bytes, w: int, h: int) -> bytes:
+    """The JPEG with its frame header (SOF0) claiming w x h pixels."""
+    data = bytearray(jpeg)
+    i = data.find(b"\xff\xc0")
+    data[i + 5:i + 9] = struct.pack(">HH", h, w)
+    return bytes(data)
+
+
+def _more_bad_images(tmp: Path, good: bytes, jpeg: bytes) -> dict[str, tuple[Path, str]]:
+    """Files people really pick by mistake or receive damaged: each refused with words
+    that say what is wrong."""
+    folder = tmp / "folder.png"
+    folder.mkdir()
+    link = tmp / "link.png"
+    link.symlink_to(tmp / "moved-away.png")
+    frames = _two_frames()
+    white = np.full((512, 512, 3), 255, np.uint8)
+    faint = _character()
+    faint[..., 3] = np.where(faint[..., 3] > 0, 5, 0)  # drawn, but with alpha 5 of 255
+    header_crc = bytearray(good)
+    header_crc[29] ^= 0x01  # inside IHDR (its width/height/depth bytes): checksum fails
+    return {
+        "zero bytes": (_write(tmp / "zero.png", b""), "the file is empty"),
+        "folder": (folder, "is a folder"),
+        "dangling link": (link, "file not found"),
+        "cut inside the header": (_write(tmp / "head.png", good[:20]), "truncated"),
+        "signature only": (_write(tmp / "sig.png", good[:8]), "not an image file"),
+        "truncated jpeg": (_write(tmp / "cut.jpg", jpeg[: len(jpeg) // 3]), "truncated"),
+        "web page saved as png": (_write(tmp / "page.png", b"<html><body>404 Not Found"
+                                         b"</body></html>"), "not an image file"),
+        "svg": (_write(tmp / "vector.svg", b'<svg xmlns="http://www.w3.org/2000/svg" '
+                                           b'width="512" height="512"/>'), "not an image file"),
+        "gzipped png": (_write(tmp / "packed.png", zlib.compress(good)), "not an image file"),
+        "damaged header": (_write(tmp / "ihdr.png", bytes(header_crc)),
+                           "IHDR chunk at byte 8 fails its checksum"),
+        "one pixel": (_save(_character((512, 512))[250:251, 250:251], tmp / "dot.png"),
+                      "1x1 pixels is too small"),
+        "thumbnail": (_save(_character((32, 32)), tmp / "thumb.png"), "32x32 pixels is too small"),
+        "thin strip": (_save(_character((512, 512))[100:102], tmp / "strip.png"),
+                       "512x2 pixels is too small"),
+        "grayscale with alpha": (_pil(Image.fromarray(_character()).convert("LA"),
+                                      tmp / "la.png"), "grayscale"),
+        "16-bit grayscale": (_write(tmp / "g16.png", cv2.imencode(
+            ".png", _character()[..., 0].astype(np.uint16) * 257)[1].tobytes()), "16-bit"),
+        "1-bit": (_pil(Image.fromarray(_character()[..., 0] > 100), tmp / "bits.png"),
+                  "grayscale"),
+        "float tiff": (_pil(Image.fromarray(_character()[..., 0].astype(np.float32) / 255, "F"),
+                            tmp / "float.tif"), "32-bit floating-point"),
+        "animated webp": (_pil(frames[0], tmp / "anim.webp", save_all=True,
+                               append_images=frames[1:]), "animated or multi-page image (2"),
+        "animated png": (_pil(frames[0], tmp / "anim.png", save_all=True,
+                              append_images=frames[1:]), "animated or multi-page image (2"),
+        "multi-page tiff": (_pil(frames[0], tmp / "pages.tif", save_all=True,
+                                 append_images=frames[1:]), "multi-page image (2 frames)"),
+        "single-frame gif": (_pil(Image.fromarray(_character()).convert("P"), tmp / "one.gif"),
+                             "palette"),
+        "jpeg claiming 65000x65000": (_write(tmp / "bomb.jpg", _jpeg_claiming(jpeg, 65000, 65000)),
+                                      "decompression bomb"),
+        "one plain colour": (_save(white, tmp / "white.png", "RGB"), "one plain colour"),
+        "almost invisible": (_save(faint, tmp / "faint.png"), "fully transparent"),
+    }
+
+
+def odd_images(tmp: Path) -> dict[str, tuple[Path, np.ndarray | None, str | None]]:
+    """Unusual but sound files that load: (path, the pixels expected exactly or None,
+    words expected in a note or None for no notes)."""
+    src = _character()
+    good = _save(src, tmp / "good.png").read_bytes()
+    cmyk = _pil(Image.fromarray(src[..., :3]).convert("CMYK"), tmp / "print.jpg")
+    bmp = tmp / "opaque.bmp"
+    rgb = src[..., :3].copy()
+    rgb[src[..., 3] == 0] = (255, 255, 255)
+    Image.fromarray(rgb).save(bmp)
+    return {
+        "cmyk jpeg": (cmyk, None, "converted from CMYK to RGB"),
+        "png named .jpg": (_write(tmp / "really-a-png.jpg", good), src, None),
+        "bytes after the end": (_write(tmp / "tail.png", good + b"\0garbage" * 64), src, None),
+        "lossless webp": (_pil(Image.fromarray(src), tmp / "c.webp", lossless=True), src, None),
+        "opaque bmp on white": (bmp, None, "background removed"),
+    }

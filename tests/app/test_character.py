@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 from app.character import CharacterError, load_character
-from tests.app.bad_images import _character, _save, bad_images
+from tests.app.bad_images import _character, _save, bad_images, odd_images
+
+ODD_KINDS = ("cmyk jpeg", "png named .jpg", "bytes after the end", "lossless webp",
+             "opaque bmp on white")
 
 
 def test_convention_image_loads_unchanged(tmp_path):
@@ -34,11 +37,39 @@ def test_plain_background_is_keyed_out(tmp_path):
     assert any("transparent" in n for n in ch.notes)
 
 
-@pytest.mark.parametrize("kind", ["corrupt", "truncated", "huge", "grayscale", "16-bit",
-                                  "palette", "animated", "empty", "missing",
-                                  "damaged image data", "damaged text chunk"])
+BAD_KINDS = ["corrupt", "truncated", "huge", "grayscale", "16-bit", "palette", "animated",
+             "empty", "missing", "damaged image data", "damaged text chunk",
+             "zero bytes", "folder", "dangling link", "cut inside the header",
+             "signature only", "truncated jpeg", "web page saved as png", "svg",
+             "gzipped png", "damaged header", "one pixel", "thumbnail", "thin strip",
+             "grayscale with alpha", "16-bit grayscale", "1-bit", "float tiff",
+             "animated webp", "animated png", "multi-page tiff", "single-frame gif",
+             "jpeg claiming 65000x65000", "one plain colour", "almost invisible"]
+
+
+def test_every_bad_image_kind_is_tested(tmp_path):
+    assert sorted(bad_images(tmp_path)) == sorted(BAD_KINDS)
+
+
+@pytest.mark.parametrize("kind", BAD_KINDS)
 def test_bad_image_gives_clear_message(tmp_path, kind):
     path, words = bad_images(tmp_path)[kind]
     with pytest.raises(CharacterError) as err:
         load_character(path)
     assert words in str(err.value)
+    assert path.name in str(err.value)  # names the file the user chose
+
+
+@pytest.mark.parametrize("kind", sorted(ODD_KINDS))
+def test_unusual_but_sound_images_load(tmp_path, kind):
+    path, pixels, words = odd_images(tmp_path)[kind]
+    ch = load_character(path)
+    assert ch.rgba.shape == (512, 512, 4) and ch.rgba.dtype == np.uint8
+    if pixels is not None:
+        assert np.array_equal(ch.rgba, pixels)
+    if words is None:
+        assert ch.notes == []
+    else:
+        assert any(words in n for n in ch.notes), ch.notes
+    head = ch.rgba[64:192, 192:320, 3]
+    assert (head > 16).mean() > 0.25  # the character is there, where the convention wants it

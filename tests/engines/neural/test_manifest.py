@@ -78,7 +78,7 @@ CASES = {
     "duplicate name": (lambda m: _spec(m, "brow_right").update(name="brow_left"),
                        "manifest.json", "more than once"),
     "one-sided pair": (lambda m: _spec(m, "iris_x").update(pair="iris_y"), "manifest.json",
-                       "pair 'iris_y' must name a parameter that names it back"),
+                       "pair 'iris_y' must name another parameter that names it back"),
     "half mirror sign": (lambda m: _spec(m, "head_roll").update(mirror_sign=0.5),
                          "manifest.json", "mirror_sign must be 1 or -1"),
     "unknown stage": (lambda m: _spec(m, "body_yaw").update(stage="warp"), "manifest.json",
@@ -99,6 +99,66 @@ CASES = {
                            "turn_scale nose: not a pose parameter"),
     "turn scale a list": (lambda m: m.update(turn_scale=[1.0]), "manifest.json",
                           "turn_scale must be an object"),
+    # Each field of a parameter, of the wrong type or missing.
+    "parameter a string": (lambda m: m["pose_spec"].__setitem__(0, "brow_left"),
+                           "manifest.json", "pose_spec[0] must be an object"),
+    "name null": (lambda m: _spec(m, "brow_left").update(name=None), "manifest.json",
+                  "pose_spec[0]: name must be an identifier, found None"),
+    "group a number": (lambda m: _spec(m, "brow_left").update(group=3), "manifest.json",
+                       "(brow_left): group must be text"),
+    "group missing": (lambda m: _spec(m, "head_yaw").pop("group"), "manifest.json",
+                      "(head_yaw): missing ['group']"),
+    "unit a list": (lambda m: _spec(m, "head_yaw").update(unit=["deg"]), "manifest.json",
+                    "(head_yaw): unit must be text"),
+    "pair a number": (lambda m: _spec(m, "brow_left").update(pair=7), "manifest.json",
+                      "(brow_left): pair 7 must name another parameter"),
+    "pair itself": (lambda m: _spec(m, "mouth_open").update(pair="mouth_open"),
+                    "manifest.json", "(mouth_open): pair 'mouth_open' must name another"),
+    "mirror sign NaN": (lambda m: _spec(m, "head_yaw").update(mirror_sign=math.nan),
+                        "manifest.json", "(head_yaw).mirror_sign is nan, not a finite number"),
+    "mirror sign text": (lambda m: _spec(m, "head_yaw").update(mirror_sign="-1"),
+                         "manifest.json", "(head_yaw).mirror_sign must be a number, found '-1'"),
+    "lo a flag": (lambda m: _spec(m, "mouth_open").update(lo=True), "manifest.json",
+                  "(mouth_open).lo must be a number, found True"),
+    "default missing": (lambda m: _spec(m, "mouth_open").pop("default"), "manifest.json",
+                        "(mouth_open): missing ['default']"),
+    "stage null": (lambda m: _spec(m, "mouth_open").update(stage=None), "manifest.json",
+                   "(mouth_open): stage must be one of ('morph', 'rotate'), found None"),
+    "range overflowing float32": (lambda m: _spec(m, "head_yaw").update(lo=-1e308, hi=1e308),
+                                  "manifest.json", "range -1e+308..1e+308 must lie within "
+                                  "-1000..1000"),
+    "spec null": (lambda m: m.update(pose_spec=None), "manifest.json", "non-empty list"),
+    # Each field of a network entry.
+    "files empty": (lambda m: m.update(files={}), "manifest.json", "lacks the network(s) "
+                    "morpher_encoder, morpher_decoder, rotator_encoder, rotator_decoder"),
+    "entry null": (lambda m: _set(m, ["files", "morpher_encoder"], None), "manifest.json",
+                   "files.morpher_encoder must be an object with path and sha256"),
+    "path empty": (lambda m: _set(m, ["files", "morpher_encoder", "path"], ""),
+                   "manifest.json", "files.morpher_encoder.path must be a file name"),
+    "path null": (lambda m: _set(m, ["files", "morpher_encoder", "path"], None),
+                  "manifest.json", "found None"),
+    "path the folder itself": (lambda m: _set(m, ["files", "morpher_encoder", "path"], "."),
+                               "manifest.json", "files.morpher_encoder.path must be a file "
+                               "name inside the weights folder, found '.'"),
+    "path climbing out": (lambda m: _set(m, ["files", "morpher_encoder", "path"],
+                                         "sub/../../morpher_encoder.onnx"),
+                          "manifest.json", "inside the weights folder"),
+    "path in a missing folder": (lambda m: _set(m, ["files", "morpher_encoder", "path"],
+                                                "nested/morpher_encoder.onnx"),
+                                 "nested/morpher_encoder.onnx", "is missing"),
+    "sha256 a number": (lambda m: _set(m, ["files", "morpher_encoder", "sha256"], 123),
+                        "manifest.json", "no valid sha256 (64 hex digits), found 123"),
+    "sha256 of other bytes": (lambda m: _set(m, ["files", "morpher_encoder", "sha256"],
+                                             "0" * 64),
+                              "morpher_encoder.onnx", "checksum mismatch"),
+    "turn scale text": (lambda m: _set(m, ["turn_scale", "head_yaw"], "1"), "manifest.json",
+                        "turn_scale head_yaw must be a number, found '1'"),
+    "turn scale zero": (lambda m: _set(m, ["turn_scale", "head_yaw"], 0), "manifest.json",
+                        "turn_scale head_yaw=0 is outside 0..2"),
+    "turn scale a flag": (lambda m: _set(m, ["turn_scale", "head_yaw"], True),
+                          "manifest.json", "found True"),
+    "turn scale null": (lambda m: m.update(turn_scale=None), "manifest.json",
+                        "turn_scale must be an object"),
 }
 
 
@@ -138,10 +198,16 @@ def test_bad_manifest_is_refused_at_load_naming_the_file(tmp_path, case):
     ("[1, 2]", "expected a JSON object"),
     ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ('{"pose_spec": NaN}', "pose_spec must be a non-empty list"),
+    ("", "not valid JSON"),
+    ("null", "expected a JSON object, found NoneType"),
+    (b'{"engine": "omokage-neural-v1", "note": "caf\xe9"}', "not valid JSON ('utf-8' codec"),
+    ('{"engine": "x"}'.encode("utf-16"), "not valid JSON"),
+    ('{"pose_spec": ' + "9" * 5000 + "}", "Exceeds the limit (4300 digits)"),
 ])
 def test_unreadable_manifest_is_refused(tmp_path, text, words):
     wd = _weights(tmp_path)
-    (wd / "manifest.json").write_text(text)
+    path = wd / "manifest.json"
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
     _refused(wd, "manifest.json", words)
 
 
@@ -171,6 +237,48 @@ def test_a_file_that_is_not_onnx_is_named(tmp_path):
     m["files"]["rotator_encoder"]["sha256"] = sha256_file(bad)
     (wd / "manifest.json").write_text(json.dumps(m))
     _refused(wd, "rotator_encoder.onnx", "onnxruntime cannot load it")
+
+
+@pytest.mark.parametrize("damage, words", [
+    ("half", "onnxruntime cannot load it"),
+    ("empty", "onnxruntime cannot load it"),
+    ("folder", "it is a folder, not an ONNX file"),
+])
+def test_a_damaged_onnx_file_with_its_own_checksum_is_named(tmp_path, damage, words):
+    """Damage the checksum cannot catch (the manifest rewritten to match the bad file) or a
+    folder where the file should be: the file is named, not a crash mid-render."""
+    from engines.neural.runtime import sha256_file
+
+    wd = _weights(tmp_path)
+    bad = wd / "rotator_decoder.onnx"
+    data = bad.read_bytes()
+    bad.unlink()
+    if damage == "folder":
+        bad.mkdir()
+    else:
+        bad.write_bytes(data[: len(data) // 2] if damage == "half" else b"")
+        m = json.loads((wd / "manifest.json").read_text())
+        m["files"]["rotator_decoder"]["sha256"] = sha256_file(bad)
+        (wd / "manifest.json").write_text(json.dumps(m))
+    _refused(wd, "rotator_decoder.onnx", words)
+
+
+def test_a_folder_named_manifest_json_is_named(tmp_path):
+    wd = _weights(tmp_path)
+    (wd / "manifest.json").unlink()
+    (wd / "manifest.json").mkdir()
+    _refused(wd, "manifest.json", "it is a folder, not the manifest file")
+
+
+def test_a_network_the_runtime_does_not_know_is_ignored(tmp_path):
+    """Forward compatibility: a newer export may list more networks; these four still load."""
+    wd = _weights(tmp_path)
+    m = json.loads((wd / "manifest.json").read_text())
+    m["files"]["expression_decoder"] = dict(m["files"]["morpher_decoder"],
+                                            path="expression_decoder.onnx")
+    (wd / "manifest.json").write_text(json.dumps(m))
+    engine = NeuralEngine.load(wd, threads=1)
+    assert len(engine.pose_spec) == 13
 
 
 def test_the_shipped_manifest_passes_and_a_missing_network_file_is_named(tmp_path):
