@@ -113,7 +113,7 @@ class _Meter:
         s1 = self.pipe.stats()
         dt = t1 - t0
         rendered = s1.frames_out - s0.frames_out
-        skipped = s1.skipped - s0.skipped
+        skipped = (s1.skipped - s0.skipped) + (s1.idle_capped - s0.idle_capped)
         lat = np.array(self.lat or [np.nan])
         return {
             "e2e_fps": (rendered + skipped) / dt,  # frames that went all the way through
@@ -258,8 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     res = bench_idle_sources(args.seconds, args.threads or None)
+    res.update(machine())
     for k, v in res.items():
-        print(f"{k:<40} {v:8.2f}")
+        print(f"{k:<40} {v:8.2f}" if isinstance(v, float) else f"{k:<40} {v}")
     if args.json:
         args.json.write_text(json.dumps(res, indent=1))
     return 0

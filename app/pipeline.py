@@ -38,6 +38,17 @@ log = logging.getLogger("omokage.pipeline")
 RETRY_SECONDS = 2.0  # wait between attempts to reopen a failed camera
 NOTICE_REPEAT_SECONDS = 5.0
 POSE_EPSILON = 4e-3  # change, relative to each parameter's range, worth a render (0.24 deg of head turn)
+# Renders a second when only the idle layer's slow motion (breathing, sway) moves the pose,
+# with no face, fade, slider, preset or auto-blink changing it. 12 keeps breathing smooth:
+# a breath (breathing 0..1 and back every 4 s) moves the chest by at most 4 px at 512x512
+# on the default character (p99 of the optical flow 3.3 px), so at its fastest (pi/4 of
+# the range a second) a frame at 12 fps moves it by 0.065 of the range, about 0.27 px; the
+# sway turns the head by at most 2.7 degrees a second, 0.23 degrees a frame. Steps under
+# a pixel look continuous, so more frames would show nothing more; 12 is 40% of the
+# renders the 30 fps idle clock asks for. Blinks are not capped (Mapper.driven_pose): a
+# 0.2 s blink at 12 fps could miss the frame where the eyes are shut.
+IDLE_RENDER_FPS = 12.0
+IDLE_SLACK_S = 0.003  # early arrival still counted on time (capture clock jitter)
 
 
 # What the stages report: app.messages.Message(severity, stage, text, time), also readable
@@ -66,6 +77,7 @@ class Stats:
     frames_in: int = 0
     frames_out: int = 0
     skipped: int = 0  # renders skipped because the pose did not change
+    idle_capped: int = 0  # renders left out because only breathing and sway moved (IDLE_RENDER_FPS)
     reused: int = 0  # frames not tracked because the picture had not changed
     dropped: int = 0  # frames replaced in a hand-off before a stage took them
     face_found: bool = False
@@ -79,6 +91,9 @@ class _Tracked:
     pose: dict[str, float]
     camera_bgr: Optional[np.ndarray]
     landmarks: Optional[np.ndarray]
+    # The pose without breathing and sway (Mapper.driven_pose) as a vector; None when the
+    # mapper cannot tell, and then every change renders at full rate.
+    driven_vec: Optional[np.ndarray] = None
 
 
 class StillFrames:
@@ -212,10 +227,14 @@ class Pipeline:
         self._captured: OneSlot[CapturedFrame] = OneSlot()
         self._tracked: OneSlot[_Tracked] = OneSlot()
         self._render_now = threading.Event()  # slider moved or character changed
+        self._paused = threading.Event()  # set_paused(): nothing is tracked or rendered
         self._last_vec: np.ndarray | None = None
+        self._last_driven: np.ndarray | None = None  # driven_vec of the last render
+        self.idle_fps = IDLE_RENDER_FPS
+        self._idle_due = -float("inf")  # capture time from which an idle-only frame may render
         self._ranges = np.array([p.hi - p.lo for p in self.pose_spec.params], np.float32)
         self._win = _Window()
-        self._counts = {"in": 0, "out": 0, "skipped": 0, "reused": 0}
+        self._counts = {"in": 0, "out": 0, "skipped": 0, "reused": 0, "idle_capped": 0}
         self._still = StillFrames()
         self.last_face = None
         # Every stage reports into one channel (repeats thinned out, each stage's current
@@ -242,6 +261,16 @@ class Pipeline:
         if governor is not None:
             governor.on_change = self._apply_level
             self._apply_level(governor.level)
+
+    def set_user_quality(self, mirror_ensemble: bool, tracker_size: int | None) -> None:
+        """The user's own choice changed while running (the recommended settings applied):
+        the mirror ensemble on or off and the tracker's input size (None: full frames).
+        The governor's level applies within it, as it does from the start."""
+        from app.governor import LEVELS
+
+        self._user_mirror = bool(mirror_ensemble) and hasattr(self.engine, "mirror_ensemble")
+        self._user_track_size = tracker_size or None
+        self._apply_level(self.governor.level if self.governor is not None else LEVELS[0])
 
     def _apply_level(self, level) -> None:
         if hasattr(self.engine, "mirror_ensemble"):
@@ -344,6 +373,16 @@ class Pipeline:
         self._pending_source = source
         self._source_changed.set()
 
+    def set_paused(self, paused: bool) -> None:
+        """Paused, frames still come from the source but are dropped before tracking, so
+        nothing is tracked or rendered and the outputs keep their last picture; used while
+        app.recommend measures this machine, which the live pipeline would disturb."""
+        if paused:
+            self._paused.set()
+        else:
+            self._paused.clear()
+            self._render_now.set()  # draw the current pose at once
+
     def set_sinks(self, sinks: Iterable) -> None:
         with self._lock:
             self._sinks = list(sinks)
@@ -389,8 +428,8 @@ class Pipeline:
             fps=w.rate("out", t), source_fps=w.rate("in", t),
             latency_ms=w.median("latency_ms"), latency_p95_ms=w.pct("latency_ms", 95),
             stage_ms=stage_ms, frames_in=self._counts["in"], frames_out=self._counts["out"],
-            skipped=self._counts["skipped"], reused=self._counts["reused"], dropped=self._captured.dropped
-            + self._tracked.dropped,
+            skipped=self._counts["skipped"], idle_capped=self._counts["idle_capped"],
+            reused=self._counts["reused"], dropped=self._captured.dropped + self._tracked.dropped,
             face_found=bool(self.last_face is not None and _face_found(self.last_face)),
             quality=self.governor.level.name if self.governor is not None else "",
             source=self.source_name,
@@ -433,12 +472,17 @@ class Pipeline:
         t0 = now()
         with self._lock:
             pose = self.mapper.update(face, cap.capture_ts if t_map is None else t_map)
+            driven = getattr(self.mapper, "driven_pose", None)
         meta.timings_ms["map_ms"] = (now() - t0) * 1e3
-        return _Tracked(meta, dict(pose), cap.bgr, landmarks)
+        driven_vec = self.pose_spec.to_vector(driven) if driven is not None else None
+        return _Tracked(meta, dict(pose), cap.bgr, landmarks, driven_vec)
 
     def render(self, item: _Tracked, force: bool = False) -> PipelineOutput | None:
-        """Render and send to outputs; None when the pose did not change (skipped)."""
-        if self.presets.active:
+        """Render and send to outputs; None when the pose did not change (skipped) or only
+        breathing and sway moved it and such a frame was drawn less than 1/idle_fps ago
+        (capped). `force` renders whatever changed."""
+        presets = self.presets.active
+        if presets:
             item = dataclasses.replace(item, pose=self.presets.apply(item.pose))
         vec = self.pose_spec.to_vector(item.pose)
         with self._lock:
@@ -450,7 +494,10 @@ class Pipeline:
             if unchanged:
                 self._counts["skipped"] += 1
                 return None
-            self._last_vec = vec
+            if not self._idle_turn(item, force or presets):
+                self._counts["idle_capped"] += 1
+                return None
+            self._last_vec, self._last_driven = vec, item.driven_vec
         meta = item.meta
         t0 = now()
         try:
@@ -458,7 +505,7 @@ class Pipeline:
                 rgba = self.engine.render(prepared, item.pose)
         except Exception:
             with self._lock:
-                self._last_vec = None  # so the same pose is tried again
+                self._last_vec = self._last_driven = None  # so the same pose is tried again
             raise
         meta.timings_ms["render_ms"] = (now() - t0) * 1e3
         frame = RenderedFrame(rgba, meta)
@@ -477,6 +524,27 @@ class Pipeline:
             except Exception:
                 log.exception("frame callback failed")
         return out
+
+    def _idle_turn(self, item: _Tracked, driven: bool) -> bool:
+        """Whether this frame may render (caller holds self._lock). A frame whose driven
+        pose (face, fade, pins, blinks) moved since the last render, or a forced or preset
+        frame, always may; one that only breathing and sway changed may when it is due on a
+        grid of 1/idle_fps on the capture clock. The grid, not the gap since the last
+        render, keeps the rate at idle_fps when the source's ticks jitter around the slot."""
+        interval = 1.0 / self.idle_fps if self.idle_fps > 0 else 0.0
+        ts = item.meta.capture_ts
+        idle_only = (not driven and item.driven_vec is not None and self._last_driven is not None
+                     and np.all(np.abs(item.driven_vec - self._last_driven)
+                                <= POSE_EPSILON * self._ranges))
+        if not idle_only:
+            self._idle_due = ts + interval
+            return True
+        if ts < self._idle_due - IDLE_SLACK_S:
+            return False
+        # On time: the next slot on the grid. Late (a slow frame, or the first idle frame
+        # after tracked motion): start the grid again, at least half a slot from here.
+        self._idle_due = max(self._idle_due + interval, ts + 0.5 * interval)
+        return True
 
     def _record(self, meta: FrameMeta) -> None:
         t = now()
@@ -618,7 +686,7 @@ class Pipeline:
     def _track_loop(self) -> None:
         while not self._stop.is_set():
             cap = self._captured.take(timeout=0.1)
-            if cap is None:
+            if cap is None or self._paused.is_set():
                 continue
             try:
                 self._tracked.put(self.track(cap))

@@ -40,6 +40,8 @@ class Mapper:
         self._pins: dict[str, float] = {}
         self._releasing: dict[str, tuple[float, float]] = {}  # name -> (value, start time)
         self._last_out: dict[str, float] = spec.defaults()
+        # The last output without breathing and sway (see update); rest until then.
+        self.driven_pose: dict[str, float] = spec.defaults()
 
     # -- settings -----------------------------------------------------------------------
     def _make_filter(self, name: str) -> OneEuroFilter:
@@ -114,6 +116,24 @@ class Mapper:
         idle = self.idle.pose(now)
         if cfg.auto_blink != "when_lost":  # "always" blinks on top of everything below
             idle.update({n: 1.0 for n in EYES})
+        shut = self.idle.blink_closure(now) if cfg.auto_blink == "always" else 0.0
+        out = self._blend(w, idle, shut)
+        # The same pose without the idle layer's slow motion (breathing and sway): what the
+        # face, the fade, the pins and the auto-blinks make of it. The pipeline renders
+        # changes of this one at full rate, and changes only breathing and sway make at a
+        # lower rate (app.pipeline.IDLE_RENDER_FPS); a blink is over in 0.2 s and needs
+        # every frame to be seen shut.
+        blinks = {n: idle[n] for n in EYES if n in idle}
+        driven = self._blend(w, blinks, shut)
+        self._apply_pins(out, now)
+        self._apply_pins(driven, now)
+        self._last_out = self.spec.clamp(out)
+        self.driven_pose = self.spec.clamp(driven)
+        return dict(self._last_out)
+
+    def _blend(self, w: float, idle: dict[str, float], shut: float) -> dict[str, float]:
+        """The followed face at weight w over the idle pose (missing names: rest), with
+        auto-blink closure `shut` on the eyes."""
         out: dict[str, float] = {}
         for p in self.spec.params:
             n = p.name
@@ -122,14 +142,11 @@ class Mapper:
                 out[n] = idle_v  # no tracker measures breathing
             else:
                 out[n] = w * self._live.get(n, p.default) + (1.0 - w) * idle_v
-        if cfg.auto_blink == "always":
-            shut = self.idle.blink_closure(now)
+        if shut:
             for n in EYES:
                 if n in out:
                     out[n] *= 1.0 - shut
-        self._apply_pins(out, now)
-        self._last_out = self.spec.clamp(out)
-        return dict(self._last_out)
+        return out
 
     def _follow(self, face: FaceState) -> None:
         """Smooth the face's targets into self._live (once per new capture timestamp)."""
