@@ -5,6 +5,7 @@
     omokage pose --character PNG --set NAME=VALUE ... --out PNG
     omokage stickers --character PNG --out DIR [--size 512] [--format png|webp|gif]
     omokage bench --json                      engine + tracking + end-to-end figures
+    omokage recommend [--apply]               measure this computer, recommend settings
     omokage cameras                           list cameras
     omokage prepare IN --out OUT.png          frame any picture to the input convention
     omokage avatar PHOTO --out OUT.png        an anime character fitted to a selfie
@@ -295,6 +296,23 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_recommend(args) -> int:
+    from app import recommend
+
+    costs, rec = recommend.recommend(frames=args.frames, threads=args.threads or None,
+                                     weights=args.weights)
+    if args.json:
+        print(json.dumps({"costs": costs.to_dict(), "recommendation": rec.to_dict()}, indent=1))
+    else:
+        print(recommend.report(costs, rec))
+    if args.apply:
+        path, message = recommend.apply_to_store(rec)
+        if message:
+            print(f"omokage: warning: {message}", file=sys.stderr)
+        print(f"saved to {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
 def cmd_cameras(args) -> int:
     from app.sources import list_cameras
 
@@ -401,6 +419,19 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_bench)
 
+    p = sub.add_parser(
+        "recommend", help="measure this computer and recommend settings (--apply saves them)",
+        description="Time the engine (with and without the mirror ensemble) and the face "
+        "tracker (full frames and 320 px) for a few seconds, and recommend the mirror "
+        "ensemble, the tracker size and the camera frame rate that fit the frame budget.")
+    p.add_argument("--apply", action="store_true",
+                   help="write the recommendation into your settings (the window uses them)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--frames", type=int, default=30, help="frames timed per measurement (5..1000)")
+    p.add_argument("--weights", type=Path, default=None, help="engine weights folder")
+    p.add_argument("--threads", type=int, default=0, help="engine threads (0: automatic)")
+    p.set_defaults(func=cmd_recommend)
+
     p = sub.add_parser("cameras", help="list cameras")
     p.set_defaults(func=cmd_cameras)
     from app.intake.command import add_parser as add_prepare_parser
@@ -437,6 +468,8 @@ def check_args(args) -> None:
         raise CliError(f"--frames {frames}: give a number of frames, or 0 for all", 2)
     if command == "bench" and not 1 <= frames <= 100_000:
         raise CliError(f"--frames {frames}: the engine benchmark needs 1..100000 frames", 2)
+    if command == "recommend" and not 5 <= frames <= 1000:
+        raise CliError(f"--frames {frames}: time 5..1000 frames per measurement", 2)
     seconds = getattr(args, "seconds", 1.0)
     if not (math.isfinite(seconds) and 0 < seconds <= 3600):
         raise CliError(f"--seconds {seconds}: give a run length of more than 0 and at most "

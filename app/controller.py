@@ -52,6 +52,9 @@ class Controller:
     def __init__(self, options: ControllerOptions | None = None) -> None:
         self.options = options or ControllerOptions()
         self.store = SettingsStore(self.options.settings_dir)
+        # No settings file yet: the first start, when the window offers to measure this
+        # computer and recommend settings (app/recommend.py).
+        self.first_start = not self.store.user_path.exists()
         self.settings, msg = self.store.load_user()
         self.preset_store = PresetStore(self.store.dir / "presets.json")
         self.char_settings = CharacterSettings()
@@ -134,6 +137,7 @@ class Controller:
         return PipelineOptions(weights=o.weights, threads=o.threads or s.threads or None,
                                single_pass=o.single_pass or s.single_pass, engine=o.engine,
                                character=character, mirror=s.mirror,
+                               tracker_size=s.tracker_size or None,
                                governor=True,  # adaptive quality (app/governor.py)
                                mapper_config=self._mapper_config())
 
@@ -353,6 +357,48 @@ class Controller:
         s.camera_width, s.camera_height, s.camera_fps = int(width), int(height), int(fps)
         if self.pipeline is not None and s.camera not in ("", "none"):
             self.set_source(s.camera)
+
+    # ---- recommended settings --------------------------------------------------------
+    def recommend_settings(self, done: Callable[[Any, Any, Optional[str]], None]
+                           ) -> threading.Thread:
+        """Measure this machine and decide the settings (app.recommend) in a worker; the
+        live pipeline pauses meanwhile so it does not disturb the figures. done(costs,
+        recommendation, None) or done(None, None, error message), on the worker thread."""
+        def work() -> None:
+            from app import recommend
+
+            pipe = self.pipeline
+            if pipe is not None:
+                pipe.set_paused(True)
+            try:
+                threads = self.options.threads or self.settings.threads or None
+                costs, rec = recommend.recommend(threads=threads, weights=self.options.weights)
+            except Exception as exc:  # a broken install, no face model: say so, keep going
+                log.warning("recommend settings: %s", exc)
+                done(None, None, f"Could not measure this computer: {exc}")
+                return
+            finally:
+                if pipe is not None:
+                    pipe.set_paused(False)
+            done(costs, rec, None)
+        t = threading.Thread(target=work, name="omokage-recommend", daemon=True)
+        t.start()
+        return t
+
+    def apply_recommendation(self, rec) -> None:
+        """Use and save recommended settings: the mirror ensemble and the tracker size take
+        effect at once, the camera is asked for the new frame rate (reopened if one is open),
+        and the settings file is written in a worker."""
+        from app import recommend
+
+        s = self.settings
+        recommend.apply(rec, s)
+        if self.pipeline is not None:
+            self.pipeline.set_user_quality(not (self.options.single_pass or s.single_pass),
+                                           s.tracker_size or None)
+        self.set_camera_mode(s.camera_width, s.camera_height, s.camera_fps)
+        self._notice(Notice("info", "settings", f"Recommended settings applied: {rec.summary()}"))
+        self.autosave()
 
     # ---- pose controls ---------------------------------------------------------------
     def pin(self, name: str, value: float) -> None:

@@ -80,6 +80,7 @@ class UserSettings:
     preview_fps_cap: int = 60
     threads: int = 0  # engine threads, 0 = automatic
     single_pass: bool = False  # render without the engine's mirror ensemble (faster, less accurate)
+    tracker_size: int = 0  # longest side of the picture the face tracker sees; 0: full frames
     calibration: dict[str, Any] = field(default_factory=dict)  # the user's neutral face
     outputs: OutputSettings = field(default_factory=OutputSettings)
 

@@ -27,6 +27,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("UserSettings", "camera_fps"): (1, 240),
     ("UserSettings", "preview_fps_cap"): (1, 240),
     ("UserSettings", "threads"): (0, 64),  # 0 = automatic
+    ("UserSettings", "tracker_size"): (0, 4096),  # 0 = full frames; else 96.. (NUMBER_RULES)
     ("OutputSettings", "obs_port"): (0, 65535),  # 0 = any free port
     ("OutputSettings", "vcam_width"): (16, 7680),
     ("OutputSettings", "vcam_height"): (16, 4320),
@@ -38,6 +39,9 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
 }
 # (class name, field) -> (test, what is allowed) for numbers a range cannot describe.
 NUMBER_RULES = {
+    # MediaPipe's face detector looks at 128x128; smaller pictures lose the face.
+    ("UserSettings", "tracker_size"): (lambda v: v == 0 or 96 <= v <= 4096,
+                                       "0 (full frames) or 96..4096 px"),
     ("OutputSettings", "record_size"): (lambda v: v == 0 or 16 <= v <= 4096,
                                         "0 (automatic) or 16..4096 px"),
 }

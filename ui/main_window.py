@@ -21,6 +21,7 @@ from ui.log_view import LogView
 from ui.pose_panel import PosePanel
 from ui.presets_menu import PresetsMenu
 from ui.preview import CameraView, PreviewWidget
+from ui.recommend_panel import RecommendPanel
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All files (*)"
 VIDEO_FILTER = "Videos (*.mp4 *.mkv *.mov *.avi *.webm);;All files (*)"
@@ -102,6 +103,9 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.banner)
+        # Recommend settings: offered once on the first start, Help menu any time.
+        self.recommend_panel = RecommendPanel(self.controller)
+        outer.addWidget(self.recommend_panel)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.preview = PreviewWidget()
@@ -200,6 +204,9 @@ class MainWindow(QMainWindow):
         self.log_action.setText("Messages and stages")
         self.log_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
         v.addAction(self.log_action)
+        h = menu.addMenu("&Help")
+        self.recommend_action = act("Recommend settings…", "", self.recommend_panel.run)
+        h.addAction(self.recommend_action)
 
     # ---- user actions ----------------------------------------------------------------
     def open_character_dialog(self) -> None:

@@ -45,19 +45,37 @@ def read_frames(video: Path, count: int, size: tuple[int, int] = SIZE,
     return frames, fps
 
 
-def bench_tracking(video: Path | None = None, frames: int = 241) -> dict:
-    """tracker_ms: median MediaPipe time per 640x480 frame (first frame excluded, reported
-    as tracker_first_ms); mapper_ms: median Mapper.update time on those FaceStates;
-    smoothing_lag_frames: delay the default smoothing adds to a quick head turn, at 30 fps."""
-    from app.mapping import (Mapper, jitter_factor, smoothing_lag_frames,
-                             step_settle_frames)
+def photo_frames(count: int, size: tuple[int, int] = SIZE) -> list:
+    """`count` camera-sized BGR frames of a real face photo that needs no download (Grace
+    Hopper, shipped with matplotlib, which MediaPipe installs), shifted by a few pixels
+    from frame to frame like a person in front of a webcam, so the tracker follows a face
+    as it does live (landmarks every frame, detection when the face is new)."""
+    import matplotlib
+    import numpy as np
+
+    path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    photo = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if photo is None:
+        raise OSError(f"cannot read the face photo {path}; reinstall matplotlib")
+    w, h = size
+    s = h / photo.shape[0]
+    face = cv2.resize(photo, (round(photo.shape[1] * s), h), interpolation=cv2.INTER_AREA)
+    x0 = (w - face.shape[1]) // 2
+    frames = []
+    for i in range(count):
+        canvas = np.full((h, w, 3), 96, np.uint8)
+        dx = int(round(6 * np.sin(i * 0.4)))
+        canvas[:, x0 + dx:x0 + dx + face.shape[1]] = face
+        frames.append(canvas)
+    return frames
+
+
+def time_tracker(imgs: list, fps: float = 30.0, input_size: int | None = None) -> tuple[list, list]:
+    """MediaPipe on `imgs` in order, as the live pipeline runs it: (ms per frame,
+    FaceStates). input_size: longest side the tracker sees (None: the frames as they are)."""
     from app.tracking.mediapipe_tracker import MediaPipeTracker
 
-    video = Path(video) if video is not None else default_video()
-    imgs, fps = read_frames(video, frames)
-    if len(imgs) < 2:
-        raise ValueError(f"{video} has {len(imgs)} readable frames; the bench needs a video")
-    tracker = MediaPipeTracker()
+    tracker = MediaPipeTracker(input_size=input_size)
     track_ms, states = [], []
     try:
         for i, img in enumerate(imgs):
@@ -66,6 +84,21 @@ def bench_tracking(video: Path | None = None, frames: int = 241) -> dict:
             track_ms.append((time.perf_counter() - t0) * 1000.0)
     finally:
         tracker.close()
+    return track_ms, states
+
+
+def bench_tracking(video: Path | None = None, frames: int = 241) -> dict:
+    """tracker_ms: median MediaPipe time per 640x480 frame (first frame excluded, reported
+    as tracker_first_ms); mapper_ms: median Mapper.update time on those FaceStates;
+    smoothing_lag_frames: delay the default smoothing adds to a quick head turn, at 30 fps."""
+    from app.mapping import (Mapper, jitter_factor, smoothing_lag_frames,
+                             step_settle_frames)
+
+    video = Path(video) if video is not None else default_video()
+    imgs, fps = read_frames(video, frames)
+    if len(imgs) < 2:
+        raise ValueError(f"{video} has {len(imgs)} readable frames; the bench needs a video")
+    track_ms, states = time_tracker(imgs, fps)
     mapper = Mapper(DEFAULT_POSE_SPEC)
     map_ms = []
     for s in states:
