@@ -194,8 +194,10 @@ class SettingsStore:
         try:
             data = schema.read_json(path)
             version = data.get("schema_version")
-            if not isinstance(version, int) or isinstance(version, bool):
+            if version is None:
                 raise SettingsError("schema_version is missing")
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise SettingsError(f"schema_version must be a whole number, found {version!r}")
             if version > SCHEMA_VERSION:
                 raise SettingsError(
                     f"written by a newer Omokage (schema {version}, this one reads "

@@ -74,12 +74,15 @@ def read_json(path: Path) -> dict:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise NotSettings(f"it is {size / 2**20:.0f} MB; a settings file is a few KB")
-    text = path.read_bytes().decode("utf-8")
+    try:  # utf-8-sig: editors such as Windows Notepad start UTF-8 files with a BOM
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NotSettings("it is not UTF-8 text (saved in another encoding?)") from None
     try:
         data = json.loads(text)
     except RecursionError:
         raise NotSettings("it is nested too deeply to be settings") from None
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # JSONDecodeError, and integers of thousands of digits
         raise NotSettings(f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise NotSettings(f"expected a JSON object, found {type(data).__name__}")

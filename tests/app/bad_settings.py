@@ -135,6 +135,12 @@ USER_CASES: dict[str, tuple[str, dict, list[str]]] = {
     "comment": ('{%s, // my camera\n "camera_fps": 24}' % V, {"camera_fps": 30},
                 ["damaged", "not valid JSON"]),
     "nul bytes": ("\x00" * 64, {"camera": "0"}, ["damaged", "not valid JSON"]),
+    "integer of 5000 digits": ('{%s, "camera_fps": %s}' % (V, "9" * 5000), {"camera": "0"},
+                               ["damaged", "4300 digits"]),
+    "version a flag": ('{"schema_version": true, "camera": "1"}', {"camera": "0"},
+                       ["schema_version must be a whole number, found True"]),
+    "version as text": ('{"schema_version": "1"}', {"camera": "0"},
+                        ["schema_version must be a whole number, found '1'"]),
 }
 
 # name -> (character settings text, expected pins, words in the message)

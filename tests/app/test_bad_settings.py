@@ -117,3 +117,21 @@ def test_two_damaged_files_in_one_second_keep_both_originals(tmp_path):
         assert store.load_user()[1]
     kept = sorted(p.read_text() for p in tmp_path.glob("settings.json.damaged-*"))
     assert kept == sorted(texts)
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """Windows Notepad starts UTF-8 files with a BOM: the settings are the user's, not damage."""
+    store = SettingsStore(tmp_path)
+    store.user_path.write_bytes(b"\xef\xbb\xbf" + b'{"schema_version": 1, "camera_fps": 24}')
+    settings, msg = store.load_user()
+    assert msg is None and settings.camera_fps == 24
+
+
+@pytest.mark.parametrize("data", [b'{"schema_version": 1, "camera": "Cam\xe9ra"}',
+                                  '{"schema_version": 1}'.encode("utf-16")])
+def test_a_file_in_another_encoding_is_named_kept_and_replaced(tmp_path, data):
+    store = SettingsStore(tmp_path)
+    store.user_path.write_bytes(data)
+    settings, msg = store.load_user()
+    assert settings == UserSettings() and "not UTF-8 text" in msg
+    _check_backup_and_repair(store.user_path, data, msg)
