@@ -117,6 +117,11 @@ class MorpherDecoder(nn.Module):
 ROLL_PIVOT_Y = 2.0 * 205.0 / 512.0 - 1.0
 MAX_ROLL_RAD = math.radians(30.0)
 SHIFT_SCALE = 0.1  # a participation of 1 moves 0.1 units (25 px at 512) at full yaw/pitch/body
+# The motion template (engines/neural/motion_template.py): per pixel of the 128 grid, the
+# flow per unit of each piecewise-linear pose feature, fitted on the training rigs' true
+# correspondence. Zeros (the default) leave the decoder exactly as without it.
+TEMPLATE_FEATURES = 9
+GRID_SIZE = 128
 
 
 class RotatorDecoder(nn.Module):
@@ -134,14 +139,33 @@ class RotatorDecoder(nn.Module):
     def __init__(self, pose_dim: int = ROTATE_POSE_DIM) -> None:
         super().__init__()
         self.dec = PoseDecoder(pose_dim, self.N_OUT)
+        # Identity-free prior motion the network refines (a residual over it); a buffer, so
+        # it travels with the weights and into the ONNX graph as a constant.
+        self.register_buffer("template", torch.zeros(TEMPLATE_FEATURES * 2, GRID_SIZE, GRID_SIZE))
 
     def forward(self, rest, f1, f2, f3, f4, pose):
         y = self.dec(rest, f1, f2, f3, f4, pose)
         color = torch.sigmoid(y[:, 2:6])
         color = torch.cat([color[:, :3] * color[:, 3:4], color[:, 3:4]], 1)
         mask = torch.sigmoid(y[:, 6:7] + 3.0)  # starts near "use the warp"
-        flow = y[:, 0:2] * 0.25 + prior_flow(y[:, 7:11], pose)
+        flow = y[:, 0:2] * 0.25 + prior_flow(y[:, 7:11], pose) + template_flow(self.template, pose)
         return flow, color, mask
+
+
+def template_features(pose: torch.Tensor) -> torch.Tensor:
+    """(N, 5) normalised rotate pose -> (N, 9) features, zero at rest: one slope per sign of
+    each turn (Live2D deforms linearly between keyforms, so a pixel's motion is piecewise
+    linear in each angle) and breathing from its rest value."""
+    turns = pose[:, :4]
+    signed = torch.stack([F.relu(turns), F.relu(-turns)], 2).reshape(pose.shape[0], 8)
+    return torch.cat([signed, (pose[:, 4:5] + 1.0) * 0.5], 1)
+
+
+def template_flow(template: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+    """(18, H, W) template + (N, 5) pose -> (N, 2, H, W) grid offset."""
+    _, h, w = template.shape
+    flat = template.reshape(TEMPLATE_FEATURES, 2 * h * w)
+    return (template_features(pose) @ flat).reshape(pose.shape[0], 2, h, w)
 
 
 def prior_flow(part: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
@@ -160,8 +184,11 @@ def prior_flow(part: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
 
 
 def upgrade_rotator_state(state: dict) -> dict:
-    """A rotator state dict from before the participation maps -> the current layout
-    (the new output channels start at zero, so the network behaves exactly as before)."""
+    """A rotator state dict without participation maps or motion template -> the current
+    layout (new output channels and the template start at zero, so the network behaves
+    exactly as before)."""
+    if "decoder.template" not in state:
+        state = {**state, "decoder.template": torch.zeros(TEMPLATE_FEATURES * 2, GRID_SIZE, GRID_SIZE)}
     key_w, key_b = "decoder.dec.head.weight", "decoder.dec.head.bias"
     w = state.get(key_w)
     if w is None or w.shape[0] == RotatorDecoder.N_OUT:

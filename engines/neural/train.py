@@ -244,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--flow-weight", type=float, default=0.0, metavar="W",
                     help="weight of the rotator grid's end-point error (128-grid px) against the "
                          "true flow stored in the shards (default 0: image losses only)")
+    ap.add_argument("--template", type=Path, default=None, metavar="NPZ",
+                    help="motion template the rotator refines (python -m engines.neural.motion_template "
+                         "fit); set when a run starts, kept in its checkpoints")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
@@ -277,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
         step = st.get("steps", {}).get(args.only, st["step"]) if args.only else st["step"]
         print(f"started from {args.checkpoint} (step {step}), fresh optimiser")
+    if args.template is not None and not state_path.exists():
+        with np.load(args.template) as z:
+            rotator.decoder.template.copy_(torch.from_numpy(z["template"]))
+        print(f"rotator motion template from {args.template}")
 
     train = ShardSampler(parse_data(args.data), "train", seed=step)
     warp_rng = np.random.default_rng([step, 7])

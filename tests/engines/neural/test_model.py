@@ -38,7 +38,9 @@ def test_old_checkpoints_upgrade_without_changing_the_output() -> None:
     old = dict(state)
     old["decoder.dec.head.weight"] = state["decoder.dec.head.weight"][:7]
     old["decoder.dec.head.bias"] = state["decoder.dec.head.bias"][:7]
+    del old["decoder.template"]
     rot.load_state_dict(upgrade_rotator_state(old))
+    assert rot.decoder.template.abs().max() == 0
     x, pose = torch.rand(2, 4, 128, 128), torch.rand(2, 5) * 2 - 1
     with torch.no_grad():
         flow, _, _ = rot(x, pose)
