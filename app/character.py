@@ -95,14 +95,20 @@ def frame_character(rgba: np.ndarray, label: str = "image") -> tuple[np.ndarray,
     return rgba, notes
 
 
-def save_prepared_beside(src: str | Path, face) -> tuple[Path, "object"]:
+def save_prepared_beside(src: str | Path, face, picture: np.ndarray | None = None
+                         ) -> tuple[Path, "object"]:
     """Prepare the picture at `src` from a face box the user placed (app.intake.FaceBox)
     and write it beside the picture as <name>.prepared.png (atomically; the picture itself
-    is never overwritten). Returns the new path and the app.intake.prepare.Prepared."""
+    is never overwritten). `picture`: the pixels to prepare instead of the file's, e.g. with
+    the user's erase/restore edits (the same size as the file's picture). Returns the new
+    path and the app.intake.prepare.Prepared."""
     from app.intake.prepare import prepare_image
 
     src = Path(src)
-    rgba, notes = decode_image(src.read_bytes(), src.name)
+    if picture is not None:
+        rgba, notes = picture, []
+    else:
+        rgba, notes = decode_image(src.read_bytes(), src.name)
     done = prepare_image(rgba, face=face)
     done.notes[:0] = notes
     out = src.with_name(f"{src.stem}.prepared.png")

@@ -258,7 +258,8 @@ class MainWindow(QMainWindow):
             message = (f"{path.name} does not follow the input convention, so it was framed "
                        "from the face found (red box). Check the result on the right (the "
                        "head inside the blue box); drag or scale the red box to correct it.")
-        self.head_dialog = dlg = HeadBoxDialog(opening.rgba, opening.face, message, parent=self)
+        self.head_dialog = dlg = HeadBoxDialog(opening.rgba, opening.face, message, parent=self,
+                                               original=opening.original)
         dlg.setWindowTitle(f"Place the head: {path.name}")
         if dlg.exec() != QDialog.DialogCode.Accepted:
             current = self.controller.character
@@ -266,7 +267,7 @@ class MainWindow(QMainWindow):
                       (f"; {current.name} stays." if current is not None else "."))
             return
         try:
-            out, _ = save_prepared_beside(path, dlg.face())
+            out, _ = save_prepared_beside(path, dlg.face(), dlg.picture())
         except (PrepareError, CharacterError, OSError) as exc:
             self._say(f"Cannot use {path.name}: {exc}", "error")
             return
@@ -294,7 +295,7 @@ class MainWindow(QMainWindow):
 
         def accepted() -> None:
             try:
-                out, _ = save_prepared_beside(ch.path, dlg.face())
+                out, _ = save_prepared_beside(ch.path, dlg.face(), dlg.picture())
             except (PrepareError, CharacterError, OSError) as exc:
                 self.banner.setText(f"Cannot place the head: {exc}")
                 return

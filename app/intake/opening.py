@@ -21,6 +21,7 @@ class Opening:
     rgba: np.ndarray | None = None  # the picture as the editor shows it (background removed)
     face: object | None = None  # app.intake.locate.FaceBox found, None when no face was found
     notes: list[str] = field(default_factory=list)
+    original: np.ndarray | None = None  # the picture as decoded, before background removal
 
 
 def inspect_picture(path: str | Path) -> Opening:
@@ -34,6 +35,7 @@ def inspect_picture(path: str | Path) -> Opening:
 
     path = Path(path)
     rgba, notes = decode_image(path.read_bytes(), path.name)
+    original = rgba
     h, w = rgba.shape[:2]
     opaque = is_opaque(rgba)
     found = find_face(rgba)
@@ -51,4 +53,4 @@ def inspect_picture(path: str | Path) -> Opening:
         except BackgroundError as exc:
             raise CharacterError(f"{path.name}: the image has no transparency and {exc}") from None
         notes.append(report.describe())
-    return Opening(path, False, rgba, face, notes)
+    return Opening(path, False, rgba, face, notes, original)

@@ -1,16 +1,18 @@
 """Opening a picture in the real window (offscreen Qt, real engine, real face locator): one
 that does not follow the input convention brings up the head-box editor on its automatic
 framing; OK loads a convention copy that animates, Cancel keeps the character on screen, and a
-convention image loads directly without the editor."""
+convention image loads directly without the editor; what the editor's brushes erase and
+restore is in the loaded character."""
 from __future__ import annotations
 
 import shutil
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W
+from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W, framing_for
 from app.intake.prepare import find_face
 from engines.convention import HEAD_BOX
 from tests.app.pipeline_fixtures import default_character
@@ -101,3 +103,38 @@ def test_a_convention_image_loads_without_the_editor(window, qtbot, tmp_path, mo
     window.open_character(copy)
     qtbot.waitUntil(lambda: window.controller.character.path == copy, timeout=30000)
     assert shown == []
+
+
+def test_background_edits_in_the_editor_carry_into_the_loaded_character(window, qtbot,
+                                                                        tmp_path, monkeypatch):
+    from tests.ui.test_head_box_dialog import stroke
+    from ui.head_box_dialog import ERASE, RESTORE
+
+    src = _art_on_white(tmp_path)  # face about 190 px wide at (400, 234), white background
+    shown = []
+
+    def edit_then_accept(dlg):
+        shown.append(dlg)
+        dlg.show()
+        dlg.brush_size.setValue(16)
+        qtbot.mouseClick(dlg.tool_buttons[ERASE], Qt.MouseButton.LeftButton)
+        stroke(qtbot, dlg.canvas, [(340, 234), (460, 234)])  # across the face
+        qtbot.mouseClick(dlg.tool_buttons[RESTORE], Qt.MouseButton.LeftButton)
+        stroke(qtbot, dlg.canvas, [(60, 60), (200, 60)])  # white background, top left
+        dlg.setResult(QDialog.DialogCode.Accepted)
+        return QDialog.DialogCode.Accepted
+    monkeypatch.setattr(HeadBoxDialog, "exec", edit_then_accept)
+    window.open_character(src)
+    out = tmp_path / "art.prepared.png"
+    qtbot.waitUntil(lambda: window.controller.character.path == out, timeout=30000)
+    assert len(shown) == 1
+    dlg = shown[0]
+    fr = framing_for(dlg.face())
+    rgba = np.asarray(Image.open(out))  # the file, read back by Pillow
+    x, y = (int(round(v)) for v in fr.apply(400, 234))
+    assert rgba[y, x, 3] == 0, "the erased face is not transparent"
+    x, y = (int(round(v)) for v in fr.apply(130, 60))
+    assert rgba[y, x, 3] == 255 and (rgba[y, x, :3] > 240).all(), "the restored white is gone"
+    x, y = (int(round(v)) for v in fr.apply(130, 140))
+    assert rgba[y, x, 3] == 0  # background beside the stroke: still removed
+    assert np.array_equal(window.controller.character.rgba, rgba)
