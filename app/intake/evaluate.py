@@ -71,9 +71,18 @@ def make_case(rng: np.random.Generator, rgba: np.ndarray, box: np.ndarray, name:
     placed = scenes.place(body, m, w, h)
     true = np.array([cx - k * (box[2] - box[0]) / 2, cy - k * (box[3] - box[1]) / 2,
                      cx + k * (box[2] - box[0]) / 2, cy + k * (box[3] - box[1]) / 2])
+    image, fmt = backdrop(rng, placed)
+    return Case(image, true, box, name, fmt)
+
+
+def backdrop(rng: np.random.Generator, placed: np.ndarray) -> tuple[np.ndarray, str]:
+    """A placed character as users' art arrives: (picture, "png" or "jpg"). A quarter stay
+    transparent PNGs; the rest go on white, a plain colour or a gradient (backgrounds prepare
+    can remove), saved as JPEG or PNG."""
+    h, w = placed.shape[:2]
     kind = rng.random()
     if kind < 0.25:  # transparent PNG, not framed to the convention
-        return Case(placed, true, box, name, "png")
+        return placed, "png"
     if kind < 0.6:
         bg = np.full((h, w, 3), 255, np.uint8)
     elif kind < 0.8:
@@ -82,7 +91,7 @@ def make_case(rng: np.random.Generator, rgba: np.ndarray, box: np.ndarray, name:
         a, b = rng.uniform(60, 255, 3), rng.uniform(60, 255, 3)
         bg = (a + (b - a) * np.linspace(0, 1, h)[:, None, None] * np.ones((1, w, 1))).astype(np.uint8)
     rgb = scenes.composite(placed, bg)
-    return Case(rgb, true, box, name, "jpg" if rng.random() < 0.6 else "png")
+    return rgb, "jpg" if rng.random() < 0.6 else "png"
 
 
 def write_case(case: Case, path: Path, exif_rotate: bool = False) -> Path:
