@@ -224,7 +224,9 @@ def test_obs_source_url_and_recording_a_clip(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: "Recording to" in window.outputs_panel.record_info.text(),
                     timeout=5000)
     assert c.output_enabled("clip_recorder")
-    qtbot.wait(1200)
+    out0 = c.stats().frames_out
+    qtbot.wait(1200)  # idle motion renders at most 12 frames a second: wait for frames, not time
+    qtbot.waitUntil(lambda: c.stats().frames_out - out0 >= 4, timeout=15000)
     window.record_action.trigger()
     qtbot.waitUntil(lambda: any("Clip saved" in n.message for n in window.notices), timeout=15000)
     clips = list((tmp_path / "clips").glob("omokage-*"))
