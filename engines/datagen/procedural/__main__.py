@@ -1,7 +1,9 @@
 """Command line: build training shards, draw a contact sheet, redraw the default character.
 
-    python -m engines.datagen.procedural build --out DIR --split train --shards 100
+    python -m engines.datagen.procedural build --out DIR --split train --shards 100 [--atlas] [--restyle]
     python -m engines.datagen.procedural sheet --out sheet.png --n 8 [--cell 160] [--palette]
+    python -m engines.datagen.procedural sheet --styles --n 24 --cell 200 --out docs/procedural_styles.png
+    python -m engines.datagen.procedural sheet --styles --with-rigs --atlas --out /tmp/rigs_vs_procedural.png
     python -m engines.datagen.procedural bench --n 30
     python -m engines.datagen.procedural default  # assets/default_character.json -> .png
 """
@@ -17,9 +19,12 @@ import numpy as np
 
 def _build(args: argparse.Namespace) -> None:
     from engines.datagen.dataset import write_dataset
-    from engines.datagen.procedural.source import ProceduralSource
+    from engines.datagen.procedural.source import ProceduralSource, ensure_atlases
 
-    src = ProceduralSource(n_train=args.train_characters, n_val=args.val_characters)
+    if args.atlas:
+        print(f"atlas detail: {ensure_atlases()} tiles from the training rigs")
+    src = ProceduralSource(n_train=args.train_characters, n_val=args.val_characters, atlas=args.atlas,
+                           restyle=args.restyle)
     t0 = time.perf_counter()
     paths = write_dataset(src, Path(args.out), args.split, args.shards, args.shard_size, args.seed)
     dt = time.perf_counter() - t0
@@ -28,11 +33,35 @@ def _build(args: argparse.Namespace) -> None:
 
 def _sheet(args: argparse.Namespace) -> None:
     from engines.datagen.procedural.identity import sample_identity
-    from engines.datagen.procedural.sheet import write_sheet
+    from engines.datagen.procedural.sheet import style_grid, write_image, write_sheet
 
+    if (args.with_rigs or args.atlas) and _inside_repo(Path(args.out)):
+        raise SystemExit(f"{args.out}: renders of the Live2D rigs and fills from their atlases never go "
+                         "into the repository (licence); write the sheet outside it, e.g. /tmp/styles.png")
     rng = np.random.default_rng(args.seed)
-    idents = [sample_identity(rng) for _ in range(args.n)]
-    print(write_sheet(Path(args.out), idents, args.cell, palette=args.palette))
+    idents = [sample_identity(rng, atlas=args.atlas) for _ in range(args.n)]
+    if not args.styles:
+        print(write_sheet(Path(args.out), idents, args.cell, palette=args.palette))
+        return
+    extra = _rig_renders() if args.with_rigs else []
+    print(write_image(Path(args.out), style_grid(idents, args.cols, args.cell, extra), palette=args.palette))
+
+
+def _inside_repo(path: Path) -> bool:
+    repo = Path(__file__).resolve().parents[3]
+    try:
+        path.absolute().resolve().relative_to(repo)
+    except ValueError:
+        return False
+    return True
+
+
+def _rig_renders() -> list[tuple[str, np.ndarray]]:
+    """The Live2D training rigs at rest (fetched into the cache; needs the EGL renderer)."""
+    from engines.datagen.live2d.character import Live2DCharacter
+    from engines.datagen.live2d.models import HUMAN_TRAIN, fetch_model
+
+    return [(f"rig {name}", Live2DCharacter(fetch_model(name)).render({})) for name in HUMAN_TRAIN]
 
 
 def _bench(args: argparse.Namespace) -> None:
@@ -73,13 +102,26 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--train-characters", type=int, default=100_000)
     b.add_argument("--val-characters", type=int, default=1_000)
+    b.add_argument("--atlas", action="store_true",
+                   help="let looks fill parts with detail from the Live2D training rigs' atlases "
+                        "(fetched into the cache; never the validation or held-out rigs)")
+    b.add_argument("--restyle", action="store_true",
+                   help="a new random drawing style for every triple instead of one per character")
     b.set_defaults(fn=_build)
-    s = sub.add_parser("sheet", help="contact sheet of random identities x pose columns")
+    s = sub.add_parser("sheet", help="contact sheet of random identities x pose columns, or (--styles) "
+                                     "a grid of characters at rest in their drawing styles")
     s.add_argument("--out", required=True)
     s.add_argument("--n", type=int, default=8)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--cell", type=int, default=160)
     s.add_argument("--palette", action="store_true", help="256-colour PNG (small, for docs/)")
+    s.add_argument("--styles", action="store_true", help="a grid of characters at rest, labelled by style")
+    s.add_argument("--cols", type=int, default=6, help="columns of the --styles grid")
+    s.add_argument("--atlas", action="store_true",
+                   help="allow fills from the training rigs' atlases (training-data look; never for docs/)")
+    s.add_argument("--with-rigs", action="store_true",
+                   help="put the Live2D training rigs first in the --styles grid (for your eyes only: "
+                        "refused inside the repository)")
     s.set_defaults(fn=_sheet)
     m = sub.add_parser("bench", help="measure drawing speed (triples and images per second)")
     m.add_argument("--n", type=int, default=30)

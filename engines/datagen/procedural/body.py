@@ -7,7 +7,8 @@ from engines.datagen.procedural.face import skin_shadow
 from engines.datagen.procedural.geometry import Xform, band, bezier, ellipse, spline
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
-from engines.datagen.procedural.paint import Painter, mix, shade
+from engines.datagen.procedural.paint import Painter, mix, path, shade, vgradient_stops
+from engines.datagen.procedural.shading import form_shadow, part_gradient
 
 BOTTOM = 420.0  # below the canvas edge at every framing scale
 
@@ -34,8 +35,16 @@ def draw_neck(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> np.ndarray
         sides.append(bezier(a, mid, b, 8))
     pts = np.concatenate([sides[0], sides[1][::-1]])
     p.fill(pts, ident.skin)
+    p.texture_over(path(pts), 0.3)
+    ss = ident.look.skin_shading
+    if ss > 0 and ident.style != "flat":
+        # The head shades the top of the neck, fading down.
+        y0, y1 = float(pts[:, 1].min()), float(pts[:, 1].max())
+        dark = skin_shadow(ident)
+        p.fill(pts, dark, shader=vgradient_stops(y0, y1, [dark, dark, ident.skin], [0.0, 0.25 + 0.3 * ss, 1.0]),
+               alpha=0.55 + 0.3 * ss)
     for side in sides:
-        p.stroke(side, width=p.lw * 0.8)
+        p.edge(side, ident.skin, p.lw * 0.8)
     if "choker" in ident.accessories:
         # A band around the lower neck, following its bend.
         upper = np.array([sides[0][5], (sides[0][5] + sides[1][5]) / 2 + [0, 2.0], sides[1][5]])
@@ -53,9 +62,13 @@ def draw_chin_shadow(p: Painter, xf: Xform, ident: Identity, lay: Layout, outlin
     p.c.save()
     p.clip(neck)
     lower = outline[outline[:, 1] > 10]
-    shadow = xf.head(lower + np.array([0.0, 9.0]), z[outline[:, 1] > 10])
-    p.fill(shadow, skin_shadow(ident), alpha=0.9 if ident.style != "soft" else 0.6,
-           blur=0.0 if ident.style != "soft" else 2.0)
+    ss = ident.look.skin_shading
+    shadow = xf.head(lower + np.array([0.0, 9.0 + 4.0 * ss]), z[outline[:, 1] > 10])
+    if ss > 0:  # a soft shade, whatever the shading model
+        p.fill(shadow, skin_shadow(ident), alpha=0.75, blur=1.0 + 2.5 * ss)
+    else:
+        p.fill(shadow, skin_shadow(ident), alpha=0.9 if ident.style != "soft" else 0.6,
+               blur=0.0 if ident.style != "soft" else 2.0)
     p.c.restore()
 
 
@@ -63,6 +76,7 @@ def draw_body(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     torso = torso_shape()
     skin_pts = xf.bodyp(torso, chest_depth(torso))
     p.fill(skin_pts, ident.skin)
+    p.texture_over(path(skin_pts), 0.3)
     style = ident.clothing
     shirt_col = ident.cloth_color
     if style == "sailor":
@@ -80,7 +94,8 @@ def draw_body(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
                         (107, BOTTOM)], 6)
     shirt = np.concatenate([neckline, right[1:], (right[::-1] * [-1, 1])[:-1]])
     sp = xf.bodyp(shirt, chest_depth(shirt))
-    shirt_path = p.outlined(sp, shirt_col)
+    shirt_path = p.outlined(sp, shirt_col, shader=part_gradient(ident, shirt, lambda q: _tf(xf, q), shirt_col))
+    form_shadow(p, ident, shirt, lambda q: _tf(xf, q), shirt_col, 1.3)
     if ident.style != "flat":
         # The head shades the top of the chest.
         p.c.save()
@@ -106,7 +121,8 @@ def _sleeves(p: Painter, xf: Xform, ident: Identity, colour) -> None:
         outer = spline([(s * 86, 38), (s * 97, 50), (s * 104, 110), (s * 109, 200), (s * 107, BOTTOM)], 6)
         arm = np.concatenate([outer, sleeve_inner(s)[1:-1]])
         pts = _tf(xf, arm)
-        p.outlined(pts, colour, width=p.lw * 0.9)
+        p.outlined(pts, colour, width=p.lw * 0.9, shader=part_gradient(ident, arm, lambda q: _tf(xf, q), colour))
+        form_shadow(p, ident, arm, lambda q: _tf(xf, q), colour, 1.0)
         if ident.style != "flat":
             p.c.save()
             p.clip(pts)
@@ -181,9 +197,10 @@ def _blazer(p: Painter, xf: Xform, ident: Identity) -> None:
             sleeve_inner(s),
             np.array([(s * 74, 25), (s * 40, 12)]),
         ])
-        p.outlined(_tf(xf, coat, 1), c2)
+        p.outlined(_tf(xf, coat, 1), c2, shader=part_gradient(ident, coat, lambda q: _tf(xf, q, 1), c2))
+        form_shadow(p, ident, coat, lambda q: _tf(xf, q, 1), c2, 1.0)
         lapel = np.array([(s * 15, 10), (s * 30, 40), (s * 24, 52), (s * 12, 110)])
-        p.stroke(_tf(xf, lapel, 2), width=p.lw * 0.8)
+        p.edge(_tf(xf, lapel, 2), c2, p.lw * 0.8)
         collar = np.array([(s * 2, 8), (s * 14, 6), (s * 13, 24)])
         p.outlined(_tf(xf, collar, 3), "#f8f8f8")
     for y in (150.0, 190.0):
@@ -210,7 +227,7 @@ def _hoodie(p: Painter, xf: Xform, ident: Identity) -> None:
 def _dress(p: Painter, xf: Xform, ident: Identity) -> None:
     frill = spline([(-16, 8), (-8, 18), (0, 22), (8, 18), (16, 8)], 5)
     p.stroke(_tf(xf, frill, 2), ident.cloth_color2, width=4.5)
-    p.stroke(_tf(xf, frill + [0, 2.5], 2), width=p.lw * 0.6, alpha=0.7)
+    p.edge(_tf(xf, frill + [0, 2.5], 2), ident.cloth_color, p.lw * 0.6, alpha=0.7)
     _bow(p, xf, 0.0, 24.0, 9.0, ident.cloth_accent)
 
 

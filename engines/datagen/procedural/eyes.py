@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
+import skia
 
 from engines.datagen.procedural.geometry import Xform, band, ellipse, face_depth
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
-from engines.datagen.procedural.paint import Painter, lgradient, mix, shade
+from engines.datagen.procedural.look import light_side
+from engines.datagen.procedural.paint import Painter, lgradient, lgradient_stops, mix, shade
 
 N = 25  # samples across an eye
 
@@ -59,7 +61,10 @@ def draw_eye(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int,
         iris = _on_face(xf, iris_hs, 0.5)
         top_c = xf.head(np.array([[icx, icy - ry]]), face_depth(np.array([[icx, icy]])))[0]
         bot_c = xf.head(np.array([[icx, icy + ry]]), face_depth(np.array([[icx, icy]])))[0]
-        if ident.style == "soft":
+        detail = ident.look.eye_detail
+        if detail >= 1:
+            _detailed_iris(p, xf, ident, iris, top_c, bot_c, icx, icy, rx, ry)
+        elif ident.style == "soft":
             p.fill(iris, ident.iris_color,
                    shader=lgradient(top_c, bot_c, shade(ident.iris_color, -0.35), ident.iris_color2))
         else:
@@ -88,25 +93,59 @@ def draw_eye(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int,
                 ang = np.pi * a
                 dot = ellipse(icx - np.cos(ang) * rx * 0.62, icy + np.sin(ang) * ry * 0.62, 0.9, 0.9, 8)
                 p.fill(_on_face(xf, dot, 0.9), "#ffffff", alpha=0.85)
-        p.stroke(iris, shade(ident.iris_color, -0.6), width=max(0.8, lw * 0.6), closed=True)
+        rim = max(0.8, lw * 0.6) * (1.6 if detail >= 1 else 1.0)
+        p.stroke(iris, shade(ident.iris_color, -0.6), width=rim, closed=True)
         # Shadow of the upper lid on the eyeball.
         shadow = np.concatenate([upper, (upper + np.array([0.0, 0.32 * h]))[::-1]])
         p.fill(_on_face(xf, shadow, 0.8), mix(ident.line_color, ident.iris_color, 0.3),
                alpha=0.28, blur=1.5 if ident.style == "soft" else 0.0)
-        # Highlights ride on the iris but keep the light from the upper left.
+        # Highlights ride on the iris but stay on the side the light comes from.
+        ls = light_side(ident.look)
         hl = [(-0.38, -0.42, 0.3, 0.24), (0.34, 0.38, 0.14, 0.11), (0.05, -0.55, 0.09, 0.07)]
         for dx, dy, sx, sy in hl[: ident.highlights]:
-            p.fill(_on_face(xf, ellipse(icx + dx * rx, icy + dy * ry, sx * rx * 1.6, sy * ry * 1.6, 16), 1.0),
-                   "#ffffff", alpha=0.95)
+            p.fill(_on_face(xf, ellipse(icx + ls * dx * rx, icy + dy * ry, sx * rx * 1.6, sy * ry * 1.6, 16),
+                            1.0), "#ffffff", alpha=0.95)
+        if detail >= 2:
+            # A soft glow opposite the main highlight and a few small sparkles.
+            p.fill(_on_face(xf, ellipse(icx - ls * 0.3 * rx, icy + 0.45 * ry, 0.32 * rx, 0.22 * ry, 16), 1.0),
+                   shade(ident.iris_color2, 0.5, -0.15), alpha=0.55, blur=1.2)
+            for dx, dy in ((-0.1, -0.2), (0.45, -0.05), (-0.5, 0.3)):
+                dot = ellipse(icx + ls * dx * rx, icy + dy * ry, 0.07 * rx + 0.4, 0.07 * rx + 0.4, 10)
+                p.fill(_on_face(xf, dot, 1.0), "#ffffff", alpha=0.9)
         p.c.restore()
     _draw_lashes(p, xf, ident, lay, side, upper, lower, u, openness)
+
+
+def _detailed_iris(p: Painter, xf: Xform, ident: Identity, iris: np.ndarray, top_c, bot_c,
+                   icx: float, icy: float, rx: float, ry: float) -> None:
+    """A painted iris: dark top fading to the light colour below, a light lower crescent and
+    (eye_detail 2) fine streaks radiating from the pupil."""
+    c1, c2 = ident.iris_color, ident.iris_color2
+    p.fill(iris, c1, shader=lgradient_stops(top_c, bot_c, [shade(c1, -0.55), c1, c2], [0.0, 0.45, 1.0]))
+    p.c.save()
+    p.clip(iris)
+    # A lighter crescent below (relative to the iris colour, so a dark iris stays dark).
+    p.fill(_on_face(xf, ellipse(icx, icy + ry * 0.62, rx * 0.7, ry * 0.38, 24), 0.55), shade(c2, 0.35, -0.1),
+           alpha=0.6, blur=1.5)
+    if ident.look.eye_detail >= 2:
+        rng = np.random.default_rng([ident.hair_seed, 40])
+        a = np.linspace(0.0, 2 * np.pi, 14, endpoint=False) + rng.uniform(0, 0.4)
+        r = np.stack([np.full(14, 0.45), rng.uniform(0.75, 0.95, 14)], -1)  # inner, outer radius
+        ends = np.stack([icx + r * rx * np.cos(a)[:, None], icy + r * ry * np.sin(a)[:, None]], -1)
+        ends = _on_face(xf, ends.reshape(-1, 2), 0.55).tolist()
+        rays = skia.Path()
+        for k in range(0, len(ends), 2):
+            rays.moveTo(*ends[k])
+            rays.lineTo(*ends[k + 1])
+        p.stroke(rays, shade(c1, -0.45), width=0.7, alpha=0.55)
+    p.c.restore()
 
 
 def _draw_lashes(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int,
                  upper: np.ndarray, lower: np.ndarray, u: np.ndarray, openness: float) -> None:
     w, h = lay.eye_w, lay.eye_h
     lw = p.lw
-    th = (1.8 + 1.3 * ident.lash_weight) * (0.75 + 0.25 * lw / 1.8)
+    th = (1.8 + 1.3 * ident.lash_weight) * (0.75 + 0.25 * lw / 1.8) * ident.look.lash_scale
     line = ident.line_color
     # Crease above the lid, moving with it.
     crease_sel = (u > -0.6) & (u < 0.65)

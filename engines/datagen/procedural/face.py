@@ -8,6 +8,7 @@ from engines.datagen.procedural.geometry import Xform, band, ellipse, face_depth
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
 from engines.datagen.procedural.paint import Painter, c4, mix, shade
+from engines.datagen.procedural.shading import form_shadow
 
 
 def skin_shadow(ident: Identity):
@@ -124,8 +125,9 @@ def draw_blush(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     for s in (-1, 1):
         cx, cy = s * (lay.eye_dx + 3), lay.eye_y + lay.eye_h + 6
         if ident.blush_style == "soft":
-            e = ellipse(cx, cy, lay.eye_w * 0.75, 4.5, 20)
-            p.fill(xf.head(e, face_depth(e), f=1.0), pink, alpha=0.55 * ident.blush, blur=3.0)
+            k = ident.look.blush_size
+            e = ellipse(cx, cy, lay.eye_w * 0.75 * k, 4.5 * k, 20)
+            p.fill(xf.head(e, face_depth(e), f=1.0), pink, alpha=0.55 * ident.blush, blur=3.0 * k)
         else:
             for k in range(3):
                 x0 = cx - 6 + 5 * k
@@ -134,18 +136,25 @@ def draw_blush(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
                          alpha=0.5 + 0.5 * ident.blush)
 
 
-def draw_face_shading(p: Painter, xf: Xform, ident: Identity, lay: Layout, outline: np.ndarray) -> None:
-    """Soft or cel shadow down the far cheek side so the face is not flat."""
+def draw_face_shading(p: Painter, xf: Xform, ident: Identity, lay: Layout, outline: np.ndarray,
+                      oz: np.ndarray | None = None) -> None:
+    """Soft or cel shadow down the cheek away from the light so the face is not flat."""
     if ident.style == "flat":
         return
     rw, cy = lay.rw, lay.chin_y
+    if ident.look.form_shadow > 0 and oz is not None:
+        # The face's own form shadow, on the side away from the look's light.
+        form_shadow(p, ident, outline, lambda q: xf.head(q, oz), ident.skin, 0.8)
+        if ident.style == "cel":
+            return
     sh = spline([(rw * 0.98, -4), (rw * 0.82, 20), (rw * 0.55, cy - 10), (rw * 0.2, cy - 1),
                  (rw * 0.6, cy - 6), (rw * 1.1, 20), (rw * 1.1, -4)], 4, closed=True)
     pts = xf.head(sh, face_depth(sh) * 0.4, f=0.5)
     if ident.style == "cel":
         p.fill(pts, skin_shadow(ident), alpha=0.55)
         return
-    p.fill(pts, skin_shadow(ident), alpha=0.45, blur=4.0)
+    if ident.look.form_shadow <= 0:
+        p.fill(pts, skin_shadow(ident), alpha=0.45, blur=4.0)
     # Painted look: the face darkens softly towards its edges.
     centre = xf.head(np.array([[0.0, 12.0]]), 50.0, f=1.0)[0]
     ring = skia.GradientShader.MakeRadial(

@@ -11,7 +11,16 @@ import numpy as np
 from engines.datagen.procedural.geometry import Xform, band, bezier, ellipse, spline
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import Layout
+from engines.datagen.procedural.look import light_side
 from engines.datagen.procedural.paint import Painter, mix, shade, vgradient, vgradient_stops
+from engines.datagen.procedural.shading import (
+    flow_lines,
+    form_shadow,
+    on_canvas,
+    part_gradient,
+    strand_colours,
+    strands_between,
+)
 
 BACK_Z = -24.0
 
@@ -64,16 +73,23 @@ def _jagged_bottom(x0: float, x1: float, y: float, n: int, amp: float, rng) -> n
     return _clump_edge(tips, roots)
 
 
-def back_hair_shape(ident: Identity, lay: Layout) -> np.ndarray:
-    rng = np.random.default_rng(ident.hair_seed + 1)
-    hx, top = lay.hair_rx, lay.hair_top
+def _back_right_edge(ident: Identity, lay: Layout) -> tuple[np.ndarray, float, float]:
+    """The back hair's right edge from the ears down, its half width and its length."""
+    hx = lay.hair_rx
     length = {"short": 38.0, "bob": 62.0, "medium": 130.0, "long": 280.0}[ident.back_hair]
     length *= ident.hair_len
     width = {"short": hx + 3, "bob": hx + 12, "medium": hx + 20, "long": hx + 30}[ident.back_hair]
     width *= 0.9 + 0.1 * ident.hair_volume
+    right = spline([(hx + 3, 0), (hx + 6, 30), (width, length * 0.6), (width - 4, length)], 6)
+    return right, width, length
+
+
+def back_hair_shape(ident: Identity, lay: Layout) -> np.ndarray:
+    rng = np.random.default_rng(ident.hair_seed + 1)
+    hx, top = lay.hair_rx, lay.hair_top
+    right, width, length = _back_right_edge(ident, lay)
     a = np.linspace(np.pi * 1.05, np.pi * 1.95, 20)
     cap = np.stack([(hx + 3) * np.cos(a), -4 + (-(top) - 2) * np.sin(a)], -1)
-    right = spline([(hx + 3, 0), (hx + 6, 30), (width, length * 0.6), (width - 4, length)], 6)
     n = max(3, int(width / 14))
     bottom = _jagged_bottom(width - 4, -(width - 4), length, n, 10.0 + 0.03 * length, rng)
     left = right[::-1] * np.array([-1, 1])
@@ -127,29 +143,77 @@ def _back_strands(p: Painter, xf: Xform, ident: Identity, lay: Layout, back: np.
             p.stroke(xf.head(strand, back_depth(strand), hang=True), col.deep, width=p.lw * 0.6, alpha=0.45)
 
 
+def _hanging_detail(p: Painter, ident: Identity, a: np.ndarray, b: np.ndarray, tf, base, seed: int,
+                    count: int | None = None) -> None:
+    """The look's strand lines and specular streaks along a hanging hair part whose long
+    edges a and b run from its root to its tip (head space; tf maps them to the canvas)."""
+    look = ident.look
+    rng = np.random.default_rng([ident.hair_seed, seed])
+    n = look.hair_strands if count is None else count
+    if n > 0:
+        curves = on_canvas(strands_between(a, b, n, rng), tf)
+        flow_lines(p, curves, strand_colours(ident, base), p.lw * 0.55, 0.55)
+    if look.hair_shine in ("streaks", "ring_streaks"):
+        col = hair_colours(ident)
+        curves = on_canvas(strands_between(a, b, 2, rng, start=(0.1, 0.25), end=(0.35, 0.55)), tf)
+        flow_lines(p, curves, [col.light], 3.2, min(1.0, 0.6 * look.shine))
+
+
 def draw_back(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     col = hair_colours(ident)
     back = back_hair_shape(ident, lay)
-    pts = xf.head(back, back_depth(back), hang=True)
-    p.outlined(pts, col.shadow, line_colour=col.line, shader=_tips_shader(ident, pts, col.shadow, col.shadow))
+
+    def tf_back(q):
+        return xf.head(q, back_depth(q), hang=True)
+
+    pts = tf_back(back)
+    shader = part_gradient(ident, back, tf_back, col.shadow, _tips_shader(ident, pts, col.shadow, col.shadow))
+    p.outlined(pts, col.shadow, line_colour=col.line, shader=shader)
+    form_shadow(p, ident, back, tf_back, col.shadow)
     if ident.style != "flat":
         _back_strands(p, xf, ident, lay, back)
+    if ident.look.hair_strands or ident.look.hair_shine in ("streaks", "ring_streaks"):
+        p.c.save()
+        p.clip(pts)
+        edge = np.concatenate([[(lay.hair_rx * 0.7, -30.0)], _back_right_edge(ident, lay)[0]])
+        _hanging_detail(p, ident, edge, edge * np.array([-1.0, 1.0]), tf_back, col.shadow, 10)
+        p.c.restore()
     if ident.ponytail:
         pony = ponytail_shape(ident, lay)
-        tp = xf.head(pony, back_depth(pony) + 6, hang=True)
-        p.outlined(tp, col.base, shader=_tips_shader(ident, tp, col.base, col.shadow), line_colour=col.line)
+
+        def tf_pony(q):
+            return xf.head(q, back_depth(q) + 6, hang=True)
+
+        _hanging_part(p, ident, pony, tf_pony, col, 11)
     if ident.twin_tails:
         for s in (-1, 1):
             tail = tail_shape(ident, lay, s)
-            tp = xf.head(tail, back_depth(tail) + 4, hang=True)
-            p.outlined(tp, col.base, shader=_tips_shader(ident, tp, col.base, col.shadow), line_colour=col.line)
-            if ident.style != "flat":
+
+            def tf_tail(q):
+                return xf.head(q, back_depth(q) + 4, hang=True)
+
+            _hanging_part(p, ident, tail, tf_tail, col, 12 + s)
+            if ident.style != "flat" and ident.look.hair_shine != "none":
                 streak = tail[4:18] * np.array([0.97, 1.0])
-                p.stroke(xf.head(streak, back_depth(streak) + 4, hang=True), col.light, width=2.5, alpha=0.5)
+                p.stroke(tf_tail(streak), col.light, width=2.5, alpha=min(1.0, 0.5 * ident.look.shine))
     if ident.buns:
         for s in (-1, 1):
             e = ellipse(s * (lay.hair_rx - 10), lay.hair_top + 13, 14, 13, 24)
             p.outlined(xf.head(e, -6.0), col.base, line_colour=col.line)
+            form_shadow(p, ident, e, lambda q: xf.head(q, -6.0), col.base, 0.6)
+
+
+def _hanging_part(p: Painter, ident: Identity, shape: np.ndarray, tf, col: HairColours, seed: int) -> None:
+    """A tail or ponytail: outer edge (25 points, root to tip) then inner edge back up."""
+    tp = tf(shape)
+    shader = part_gradient(ident, shape, tf, col.base, _tips_shader(ident, tp, col.base, col.shadow))
+    pa = p.outlined(tp, col.base, shader=shader, line_colour=col.line)
+    form_shadow(p, ident, shape, tf, col.base, 0.7)
+    if ident.look.hair_strands or ident.look.hair_shine in ("streaks", "ring_streaks"):
+        p.c.save()
+        p.clip(pa)
+        _hanging_detail(p, ident, shape[:25], shape[24:][::-1], tf, col.base, seed)
+        p.c.restore()
 
 
 def bangs_shape(ident: Identity, lay: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -213,13 +277,19 @@ def front_depth(pts: np.ndarray, lay: Layout) -> np.ndarray:
 
 def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
     col = hair_colours(ident)
+    look = ident.look
     if ident.side_locks != "none":
         _draw_side_locks(p, xf, ident, lay, col)
     outline, z, tips = bangs_shape(ident, lay)
+
+    def tf(q):
+        return xf.head(q, front_depth(q, lay))
+
     pts = xf.head(outline, z)
     shader = None
     if ident.style == "soft":
         shader = vgradient(pts[:, 1].min(), pts[:, 1].max(), mix(col.base, col.light, 0.25), col.shadow)
+    shader = part_gradient(ident, outline, tf, col.base, shader)
     pa = p.outlined(pts, col.base, shader=shader, line_colour=col.line)
     p.c.save()
     p.clip(pa)
@@ -229,28 +299,34 @@ def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
             mx = (tips[i, 0] + tips[i + 1, 0]) / 2
             myb = min(tips[i, 1], tips[i + 1, 1])
             wedge = np.array([(mx - 4, myb + 6), (mx + 0.5, myb - 22), (mx + 4, myb + 6)])
-            p.fill(xf.head(wedge, front_depth(wedge, lay)), col.shadow, alpha=0.9)
-    # Angel ring: a light band across the crown with a jagged lower edge.
+            p.fill(tf(wedge), col.shadow, alpha=0.9)
+    form_shadow(p, ident, outline, tf, col.base, 0.8)
     hx, top = lay.hair_rx, lay.hair_top
-    a = np.linspace(np.pi * 1.1, np.pi * 1.9, 16)
-    ring_top = np.stack([hx * 0.9 * np.cos(a), -6 + (-top - 16) * np.sin(a)], -1)
-    ring_bot = ring_top[::-1] + np.array([0, 7.0])
-    ring_bot[1::2, 1] += 5.0
-    ring = np.concatenate([ring_top, ring_bot])
-    if ident.style == "soft":
-        p.fill(xf.head(ring, front_depth(ring, lay)), col.light, alpha=0.55, blur=2.5)
-    else:
-        p.fill(xf.head(ring, front_depth(ring, lay)), col.light, alpha=0.75)
+    if look.hair_strands:
+        _bang_strands(p, ident, lay, tips, tf, col)
+    if look.hair_shine in ("ring", "ring_streaks"):
+        # Angel ring: a light band across the crown with a jagged lower edge.
+        a = np.linspace(np.pi * 1.1, np.pi * 1.9, 16)
+        ring_top = np.stack([hx * 0.9 * np.cos(a), -6 + (-top - 16) * np.sin(a)], -1)
+        ring_bot = ring_top[::-1] + np.array([0, 7.0])
+        ring_bot[1::2, 1] += 5.0
+        ring = np.concatenate([ring_top, ring_bot])
+        if ident.style == "soft":
+            p.fill(tf(ring), col.light, alpha=min(1.0, 0.55 * look.shine), blur=2.5)
+        else:
+            p.fill(tf(ring), col.light, alpha=min(1.0, 0.75 * look.shine))
+    if look.hair_shine in ("streaks", "ring_streaks"):
+        _crown_streaks(p, ident, lay, tf, col)
     # Strands from the crown down to the clump roots give the cap some texture.
     for tip in tips[1:-1]:
         start = np.array([tip[0] * 0.25, top + 6.0])
         end = np.array([tip[0] * 0.95, tip[1] - 14.0])
         strand = bezier(start, (start + end) / 2 + [tip[0] * 0.25, -4.0], end, 8)
-        p.stroke(xf.head(strand, front_depth(strand, lay)), col.shadow, width=p.lw * 0.7, alpha=0.5)
+        p.stroke(tf(strand), col.shadow, width=p.lw * 0.7, alpha=0.5)
     # Strand lines up from the tips.
     for tip in tips[1:-1]:
         strand = bezier(tip, tip + [0.0, -14.0], tip * [0.6, 1.0] + [0, -26.0], 6)[1:]
-        p.stroke(xf.head(strand, front_depth(strand, lay)), col.line, width=p.lw * 0.5, alpha=0.35)
+        p.stroke(tf(strand), col.line, width=p.lw * 0.5, alpha=0.35)
     p.c.restore()
     _stray_strands(p, xf, ident, lay, tips, col)
     if ident.ahoge:
@@ -258,7 +334,42 @@ def draw_front(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
         base = np.array([s * 2.0, lay.hair_top + 2])
         curve = bezier(base, base + [s * 16, -22], base + [s * 24, -8], 10)
         p.fill(xf.head(band(curve, 4.0, 0.4, 3.0), 0.0), col.base)
-        p.stroke(xf.head(band(curve, 4.0, 0.4, 3.0), 0.0), col.line, width=p.lw * 0.6, closed=True)
+        p.edge(xf.head(band(curve, 4.0, 0.4, 3.0), 0.0), col.base, p.lw * 0.6, col.line, closed=True)
+
+
+def _bang_strands(p: Painter, ident: Identity, lay: Layout, tips: np.ndarray, tf, col: HairColours) -> None:
+    """The look's strand lines: from near the crown down into the clumps, curving with them."""
+    rng = np.random.default_rng([ident.hair_seed, 20])
+    n = ident.look.hair_strands
+    top = lay.hair_top
+    curves = []
+    for _ in range(n + n // 2):
+        i = int(rng.integers(len(tips)))
+        half = abs(tips[min(i + 1, len(tips) - 1), 0] - tips[max(i - 1, 0), 0]) / 4 + 1.0
+        end = tips[i] + np.array([rng.uniform(-half, half), -rng.uniform(3.0, 16.0)])
+        start = np.array([end[0] * rng.uniform(0.2, 0.5), top + rng.uniform(4.0, 20.0)])
+        bow = np.array([end[0] * 0.18, -3.0]) + rng.uniform(-2.0, 2.0, 2)
+        curves.append(bezier(start, (start + end) / 2 + bow, end, 10))
+    flow_lines(p, on_canvas(np.stack(curves), tf), strand_colours(ident, col.base), p.lw * 0.5, 0.6)
+
+
+def _crown_streaks(p: Painter, ident: Identity, lay: Layout, tf, col: HairColours) -> None:
+    """Specular streaks: short light slivers in a ring around the crown, denser on the lit side."""
+    look = ident.look
+    rng = np.random.default_rng([ident.hair_seed, 21])
+    hx, top = lay.hair_rx, lay.hair_top
+    lit = -light_side(look)  # -1: lit on the image's left
+    curves = []
+    for _ in range(int(rng.integers(5, 10))):
+        a = np.pi * (1.5 + lit * rng.uniform(-0.05, 0.38) * (1 if rng.random() < 0.75 else -1))
+        x0 = hx * 0.86 * np.cos(a)
+        y0 = -6 + (-top - 14) * np.sin(a) + rng.uniform(-3.0, 3.0)
+        ln = rng.uniform(8.0, 16.0)
+        p0 = np.array([x0, y0 - ln * 0.35])
+        curves.append(bezier(p0, p0 + [x0 * 0.06, ln * 0.5], p0 + [x0 * 0.14, ln], 8))
+    curves = on_canvas(np.stack(curves), tf)
+    flow_lines(p, curves, [col.light], 3.6, min(1.0, 0.85 * look.shine))
+    flow_lines(p, curves[::2], [(1.0, 1.0, 1.0)], 1.4, min(1.0, 0.7 * look.shine))
 
 
 def _stray_strands(p: Painter, xf: Xform, ident: Identity, lay: Layout, tips: np.ndarray,
@@ -275,7 +386,7 @@ def _stray_strands(p: Painter, xf: Xform, ident: Identity, lay: Layout, tips: np
         shape = band(curve, 3.2, 0.3, 2.4)
         pts = xf.head(shape, front_depth(shape, lay) + 1.0)
         p.fill(pts, col.base)
-        p.stroke(pts, col.line, width=p.lw * 0.45, alpha=0.8, closed=True)
+        p.edge(pts, col.base, p.lw * 0.45, col.line, closed=True, alpha=0.8)
 
 
 def _draw_side_locks(p: Painter, xf: Xform, ident: Identity, lay: Layout, col: HairColours) -> None:
@@ -285,8 +396,21 @@ def _draw_side_locks(p: Painter, xf: Xform, ident: Identity, lay: Layout, col: H
         lock = spline([(s * (rw - 8), -22), (s * (hx + 1), -14), (s * (rw + 8), ln * 0.45),
                        (s * (rw + 9), ln * 0.8), (s * (rw + 5), ln), (s * (rw + 0.5), ln * 0.6),
                        (s * (rw - 4), ln * 0.25), (s * (rw - 7.5), -6)], 5)
-        pts = xf.head(lock, SIDE_Z, hang=True)
-        p.outlined(pts, col.base, shader=_tips_shader(ident, pts, col.base, col.shadow), line_colour=col.line)
+        def tf(q):
+            return xf.head(q, SIDE_Z, hang=True)
+
+        pts = tf(lock)
+        shader = part_gradient(ident, lock, tf, col.base, _tips_shader(ident, pts, col.base, col.shadow))
+        pa = p.outlined(pts, col.base, shader=shader, line_colour=col.line)
+        form_shadow(p, ident, lock, tf, col.base, 0.6)
+        if ident.look.hair_strands or ident.look.hair_shine in ("streaks", "ring_streaks"):
+            # Edges from the root to the tip (the 5th control point, sample 20).
+            p.c.save()
+            p.clip(pa)
+            n = ident.look.hair_strands
+            _hanging_detail(p, ident, lock[:21], lock[20:][::-1], tf, col.base, 30 + s,
+                            max(2, n // 2) if n else 0)
+            p.c.restore()
         if ident.style == "cel":
             inner = spline([(s * (rw - 6), 0), (s * (rw + 1), ln * 0.5), (s * (rw + 4), ln * 0.9)], 5)
             p.stroke(xf.head(inner, SIDE_Z, hang=True), col.shadow, width=3.0, alpha=0.8)

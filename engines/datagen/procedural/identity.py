@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from engines.datagen.procedural.look import Look, sample_look
+
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 _COLOURS = ("line_color", "skin", "iris_color", "iris_color2", "sclera", "hair_color", "hair_tips",
             "accessory_color", "cloth_color", "cloth_color2", "cloth_accent")
@@ -85,6 +87,9 @@ class Identity:
     cloth_color: str = "#ffffff"
     cloth_color2: str = "#2a3a6a"
     cloth_accent: str = "#d03040"
+    # How it is drawn (shading details, strands, highlights, lines, texture); the default is the
+    # plain style, so identity files written before looks existed draw as they did.
+    look: Look = field(default_factory=Look)
 
     def __post_init__(self) -> None:
         choices = {
@@ -104,6 +109,10 @@ class Identity:
             value = getattr(self, name)
             if not (isinstance(value, str) and _HEX.fullmatch(value)) and not (name == "hair_tips" and value == ""):
                 raise ValueError(f"identity {name}={value!r} must be a colour written '#rrggbb'")
+        if isinstance(self.look, dict):
+            self.look = Look.from_dict(self.look)
+        if not isinstance(self.look, Look):
+            raise ValueError(f"identity look must be a Look or an object of look fields, got {self.look!r}")
         if not 0.5 <= self.scale <= 1.2:
             raise ValueError(f"identity scale={self.scale} must lie in 0.5..1.2 to keep the head in its box")
 
@@ -155,8 +164,10 @@ def _skin(rng: np.random.Generator) -> str:
     return _hsv(rng.uniform(0.05, 0.08), rng.uniform(0.35, 0.5), rng.uniform(0.55, 0.78))
 
 
-def sample_identity(rng: np.random.Generator) -> Identity:
-    """A random original character drawn from wide, plausible distributions."""
+def sample_identity(rng: np.random.Generator, atlas: bool = False) -> Identity:
+    """A random original character drawn from wide, plausible distributions, with a random
+    drawing style (its Look). atlas=True lets the look fill parts with detail from the training
+    rigs' texture atlases (training data only: engines.datagen.procedural.texture)."""
     u = rng.uniform
     hair = _hair_colour(rng)
     ih = u(0, 1)
@@ -256,6 +267,9 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         ident.line_width *= 0.75
     if rng.random() < 0.2:
         _boyish(ident, rng)
+    # Drawn last, so every field above is drawn as before looks existed (the look may then
+    # replace the line colour, which is part of the drawing style).
+    ident.look = sample_look(rng, ident, atlas)
     return ident
 
 
@@ -281,7 +295,8 @@ def _boyish(ident: Identity, rng: np.random.Generator) -> None:
     ident.clothing = _pick(rng, ("blazer", "hoodie", "turtleneck"))
 
 
-def identity_for(character_id: str) -> Identity:
-    """The identity of a character id such as "proc-000042": always the same for the same id."""
+def identity_for(character_id: str, atlas: bool = False) -> Identity:
+    """The identity of a character id such as "proc-000042": always the same for the same id
+    (and the same `atlas`, which only decides whether an atlas texture may be chosen)."""
     digest = hashlib.sha256(character_id.encode("utf-8")).digest()
-    return sample_identity(np.random.default_rng(int.from_bytes(digest[:8], "little")))
+    return sample_identity(np.random.default_rng(int.from_bytes(digest[:8], "little")), atlas)

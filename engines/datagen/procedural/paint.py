@@ -48,22 +48,51 @@ def path(pts: np.ndarray, closed: bool = True) -> skia.Path:
 
 
 class Painter:
-    """A canvas plus the character's line style."""
+    """A canvas plus the character's line style.
 
-    def __init__(self, canvas: skia.Canvas, line_colour, line_width: float):
+    outline scales the outlines of filled parts (0 = lineless); line_tint moves each outline's
+    colour from the line colour towards a dark version of the part's fill. tex, when set, is
+    the texture shader of the layer being drawn (texture.py); it is laid over the fills of
+    outlined parts, the skin and the hard shadows drawn on them. Defaults draw the plain style.
+    """
+
+    def __init__(self, canvas: skia.Canvas, line_colour, line_width: float, outline: float = 1.0,
+                 line_tint: float = 0.0, texture_strength: float = 0.0):
         self.c = canvas
         self.line = line_colour
         self.lw = line_width
+        self.outline = outline
+        self.tint = line_tint
+        self.tex: skia.Shader | None = None
+        self.tex_strength = texture_strength
 
-    def fill(self, pts_or_path, colour, alpha: float = 1.0, blur: float = 0.0, shader=None) -> None:
-        pa = pts_or_path if isinstance(pts_or_path, skia.Path) else path(pts_or_path)
+    def paint(self, colour, alpha: float = 1.0, blur: float = 0.0, shader=None) -> skia.Paint:
         paint = skia.Paint(AntiAlias=True, Color4f=c4(colour, alpha))
         if shader is not None:
             paint.setShader(shader)
             paint.setAlphaf(alpha)
         if blur > 0:
             paint.setMaskFilter(skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, blur))
-        self.c.drawPath(pa, paint)
+        return paint
+
+    def fill(self, pts_or_path, colour, alpha: float = 1.0, blur: float = 0.0, shader=None,
+             textured: bool = False) -> None:
+        pa = pts_or_path if isinstance(pts_or_path, skia.Path) else path(pts_or_path)
+        self.c.drawPath(pa, self.paint(colour, alpha, blur, shader))
+        if textured:
+            self.texture_over(pa, alpha)
+
+    def texture_over(self, pa: skia.Path | None = None, alpha: float = 1.0) -> None:
+        """Lay the layer's texture over what was just drawn in `pa` (None: the clip). Source-atop
+        keeps every pixel's alpha: a texture changes colours, never the silhouette."""
+        if self.tex is None or self.tex_strength <= 0:
+            return
+        paint = skia.Paint(Shader=self.tex, BlendMode=skia.BlendMode.kSrcATop)
+        paint.setAlphaf(float(self.tex_strength * alpha))
+        if pa is None:
+            self.c.drawPaint(paint)
+        else:
+            self.c.drawPath(pa, paint)
 
     def stroke(self, pts_or_path, colour=None, width: float | None = None, alpha: float = 1.0,
                closed: bool = False) -> None:
@@ -78,11 +107,25 @@ class Painter:
         )
         self.c.drawPath(pa, paint)
 
+    def edge_colour(self, fill_colour, line_colour=None):
+        """The outline colour of a part filled with fill_colour."""
+        line = self.line if line_colour is None else line_colour
+        if self.tint <= 0:
+            return line
+        return mix(line, shade(fill_colour, -0.62, 0.15), self.tint)
+
+    def edge(self, pts_or_path, fill_colour, width: float | None = None, line_colour=None,
+             closed: bool = False, alpha: float = 1.0) -> None:
+        """An outline (scaled by the look's outline weight, tinted towards the fill)."""
+        w = (self.lw if width is None else width) * self.outline
+        if w > 0.05:
+            self.stroke(pts_or_path, self.edge_colour(fill_colour, line_colour), w, alpha, closed)
+
     def outlined(self, pts: np.ndarray, colour, width: float | None = None, shader=None,
                  line_colour=None) -> skia.Path:
         pa = path(pts)
-        self.fill(pa, colour, shader=shader)
-        self.stroke(pa, line_colour, width)
+        self.fill(pa, colour, shader=shader, textured=True)
+        self.edge(pa, colour, width, line_colour)
         return pa
 
     def clip(self, pts_or_path) -> None:
@@ -107,4 +150,11 @@ def vgradient_stops(y0: float, y1: float, colours, stops) -> skia.Shader:
     return skia.GradientShader.MakeLinear(
         [skia.Point(0, float(y0)), skia.Point(0, float(y1))], [c4(c).toColor() for c in colours],
         [float(t) for t in stops],
+    )
+
+
+def lgradient_stops(p0, p1, colours, stops) -> skia.Shader:
+    return skia.GradientShader.MakeLinear(
+        [skia.Point(float(p0[0]), float(p0[1])), skia.Point(float(p1[0]), float(p1[1]))],
+        [c4(c).toColor() for c in colours], [float(t) for t in stops],
     )

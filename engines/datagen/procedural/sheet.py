@@ -1,6 +1,8 @@
-"""Contact sheet: identities x pose columns, to look at what the generator does."""
+"""Contact sheets: identities x pose columns, and a grid of characters at rest showing the
+spread of drawing styles (optionally beside Live2D training rigs, for comparison by eye)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -52,16 +54,57 @@ def contact_sheet(identities: list[Identity], cell: int = 160) -> np.ndarray:
 
 def write_sheet(path: Path, identities: list[Identity], cell: int = 160, palette: bool = False) -> Path:
     """Write the sheet; palette=True stores a 256-colour PNG (small enough for docs/)."""
+    return write_image(path, contact_sheet(identities, cell), palette)
+
+
+def look_label(ident: Identity) -> str:
+    """A short description of a character's drawing style."""
+    lk = ident.look
+    shading = ident.style + (str(lk.shadow_tones) if ident.style == "cel" else "")
+    line = ("lineless" if lk.outline == 0 else "thin" if lk.outline < 0.75
+            else "thick" if lk.outline > 1.25 else "line")
+    if lk.line_tint >= 0.5:
+        line += " tinted"
+    tex = "" if lk.texture == "none" else " " + lk.texture
+    return f"{shading} {line}{tex}"
+
+
+def style_grid(identities: list[Identity], cols: int = 6, cell: int = 200,
+               extra: list[tuple[str, np.ndarray]] = (), labels: bool = True) -> np.ndarray:
+    """RGB grid of characters at rest (head and shoulders), `extra` (label, RGBA 512 image)
+    first, each cell labelled with its style."""
+    x0, y0, x1, y1 = CROP
+    items = list(extra) + [(look_label(i), draw_character(i, {})) for i in identities]
+    strip = 16 if labels else 0
+    cells = []
+    for label, img in items:
+        c = cv2.resize(_on_grey(img)[y0:y1, x0:x1], (cell, cell), interpolation=cv2.INTER_AREA)
+        if labels:
+            c = np.concatenate([c, np.full((strip, cell, 3), 255, np.uint8)], 0)
+            cv2.putText(c, label, (4, cell + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.36, (40, 40, 40), 1, cv2.LINE_AA)
+        cells.append(c)
+    while len(cells) % cols:
+        cells.append(np.full((cell + strip, cell, 3), 235, np.uint8))
+    rows = [np.concatenate(cells[i : i + cols], 1) for i in range(0, len(cells), cols)]
+    return np.concatenate(rows, 0)
+
+
+def write_image(path: Path, rgb: np.ndarray, palette: bool = False) -> Path:
+    """Write an RGB sheet atomically (a temporary file beside it, then a rename);
+    palette=True stores a 256-colour PNG (small enough for docs/)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sheet = contact_sheet(identities, cell)
-    if palette:
-        from PIL import Image
+    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+    try:
+        if palette:
+            from PIL import Image
 
-        img = Image.fromarray(sheet).quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                              dither=Image.Dither.NONE)
-        img.save(path, optimize=True)
-        return path
-    if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
-        raise OSError(f"could not write {path}; check the directory and the file extension")
+            img = Image.fromarray(rgb).quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                dither=Image.Dither.NONE)
+            img.save(tmp, format="PNG", optimize=True)
+        elif not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+            raise OSError(f"could not write {path}; check the directory and the file extension")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

@@ -1,12 +1,14 @@
 """ProceduralSource: training triples of procedural characters for the shared dataset writer."""
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
 
 from engines.datagen.dataset import Triple
 from engines.datagen.procedural.identity import Identity, identity_for
+from engines.datagen.procedural.look import sample_look
 from engines.datagen.procedural.render import draw_character
 from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
 
@@ -62,14 +64,27 @@ def sample_head(rng: np.random.Generator, spec: PoseSpec = DEFAULT_POSE_SPEC) ->
 
 
 class ProceduralSource:
-    """Characters "proc-NNNNNN": train ids 0..n_train-1, val ids from 900000 on."""
+    """Characters "proc-NNNNNN": train ids 0..n_train-1, val ids from 900000 on.
+
+    Each character is drawn in its own style (identity.look). atlas=True lets a look fill parts
+    with detail from the Live2D training rigs' atlases (engines.datagen.procedural.texture;
+    they must be in the cache: call ensure_atlases() first). restyle=True draws a new random
+    look for every triple (the same look for its three images), so one character's shapes
+    are seen in many styles.
+    """
 
     name = "procedural"
 
-    def __init__(self, n_train: int = 100_000, n_val: int = 1_000, spec: PoseSpec = DEFAULT_POSE_SPEC):
+    def __init__(self, n_train: int = 100_000, n_val: int = 1_000, spec: PoseSpec = DEFAULT_POSE_SPEC,
+                 atlas: bool = False, restyle: bool = False):
         if n_train > VAL_OFFSET:
             raise ValueError(f"n_train must be at most {VAL_OFFSET} so train and val ids stay disjoint")
         self.n_train, self.n_val, self.spec = n_train, n_val, spec
+        self.atlas, self.restyle = atlas, restyle
+
+    def identity(self, character: str) -> Identity:
+        """The identity of `character` as this source draws it (before any restyling)."""
+        return _identity(character, self.atlas)
 
     def characters(self, split: str) -> list[str]:
         if split == "train":
@@ -78,12 +93,24 @@ class ProceduralSource:
             return [f"proc-{VAL_OFFSET + i:06d}" for i in range(self.n_val)]
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
 
+    def triple_identity(self, character: str, rng: np.random.Generator) -> Identity:
+        """The identity a triple draws with: the character's own, or (restyle) the character in
+        a look drawn from `rng`. One identity, so one look, for all three images."""
+        ident = _identity(character, self.atlas)
+        if self.restyle:
+            ident = replace(ident)  # a copy: the look may change its line colour
+            ident.look = sample_look(rng, ident, self.atlas)
+        return ident
+
     def make_triple(self, character: str, rng: np.random.Generator) -> Triple:
-        ident = _identity(character)
+        ident = self.triple_identity(character, rng)
         expr_pose = sample_expression(rng, self.spec)
-        full = dict(expr_pose)
-        full.update(sample_head(rng, self.spec))
-        full = self.spec.clamp(full)
+        return self.draw_triple(ident, character, expr_pose, sample_head(rng, self.spec))
+
+    def draw_triple(self, ident: Identity, character: str, expr_pose: dict[str, float],
+                    head_pose: dict[str, float]) -> Triple:
+        """Rest, expression and posed images of one identity: they differ by the pose alone."""
+        full = self.spec.clamp({**expr_pose, **head_pose})
         return Triple(
             rest=draw_character(ident, {}),
             expr=draw_character(ident, expr_pose),
@@ -94,5 +121,21 @@ class ProceduralSource:
 
 
 @lru_cache(maxsize=256)
-def _identity(character: str) -> Identity:
-    return identity_for(character)
+def _identity(character: str, atlas: bool = False) -> Identity:
+    return identity_for(character, atlas)
+
+
+def ensure_atlases() -> int:
+    """Fetch the training rigs into the cache (npm, at data-build time) and load their atlas
+    detail; the number of detail tiles. Raises when none could be read."""
+    from engines.datagen.live2d.models import HUMAN_TRAIN, fetch_model
+    from engines.datagen.procedural.texture import atlas_bank
+
+    for name in HUMAN_TRAIN:
+        fetch_model(name)
+    atlas_bank.cache_clear()
+    n = len(atlas_bank())
+    if n == 0:
+        raise RuntimeError("no atlas detail could be read from the training rigs in the cache; "
+                           "check OMOKAGE_CACHE and fetch them with python -m engines.datagen.live2d build")
+    return n
