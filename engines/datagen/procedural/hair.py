@@ -203,16 +203,19 @@ def draw_back(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
             form_shadow(p, ident, e, lambda q: xf.head(q, -6.0), col.base, 0.6)
 
 
-def _hanging_part(p: Painter, ident: Identity, shape: np.ndarray, tf, col: HairColours, seed: int) -> None:
-    """A tail or ponytail: outer edge (25 points, root to tip) then inner edge back up."""
+def _hanging_part(p: Painter, ident: Identity, shape: np.ndarray, tf, col: HairColours, seed: int,
+                  tip: int = 24, shadow: float = 0.7, count: int | None = None) -> None:
+    """A part that hangs from the head (tail, ponytail, side lock): its outline runs down one
+    long edge to the tip (sample `tip`) and back up the other. Filled with the look's
+    gradient and darker tips, shadowed, with strands and streaks clipped to it."""
     tp = tf(shape)
     shader = part_gradient(ident, shape, tf, col.base, _tips_shader(ident, tp, col.base, col.shadow))
     pa = p.outlined(tp, col.base, shader=shader, line_colour=col.line)
-    form_shadow(p, ident, shape, tf, col.base, 0.7)
+    form_shadow(p, ident, shape, tf, col.base, shadow)
     if ident.look.hair_strands or ident.look.hair_shine in ("streaks", "ring_streaks"):
         p.c.save()
         p.clip(pa)
-        _hanging_detail(p, ident, shape[:25], shape[24:][::-1], tf, col.base, seed)
+        _hanging_detail(p, ident, shape[:tip + 1], shape[tip:][::-1], tf, col.base, seed, count)
         p.c.restore()
 
 
@@ -399,18 +402,8 @@ def _draw_side_locks(p: Painter, xf: Xform, ident: Identity, lay: Layout, col: H
         def tf(q):
             return xf.head(q, SIDE_Z, hang=True)
 
-        pts = tf(lock)
-        shader = part_gradient(ident, lock, tf, col.base, _tips_shader(ident, pts, col.base, col.shadow))
-        pa = p.outlined(pts, col.base, shader=shader, line_colour=col.line)
-        form_shadow(p, ident, lock, tf, col.base, 0.6)
-        if ident.look.hair_strands or ident.look.hair_shine in ("streaks", "ring_streaks"):
-            # Edges from the root to the tip (the 5th control point, sample 20).
-            p.c.save()
-            p.clip(pa)
-            n = ident.look.hair_strands
-            _hanging_detail(p, ident, lock[:21], lock[20:][::-1], tf, col.base, 30 + s,
-                            max(2, n // 2) if n else 0)
-            p.c.restore()
+        n = ident.look.hair_strands  # the tip is the 5th control point, sample 20
+        _hanging_part(p, ident, lock, tf, col, 30 + s, tip=20, shadow=0.6, count=max(2, n // 2) if n else 0)
         if ident.style == "cel":
             inner = spline([(s * (rw - 6), 0), (s * (rw + 1), ln * 0.5), (s * (rw + 4), ln * 0.9)], 5)
             p.stroke(xf.head(inner, SIDE_Z, hang=True), col.shadow, width=3.0, alpha=0.8)
