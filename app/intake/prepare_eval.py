@@ -213,9 +213,9 @@ def run(characters: list[str], n: int, out_dir: Path, seed: int = 0, engine=None
         say=print) -> tuple[list[Result], list[Subject]]:
     """n test pictures spread over `characters`, each prepared, animated and scored."""
     if engine is None:
-        from engines.neural.runtime import NeuralEngine
+        from app.build import PipelineOptions, build_engine
 
-        engine = NeuralEngine.load(threads=1)
+        engine = build_engine(PipelineOptions(threads=1))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     subjects = [Subject(c, engine) for c in characters]

@@ -14,6 +14,7 @@ import pytest
 from engines.datagen.procedural import Identity, ProceduralSource, draw_character, identity_for, sample_identity
 from engines.datagen.procedural.look import Look, light_side, sample_look
 from engines.datagen.procedural.texture import BANK, atlas_bank, atlas_files, grain_tile, paper_tile
+from engines.datagen.procedural import texture
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -153,6 +154,10 @@ def test_atlas_detail_comes_only_from_the_training_rigs():
     files = atlas_files()
     if not files:
         pytest.skip("no Live2D training rig in the cache (OMOKAGE_CACHE)")
+    # The bank is loaded once per process; other tests may have drawn before the rigs were
+    # fetched into the cache, so read it afresh.
+    atlas_bank.cache_clear()
+    texture._tile_shader.cache_clear()
     names = {n for n, _ in files}
     assert names <= set(HUMAN_TRAIN) and not names & (set(HUMAN_VAL) | set(HUMAN_HELDOUT))
     for path in {f for _, f in files}:
