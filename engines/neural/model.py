@@ -148,8 +148,13 @@ class RotatorDecoder(nn.Module):
         color = torch.sigmoid(y[:, 2:6])
         color = torch.cat([color[:, :3] * color[:, 3:4], color[:, 3:4]], 1)
         mask = torch.sigmoid(y[:, 6:7] + 3.0)  # starts near "use the warp"
-        flow = y[:, 0:2] * 0.25 + prior_flow(y[:, 7:11], pose) + template_flow(self.template, pose)
+        flow = y[:, 0:2] * 0.25 + prior_flow(y[:, 7:11], pose)
+        if self.uses_template():  # a zero template adds nothing: keep it out of the ONNX graph
+            flow = flow + template_flow(self.template, pose)
         return flow, color, mask
+
+    def uses_template(self) -> bool:
+        return bool(self.template.abs().max() > 0)
 
 
 def template_features(pose: torch.Tensor) -> torch.Tensor:
