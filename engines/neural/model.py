@@ -140,7 +140,7 @@ class RotatorDecoder(nn.Module):
         super().__init__()
         self.dec = PoseDecoder(pose_dim, self.N_OUT)
         # Identity-free prior motion the network refines (a residual over it); a buffer, so
-        # it travels with the weights and into the ONNX graph as a constant.
+        # it travels with the weights (into the ONNX graph as a constant when it is not zero).
         self.register_buffer("template", torch.zeros(TEMPLATE_FEATURES * 2, GRID_SIZE, GRID_SIZE))
 
     def forward(self, rest, f1, f2, f3, f4, pose):
