@@ -24,13 +24,11 @@ def engine():
     return NeuralEngine.load(weights_dir(), threads=1)
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, engine):
+def open_window(qtbot, controller):
+    """The real main window on `controller`, shown and started, once it has drawn a frame
+    and built its pose sliders."""
     from ui.main_window import MainWindow
 
-    controller = Controller(ControllerOptions(
-        character=default_character(), source="none", settings_dir=tmp_path / "config",
-        engine=engine))
     w = MainWindow(controller)
     qtbot.addWidget(w)
     w.resize(1100, 700)
@@ -38,6 +36,15 @@ def window(qtbot, tmp_path, engine):
     controller.start()
     qtbot.waitUntil(lambda: w.preview.frames_shown > 0 and bool(w.pose_panel.rows),
                     timeout=20000)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, engine):
+    controller = Controller(ControllerOptions(
+        character=default_character(), source="none", settings_dir=tmp_path / "config",
+        engine=engine))
+    w = open_window(qtbot, controller)
     yield w
     w.close()
 

