@@ -116,8 +116,10 @@ def save_prepared_beside(src: str | Path, face, picture: np.ndarray | None = Non
     return out, done
 
 
-def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[str]]:
-    """8-bit RGBA pixels of an image file, or CharacterError for the kinds the app refuses."""
+def decode_image(data: bytes, label: str = "image", photo: bool = False) -> tuple[np.ndarray, list[str]]:
+    """8-bit RGBA pixels of an image file, or CharacterError for the kinds the app refuses.
+    A `photo` (the avatar's input) only lends its colours: a palette image is fine there,
+    and a grayscale one is refused because it has no hair, eye or skin colour to give."""
     notes: list[str] = []
     if not data:
         raise CharacterError(f"{label}: the file is empty (0 bytes). Get a fresh copy of it.")
@@ -153,11 +155,15 @@ def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[st
             if mode in ("I;16", "I;16B", "I;16L") or _is_16bit_png(img):
                 raise CharacterError(
                     f"{label}: a 16-bit image. The engine reads 8 bits per channel. {_RESAVE}")
+            if mode in ("L", "LA", "1") and photo:
+                raise CharacterError(
+                    f"{label}: a grayscale photo. The avatar takes its hair, eye and skin "
+                    "colours from the photo: use a colour photo.")
             if mode in ("L", "LA", "1"):
                 raise CharacterError(
                     f"{label}: a grayscale image. A character must be in colour with "
                     f"transparency. {_RESAVE}")
-            if mode in ("P", "PA"):
+            if mode in ("P", "PA") and not photo:
                 raise CharacterError(
                     f"{label}: a palette (indexed-colour) image; its colours and edges are "
                     f"too coarse for the engine. {_RESAVE}")
@@ -184,7 +190,7 @@ def decode_image(data: bytes, label: str = "image") -> tuple[np.ndarray, list[st
                              "Get a fresh copy of the file.") from None
     if img.mode == "CMYK":
         notes.append("converted from CMYK to RGB")
-    if img.mode not in ("RGBA", "RGB", "CMYK", "RGBa", "YCbCr"):
+    if img.mode not in ("RGBA", "RGB", "CMYK", "RGBa", "YCbCr") + (("P", "PA") if photo else ()):
         raise CharacterError(f"{label}: unsupported colour mode {img.mode}. {_RESAVE}")
     # An opaque picture keeps alpha 255 here; framing removes its background around the face.
     rgba = np.asarray(img.convert("RGBA"), dtype=np.uint8).copy()

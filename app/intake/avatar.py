@@ -526,7 +526,7 @@ def load_photo(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise AvatarError(f"{path}: file not found.")
     try:
-        rgba, _ = decode_image(path.read_bytes(), path.name)
+        rgba, _ = decode_image(path.read_bytes(), path.name, photo=True)
     except CharacterError as exc:
         raise AvatarError(str(exc)) from None
     # Transparent parts (a cut-out photo) read as white, like a plain backdrop.

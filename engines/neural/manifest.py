@@ -26,7 +26,7 @@ STAGES = ("morph", "rotate")
 # Pose ranges are degrees or 0..1 amounts; the runtime normalises them in float32, where
 # absurd ranges overflow into NaN poses.
 MAX_RANGE = 1000.0
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")  # hex digits in either case, as sha256sum tools print them
 
 
 def damaged(path: Path, what: str, weights: Path | None = None) -> EngineError:

@@ -150,7 +150,7 @@ class NeuralEngine:
                 raise damaged(path, "it is a folder, not an ONNX file", wd)
             if not path.is_file():
                 raise EngineError(f"engine weights file {path} is missing; {restore_hint(wd)}")
-            if precision[key] != "int8" and sha256_file(path) != manifest["files"][key]["sha256"]:
+            if precision[key] != "int8" and sha256_file(path) != manifest["files"][key]["sha256"].lower():
                 raise damaged(path, "checksum mismatch (changed since it was exported)", wd)
             try:
                 sessions[key] = ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
@@ -248,9 +248,9 @@ def _int8_paths(wd: Path, manifest: dict, paths: dict[str, Path]) -> tuple[dict[
         if not isinstance(entry, dict):
             continue
         path = wd / Path(str(entry.get("path", ""))).name
-        if entry.get("source_sha256") != manifest["files"][key]["sha256"]:
+        if str(entry.get("source_sha256", "")).lower() != manifest["files"][key]["sha256"].lower():
             precision[key] = "float (int8 copy made from other weights: run python -m engines.neural.quantize)"
-        elif not path.is_file() or sha256_file(path) != entry.get("sha256"):
+        elif not path.is_file() or sha256_file(path) != str(entry.get("sha256", "")).lower():
             precision[key] = f"float ({path.name} missing or changed: run python -m engines.neural.quantize)"
         else:
             paths[key], precision[key] = path, "int8"

@@ -143,6 +143,28 @@ def test_no_face_gives_a_clear_message(tmp_path, capsys):
     assert not out.exists() and not (tmp_path / "a.json").exists()
 
 
+def test_a_grayscale_photo_is_refused_for_its_missing_colours(tmp_path, capsys):
+    photo = tmp_path / "grey.jpg"
+    Image.fromarray(np.ascontiguousarray(astronaut_bgr()[:, :, ::-1])).convert("L").save(photo)
+    out = tmp_path / "a.png"
+    assert main(["avatar", str(photo), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "grey.jpg: a grayscale photo" in err and "use a colour photo" in err
+    assert "transparency" not in err  # the advice is for a photo, not for a character
+    assert not out.exists()
+
+
+def test_a_palette_photo_gives_an_avatar(tmp_path):
+    """A GIF-style photo (indexed colours) still lends its colours; a character in such a
+    file is refused (tests/app/bad_images.py), a photo is not."""
+    photo = tmp_path / "palette.png"
+    Image.fromarray(np.ascontiguousarray(astronaut_bgr()[:, :, ::-1])).quantize(256).save(photo)
+    out = tmp_path / "a.png"
+    assert main(["avatar", str(photo), "--out", str(out), "--quiet"]) == 0
+    with Image.open(out) as im:
+        assert im.mode == "RGBA" and im.size == (512, 512)
+
+
 def test_bad_params_file(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text('{"identity": {"hair_colour": "#000000"}}')

@@ -295,3 +295,18 @@ def test_the_shipped_weights_say_to_restore_them_from_git(tmp_path, monkeypatch)
 
     assert "git checkout -- weights" in restore_hint(WEIGHTS_DIR)
     assert "--weights" in restore_hint(tmp_path)
+
+
+def test_an_upper_case_checksum_is_read_as_the_same_digest(tmp_path):
+    """sha256 tools print hex in either case: an upper-case digest of the right file loads,
+    and one of the wrong file is still refused."""
+    wd = _weights(tmp_path)
+    m = json.loads((wd / "manifest.json").read_text())
+    for entry in m["files"].values():
+        entry["sha256"] = entry["sha256"].upper()
+    (wd / "manifest.json").write_text(json.dumps(m))
+    engine = NeuralEngine.load(wd, threads=1)
+    assert len(engine.pose_spec) == 13
+    m["files"]["rotator_decoder"]["sha256"] = m["files"]["morpher_decoder"]["sha256"]
+    (wd / "manifest.json").write_text(json.dumps(m))
+    _refused(wd, "rotator_decoder.onnx", "checksum mismatch")
