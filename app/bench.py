@@ -149,7 +149,7 @@ def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.
             result["e2e_quality_changes"] = [name for _, name in pipe.governor.changes]
     finally:
         pipe.close()
-    from app.pipeline import default_engine_threads
+    from app.engine import default_engine_threads
 
     result.update(e2e_driver=str(video), e2e_driver_fps=fps,
                   e2e_threads=threads or default_engine_threads(), **machine())

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
+from app.character import Character, load_character
 from app.engine import default_engine_threads, load_engine
-from app.pipeline import Notice, Pipeline, PipelineOutput, build_pipeline
+from app.pipeline import Notice, Pipeline, PipelineOutput
+from app.sources import Source
 
 
 @dataclass
@@ -61,4 +63,43 @@ def build(options: PipelineOptions | None = None, *,
                           on_frame=on_frame, on_notice=on_notice, **extra)
 
 
-__all__ = ["PipelineOptions", "build", "build_engine"]
+
+def build_pipeline(*, engine=None, character: Character | str | None = None,
+                   source: Source | None = None, sinks: Iterable = (),
+                   tracker=None, mapper=None, mapper_config=None, mirror: bool = False,
+                   governor=None, tracker_size: int | None = None,
+                   weights_dir=None, threads: int | None = None,
+                   on_frame: Callable[[PipelineOutput], None] | None = None,
+                   on_notice: Callable[[Notice], None] | None = None) -> Pipeline:
+    """The one place that wires the stages. Missing parts are made from the defaults: the
+    shipped neural engine, the MediaPipe tracker and the mapper for the engine's PoseSpec.
+    governor: True (or an app.governor.Governor) adapts quality to the frame budget in
+    live mode; tracker_size: longest side of the tracker's input (None: full frames).
+    Raises EngineError / CharacterError with a user-facing message."""
+    if engine is None:
+        engine = load_engine(weights_dir, threads)
+    if tracker is False:  # asked for no tracker (a pose from sliders only)
+        tracker = None
+    elif tracker is None:
+        from app.tracking import MediaPipeTracker
+        tracker = MediaPipeTracker(mirror=mirror, input_size=tracker_size)
+    if mapper is None:
+        from app.mapping import Mapper
+        mapper = Mapper(engine.pose_spec, mapper_config)
+    if isinstance(character, (str, bytes)) or hasattr(character, "__fspath__"):
+        character = load_character(character)
+    pipe = Pipeline(engine, tracker, mapper, character=character, source=source, sinks=sinks)
+    if on_frame is not None:
+        pipe.on_frame.append(on_frame)
+    if on_notice is not None:
+        pipe.on_notice.append(on_notice)
+    if governor is True:
+        from app.governor import Governor
+
+        governor = Governor()
+    if governor:
+        pipe.set_governor(governor)
+    return pipe
+
+
+__all__ = ["PipelineOptions", "build", "build_engine", "build_pipeline"]

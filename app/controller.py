@@ -19,7 +19,8 @@ from typing import Any, Callable, Optional
 from app.character import Character, CharacterError, load_character
 from app.build import PipelineOptions, build
 from app.messages import Message, MessageChannel
-from app.pipeline import Notice, Pipeline, PipelineOutput, Stats
+from app.pipeline import Notice, Pipeline, PipelineOutput
+from app.pipeline_stats import Stats
 from app.outputs import OutputManager, OutputState, OutputStatus, SinkHooks
 from app.presets import BUILTIN_PRESETS, Preset, PresetError, PresetStore, preset_from_pose
 from app.settings import CharacterSettings, SettingsSaver, SettingsStore
@@ -597,7 +598,7 @@ class Controller:
         presets = self.presets()
 
         def work() -> None:
-            target, n = None, len(presets)
+            target = None
             try:
                 target = default_pack_folder(folder, ch.name)
                 pack = write_pack(

@@ -1,7 +1,7 @@
 """The real-time pipeline: source -> tracker -> mapper -> engine -> sinks.
 
-build_pipeline() is the one place where stages are wired; the window (through the
-controller) and the command line both call it. Live mode runs three threads (capture,
+app.build is the one place where stages are wired; the window (through the controller),
+the command line and the benchmarks all call it. Live mode runs three threads (capture,
 tracking+mapping, rendering+outputs) that meet in one-slot hand-offs holding only the newest
 item, so a slow stage drops stale frames instead of building latency. Offline mode
 (run_offline) runs the same stage methods in the caller's thread on every frame.
@@ -14,24 +14,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 import time
 import weakref
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
-import cv2
 import numpy as np
 
 from app.character import Character, CharacterError, load_character
-from app.engine import default_engine_threads, load_engine  # noqa: F401 (re-exported)
 from app.frames import FrameMeta, OneSlot, RenderedFrame, now
 from app.messages import Message, MessageChannel
+from app.pipeline_stats import RollingStats, Stats
 from app.presets import PresetPlayer
 from app.tracking.face_state import FaceState
 from app.sources import CapturedFrame, NoSource, Source, SourceError
+from app.still_frames import StillFrames
 
 log = logging.getLogger("omokage.pipeline")
 
@@ -68,24 +66,6 @@ class PipelineOutput:
 
 
 @dataclass
-class Stats:
-    fps: float = 0.0  # rendered frames per second
-    source_fps: float = 0.0  # frames per second taken from the source
-    latency_ms: float = 0.0  # median capture -> outputs over the last frames
-    latency_p95_ms: float = 0.0
-    stage_ms: dict[str, float] = field(default_factory=dict)  # median per stage
-    frames_in: int = 0
-    frames_out: int = 0
-    skipped: int = 0  # renders skipped because the pose did not change
-    idle_capped: int = 0  # renders left out because only breathing and sway moved (IDLE_RENDER_FPS)
-    reused: int = 0  # frames not tracked because the picture had not changed
-    dropped: int = 0  # frames replaced in a hand-off before a stage took them
-    face_found: bool = False
-    quality: str = ""  # the adaptive quality level ("" when no governor runs)
-    source: str = ""  # the input delivering frames ("" when idling with no camera)
-
-
-@dataclass
 class _Tracked:
     meta: FrameMeta
     pose: dict[str, float]
@@ -94,82 +74,6 @@ class _Tracked:
     # The pose without breathing and sway (Mapper.driven_pose) as a vector; None when the
     # mapper cannot tell, and then every change renders at full rate.
     driven_vec: Optional[np.ndarray] = None
-
-
-class StillFrames:
-    """Tells whether a camera frame shows the same picture as the last one tracked, so a
-    still scene costs no tracking. Compares 48x36 grey thumbnails: sensor noise averages
-    out, a blink or a small head move does not. Re-tracks at least every `max_age` s.
-    The very same array again (a still image source hands out one array) is the same
-    picture without a thumbnail, and after `settle` tracks (MediaPipe refines its first
-    guess on the next frames) it is not re-tracked any more: a still picture then costs no
-    tracking and, once the pose has settled, no rendering."""
-
-    def __init__(self, threshold: float = 2.0, max_age: float = 1.0, settle: int = 3) -> None:
-        self.threshold, self.max_age, self.settle = threshold, max_age, settle
-        self._thumb: np.ndarray | None = None
-        self._t = -1e9
-        self._obj: np.ndarray | None = None
-        self._obj_count = 0
-
-    def same(self, bgr: np.ndarray, t: float) -> bool:
-        if bgr is self._obj:
-            if t - self._t < self.max_age or self._obj_count >= self.settle:
-                return True
-            self._obj_count += 1
-            self._t = t
-            return False
-        self._obj, self._obj_count = bgr, 1
-        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
-        thumb = cv2.resize(grey, (48, 36), interpolation=cv2.INTER_AREA).astype(np.int16)
-        if (self._thumb is not None and t - self._t < self.max_age
-                and int(np.abs(thumb - self._thumb).max()) <= self.threshold):
-            return True
-        self._thumb, self._t = thumb, t
-        return False
-
-
-class _Window:
-    """Rolling medians and rates over the last `n` frames. Written by the pipeline threads
-    and read by the UI's status timer, hence the lock (a deque must not change while it is
-    being iterated)."""
-
-    def __init__(self, n: int = 90) -> None:
-        self.n = n
-        self.values: dict[str, deque] = {}
-        self.times: dict[str, deque] = {}
-        self.lock = threading.Lock()
-
-    def add(self, key: str, value: float) -> None:
-        with self.lock:
-            self.values.setdefault(key, deque(maxlen=self.n)).append(value)
-
-    def tick(self, key: str, t: float) -> None:
-        with self.lock:
-            self.times.setdefault(key, deque(maxlen=self.n)).append(t)
-
-    def snapshot(self, key: str) -> list[float]:
-        with self.lock:
-            return list(self.values.get(key, ()))
-
-    def keys(self) -> list[str]:
-        with self.lock:
-            return list(self.values)
-
-    def median(self, key: str) -> float:
-        v = self.snapshot(key)
-        return float(np.median(v)) if v else 0.0
-
-    def pct(self, key: str, q: float) -> float:
-        v = self.snapshot(key)
-        return float(np.percentile(v, q)) if v else 0.0
-
-    def rate(self, key: str, t_now: float) -> float:
-        with self.lock:
-            ts = list(self.times.get(key, ()))
-        if len(ts) < 2 or t_now - ts[-1] > 2.0:
-            return 0.0
-        return (len(ts) - 1) / max(ts[-1] - ts[0], 1e-6)
 
 
 Callback = Callable[[Any], None]
@@ -194,7 +98,7 @@ def engine_lock(engine: Any) -> threading.Lock:
 
 
 class Pipeline:
-    """Use build_pipeline() to make one. Thread-safe controls: set_source, set_character,
+    """Use app.build.build() to make one. Thread-safe controls: set_source, set_character,
     load_character_async, pin/unpin, calibrate, recenter, set_sinks, stop."""
 
     def __init__(self, engine, tracker, mapper, character: Character | None = None,
@@ -233,7 +137,7 @@ class Pipeline:
         self.idle_fps = IDLE_RENDER_FPS
         self._idle_due = -float("inf")  # capture time from which an idle-only frame may render
         self._ranges = np.array([p.hi - p.lo for p in self.pose_spec.params], np.float32)
-        self._win = _Window()
+        self._win = RollingStats()
         self._counts = {"in": 0, "out": 0, "skipped": 0, "reused": 0, "idle_capped": 0}
         self._still = StillFrames()
         self.last_face = None
@@ -695,7 +599,6 @@ class Pipeline:
                 time.sleep(0.2)
 
     def _render_loop(self) -> None:
-        last: _Tracked | None = None
         while not self._stop.is_set():
             item = self._tracked.take(timeout=0.05)
             force = self._render_now.is_set()
@@ -705,7 +608,6 @@ class Pipeline:
                 # which the capture loop delivers at least at the idle rate.
                 continue
             self._render_now.clear()
-            last = item
             try:
                 out = self.render(item, force=force)
             except Exception as exc:
@@ -748,41 +650,3 @@ def _close_quietly(source: Source) -> None:
 
 def _face_found(face) -> bool:
     return bool(getattr(face, "tracked", False))
-
-
-def build_pipeline(*, engine=None, character: Character | str | None = None,
-                   source: Source | None = None, sinks: Iterable = (),
-                   tracker=None, mapper=None, mapper_config=None, mirror: bool = False,
-                   governor=None, tracker_size: int | None = None,
-                   weights_dir=None, threads: int | None = None,
-                   on_frame: Callable[[PipelineOutput], None] | None = None,
-                   on_notice: Callable[[Notice], None] | None = None) -> Pipeline:
-    """The one place that wires the stages. Missing parts are made from the defaults: the
-    shipped neural engine, the MediaPipe tracker and the mapper for the engine's PoseSpec.
-    governor: True (or an app.governor.Governor) adapts quality to the frame budget in
-    live mode; tracker_size: longest side of the tracker's input (None: full frames).
-    Raises EngineError / CharacterError with a user-facing message."""
-    if engine is None:
-        engine = load_engine(weights_dir, threads)
-    if tracker is False:  # asked for no tracker (a pose from sliders only)
-        tracker = None
-    elif tracker is None:
-        from app.tracking import MediaPipeTracker
-        tracker = MediaPipeTracker(mirror=mirror, input_size=tracker_size)
-    if mapper is None:
-        from app.mapping import Mapper
-        mapper = Mapper(engine.pose_spec, mapper_config)
-    if isinstance(character, (str, bytes)) or hasattr(character, "__fspath__"):
-        character = load_character(character)
-    pipe = Pipeline(engine, tracker, mapper, character=character, source=source, sinks=sinks)
-    if on_frame is not None:
-        pipe.on_frame.append(on_frame)
-    if on_notice is not None:
-        pipe.on_notice.append(on_notice)
-    if governor is True:
-        from app.governor import Governor
-
-        governor = Governor()
-    if governor:
-        pipe.set_governor(governor)
-    return pipe

@@ -5,7 +5,7 @@ and the training data all agree on what a pose is.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Iterable, Mapping
 
 import numpy as np

@@ -14,11 +14,10 @@ import asyncio
 import errno
 import ipaddress
 import threading
-import time
 from dataclasses import asdict, dataclass, fields
 from http import HTTPStatus
 from importlib import resources
-from typing import Any, Optional
+from typing import Any
 
 import cv2
 import numpy as np

