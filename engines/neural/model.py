@@ -173,11 +173,12 @@ def template_flow(template: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
     return (template_features(pose) @ flat).reshape(pose.shape[0], 2, h, w)
 
 
-def prior_flow(part: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
-    """(N,4,H,W) participation maps + (N,5) normalised rotate pose -> (N,2,H,W) grid offset."""
+def prior_flow(part: torch.Tensor, pose: torch.Tensor, grid: torch.Tensor | None = None) -> torch.Tensor:
+    """(N,4,H,W) participation maps + (N,5) normalised rotate pose -> (N,2,H,W) grid offset.
+    `grid`: the maps' pixel positions on the canvas (N,H,W,2; default: the whole canvas)."""
     n, _, h, w = part.shape
     yaw, pitch, roll, body = (pose[:, i, None, None] for i in range(4))
-    g = identity_grid(n, h, w, part.device)
+    g = identity_grid(n, h, w, part.device) if grid is None else grid
     gx, gy = g[..., 0], g[..., 1] - ROLL_PIVOT_Y
     a = roll * MAX_ROLL_RAD
     cos, sin = torch.cos(a), torch.sin(a)

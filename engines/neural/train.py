@@ -33,6 +33,7 @@ from engines.datagen.dataset import ShardSampler
 from engines.neural.colour_jitter import jitter_batch
 from engines.neural.compose import stage_vectors
 from engines.neural.flip_rows import flip_batch
+from engines.neural.head_view import HeadViewRotator, run_rotator
 from engines.neural.model import Morpher, Rotator, apply_rotation, upgrade_rotator_state
 from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS, warp_batch
 from engines.posespec import DEFAULT_POSE_SPEC, HEAD_TURNS
@@ -92,15 +93,14 @@ def rotate_loss(rotator: Rotator, b: dict, device, flow_weight: float = 0.0) -> 
     rest = to_tensor(b["rest"]).to(device)
     expr = to_tensor(b["expr"]).to(device)
     target = to_tensor(b["posed"]).to(device)
-    rest128 = F.avg_pool2d(rest, 2)
     _, pr = stage_vectors(DEFAULT_POSE_SPEC, b["pose"])
-    flow, color, mask = rotator(rest128, torch.from_numpy(pr).to(device))
+    flow, color, mask, grid128 = run_rotator(rotator, rest, torch.from_numpy(pr).to(device))
     out = apply_rotation(expr, flow, color, mask)
     w = changed_weight(expr, target, 4.0)
     tv = (flow[..., 1:, :] - flow[..., :-1, :]).abs().mean() + (flow[..., :, 1:] - flow[..., :, :-1]).abs().mean()
     loss = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w) + 0.05 * tv
     if flow_weight > 0 and "flow" in b:
-        epe, _ = flow_error_px(flow, b, device)
+        epe, _ = flow_error_px(grid128, b, device)
         loss = loss + flow_weight * epe
     return loss, out
 
@@ -127,6 +127,17 @@ def save_grid(path: Path, rows: list[list[torch.Tensor]]) -> None:
 
     img = np.concatenate([np.concatenate([cell(t, 128) for t in r], 1) for r in rows], 0)
     cv2.imwrite(str(path), img)
+
+
+def load_rotator_state(rotator, state: dict) -> None:
+    """A rotator state dict into a Rotator or a HeadViewRotator (a plain rotator's state
+    becomes the head view's base, its refinement staying at zero)."""
+    if isinstance(rotator, HeadViewRotator) and not any(k.startswith("base.") for k in state):
+        rotator.base.load_state_dict(upgrade_rotator_state(state))
+    elif isinstance(rotator, HeadViewRotator):
+        rotator.load_state_dict(state)
+    else:
+        rotator.load_state_dict(upgrade_rotator_state(state))
 
 
 def compact_state(morpher: Morpher, rotator: Rotator, step: int) -> dict:
@@ -247,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--template", type=Path, default=None, metavar="NPZ",
                     help="motion template the rotator refines (python -m engines.neural.motion_template "
                          "fit); set when a run starts, kept in its checkpoints")
+    ap.add_argument("--head-view", action="store_true",
+                    help="train the rotator with a second, 2x finer view of the head region "
+                         "(engines/neural/head_view.py; starts from --checkpoint's rotator)")
+    ap.add_argument("--freeze-base", action="store_true",
+                    help="with --head-view: keep the whole-canvas rotator fixed")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
@@ -257,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
     morpher, rotator = Morpher().to(device), Rotator().to(device)
+    if args.head_view:
+        rotator = HeadViewRotator(rotator).to(device)
+        if args.freeze_base:  # only the head view learns: its effect alone, on a fixed rotator
+            rotator.base.requires_grad_(False)
     # AdamW: with --weight-decay 0 it is plain Adam; decay keeps the rotator from storing
     # each training rig's amplitude in large weights (it generalises worse than it fits).
     opt_m = torch.optim.AdamW(morpher.parameters(), lr=args.lr, betas=(0.5, 0.999), weight_decay=args.weight_decay)
@@ -266,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     if state_path.exists():
         st = torch.load(state_path, map_location=device)
         morpher.load_state_dict(st["morpher"])
-        rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
+        load_rotator_state(rotator, st["rotator"])
         opt_m.load_state_dict(st["opt_m"])
         opt_r.load_state_dict(st["opt_r"])
         step = st["step"]
@@ -277,9 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.checkpoint.exists():
         st = torch.load(args.checkpoint, map_location=device)
         morpher.load_state_dict(st["morpher"])
-        rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
+        load_rotator_state(rotator, st["rotator"])
         step = st.get("steps", {}).get(args.only, st["step"]) if args.only else st["step"]
         print(f"started from {args.checkpoint} (step {step}), fresh optimiser")
+    if args.template is not None and args.head_view:
+        raise SystemExit("--template and --head-view do not combine")
     if args.template is not None and not state_path.exists():
         with np.load(args.template) as z:
             rotator.decoder.template.copy_(torch.from_numpy(z["template"]))
@@ -357,9 +379,8 @@ def validate(morpher: Morpher, rotator: Rotator, vb: dict, run: Path, step: int,
     lm, om = morph_loss(morpher, vb, device)
     lr_, orr = rotate_loss(rotator, vb, device)
     if "flow" in vb:
-        rest128 = F.avg_pool2d(to_tensor(vb["rest"]).to(device), 2)
         _, pr = stage_vectors(DEFAULT_POSE_SPEC, vb["pose"])
-        grid, _, _ = rotator(rest128, torch.from_numpy(pr).to(device))
+        *_, grid = run_rotator(rotator, to_tensor(vb["rest"]).to(device), torch.from_numpy(pr).to(device))
         epe, n_known = flow_error_px(grid, vb, device)
     rest_c, expr_c = to_tensor(vb["rest_crop"]), to_tensor(vb["expr_crop"])
     expr, posed = to_tensor(vb["expr"]), to_tensor(vb["posed"])
