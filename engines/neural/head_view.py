@@ -91,3 +91,17 @@ def run_rotator(rotator: nn.Module, rest: torch.Tensor, pose: torch.Tensor):
         return rotator.maps(rest, pose)
     flow, color, mask = rotator(F.avg_pool2d(rest, rest.shape[-1] // 128), pose)
     return flow, color, mask, flow
+
+
+def load_rotator(checkpoint) -> nn.Module:
+    """The rotator of a compact checkpoint, plain or with a head view, in eval mode."""
+    from engines.neural.model import upgrade_rotator_state
+
+    state = torch.load(checkpoint, map_location="cpu")["rotator"]
+    if any(k.startswith("base.") for k in state):
+        rotator = HeadViewRotator()
+        rotator.load_state_dict(state)
+    else:
+        rotator = Rotator()
+        rotator.load_state_dict(upgrade_rotator_state(state))
+    return rotator.eval()

@@ -50,25 +50,26 @@ def floor(rigs: list[str], categories: tuple[str, ...] | None = None) -> dict[st
 
 
 def grid_check(checkpoint: str, data: str, rows: int = 128, seed: int = 4321) -> dict[str, dict[str, float]]:
-    """Head-region grid error, amplitude and changed-region gain of a rotator checkpoint on
-    stored rows of the val and train splits (raw poses, no turn_scale)."""
+    """Head-region grid error, amplitude and changed-region gain of a rotator checkpoint (plain
+    or with a head view) on stored rows of the val and train splits (raw poses, no
+    turn_scale); the grid error also per dominant turn (the row's largest of yaw, pitch,
+    roll and body turn, relative to its range)."""
     import torch
-    import torch.nn.functional as F
 
     from engines.datagen.dataset import ShardSampler
     from engines.neural.compose import stage_vectors
-    from engines.neural.model import load_networks
+    from engines.neural.head_view import load_rotator, run_rotator
     from engines.neural.train import apply_rotation, psnr_changed, to_tensor
     from engines.posespec import DEFAULT_POSE_SPEC
 
-    _, rotator, _ = load_networks(checkpoint)
+    rotator = load_rotator(checkpoint)
     out = {}
     for split in ("val", "train"):
         b = ShardSampler({data: 1.0}, split, seed=seed).batch(rows)
         with torch.no_grad():
             _, pr = stage_vectors(DEFAULT_POSE_SPEC, b["pose"])
-            grid, color, mask = rotator(F.avg_pool2d(to_tensor(b["rest"]), 2), torch.from_numpy(pr))
-            img = apply_rotation(to_tensor(b["expr"]), grid, color, mask)
+            fine, color, mask, grid = run_rotator(rotator, to_tensor(b["rest"]), torch.from_numpy(pr))
+            img = apply_rotation(to_tensor(b["expr"]), fine, color, mask)
             gain = np.subtract(*psnr_changed(img, to_tensor(b["posed"]), to_tensor(b["expr"])))
         true = torch.from_numpy(b["flow"].astype(np.float32)).permute(0, 3, 1, 2)
         px = grid.shape[-1] / 2.0
@@ -79,6 +80,13 @@ def grid_check(checkpoint: str, data: str, rows: int = 128, seed: int = 4321) ->
         out[split] = {"grid_error": float(err[sel].mean() / mag[sel].mean()),
                       "grid_amplitude": float((grid.norm(dim=1) * px)[sel].sum() / mag[sel].sum()),
                       "gain_db": float(gain)}
+        dominant = np.abs(pr[:, :4]).argmax(1)
+        for i, turn in enumerate(("yaw", "pitch", "roll", "body")):
+            rows_i = torch.from_numpy(dominant == i)
+            s_i = sel & rows_i[:, None, None]
+            if s_i.any():
+                out[split][f"grid_error_{turn}"] = float(err[s_i].mean() / mag[s_i].mean())
+                out[split][f"rows_{turn}"] = int(rows_i.sum())
     return out
 
 
