@@ -86,13 +86,13 @@ class BoxCanvas(QWidget):
 
     def set_face(self, face: FaceBox) -> None:
         w = float(np.clip(face.w, 8, 4 * max(self.pic_w, self.pic_h)))
-        self.face = FaceBox(face.cx, face.cy, w, w * face.h / face.w, face.score)
+        self.face = face.moved_to(face.cx, face.cy, w)  # what the locator saw follows
         self.update()
         self.changed.emit()
 
     def scale_by(self, factor: float) -> None:
         f = self.face
-        self.set_face(FaceBox(f.cx, f.cy, f.w * factor, f.h * factor, f.score))
+        self.set_face(f.moved_to(f.cx, f.cy, f.w * factor))
 
     def set_tool(self, tool: str) -> None:
         self.tool = tool
@@ -162,11 +162,11 @@ class BoxCanvas(QWidget):
         kind, start, f0 = self._drag
         d = (e.position() - start) / self._scale()
         if kind == "move":
-            self.set_face(FaceBox(f0.cx + d.x(), f0.cy + d.y(), f0.w, f0.h, f0.score))
+            self.set_face(f0.moved_to(f0.cx + d.x(), f0.cy + d.y(), f0.w))
         else:  # the corner handle scales about the centre, keeping the box's shape
             grow = max(d.x() * 2 / f0.w, d.y() * 2 / f0.h)
             k = max(0.05, 1 + grow)
-            self.set_face(FaceBox(f0.cx, f0.cy, f0.w * k, f0.h * k, f0.score))
+            self.set_face(f0.moved_to(f0.cx, f0.cy, f0.w * k))
 
     def mouseReleaseEvent(self, _e) -> None:
         self._drag = None

@@ -3,7 +3,9 @@ convention's size, move it to the convention's place, pad or crop to 512x512.
 
 The target is the face box of the bundled default character (which animates well and is
 itself a convention image): face outline centre (256, 127.25), 95.18 px wide. The head box of
-the convention (x 192-320, y 64-192) then holds the face with the hair around it.
+the convention (x 192-320, y 64-192) then holds the face with the hair around it. The face
+locator gives the box this target needs: from the eyes and mouth by the convention's rule
+when it is sure of them (app.intake.locate), else the face outline.
 """
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from app.intake.locate import FaceBox
+from app.intake.locate import TARGET_CX, TARGET_CY, TARGET_W, FaceBox
 from engines.convention import CANVAS
 
-TARGET_CX, TARGET_CY, TARGET_W = 256.0, 127.25, 95.18
+__all__ = ["TARGET_CX", "TARGET_CY", "TARGET_W", "Framing", "framing_for", "close_to_target",
+           "extend_body", "warp"]
 # A 512x512 transparent image whose face is this close to the target is left untouched: the
 # convention allows some spread (the engine trained on faces 81-105 px wide).
 KEEP_SHIFT_PX, KEEP_SCALE = 10.0, 0.12
@@ -41,8 +44,13 @@ def framing_for(face: FaceBox) -> Framing:
 
 
 def close_to_target(face: FaceBox) -> bool:
-    off = np.hypot(face.cx - TARGET_CX, face.cy - TARGET_CY)
-    return off <= KEEP_SHIFT_PX and abs(np.log(face.w / TARGET_W)) <= np.log1p(KEEP_SCALE)
+    """The face box, or the face outline the locator saw, is already about at the target:
+    a convention image, whether framed by its eyes and mouth (as the Live2D rigs) or by its
+    outline (as the default character and the creator's characters)."""
+    x0, y0, x1, y1 = face.outline_box
+    return any(np.hypot(cx - TARGET_CX, cy - TARGET_CY) <= KEEP_SHIFT_PX
+               and abs(np.log(w / TARGET_W)) <= np.log1p(KEEP_SCALE)
+               for cx, cy, w in ((face.cx, face.cy, face.w), ((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0)))
 
 
 def extend_body(rgba: np.ndarray, fr: Framing) -> tuple[np.ndarray, int]:

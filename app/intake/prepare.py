@@ -76,15 +76,18 @@ def prepare_image(rgba: np.ndarray, face: FaceBox | None = None,
                 f"no anime face found (best guess {face.describe()}). The picture may not "
                 f"show one upright anime face, or the face is tiny or cut off. {FACE_HINT}")
         steps.append(f"face found: {face.describe()}")
+        if face.eyes is not None:
+            steps.append(_features_step(face))
     bg_report = None
     if is_opaque(rgba):
         # Seed the flood only above the shoulders: below, clothing may touch the edges.
-        seed_bottom = int(face.cy + 0.75 * face.h)
+        ox0, oy0, ox1, oy1 = face.outline_box
+        seed_bottom = int((oy0 + oy1) / 2 + 0.75 * (oy1 - oy0))
         try:
             rgba, bg_report = remove_background(np.ascontiguousarray(rgba[..., :3]), seed_bottom)
         except BackgroundError as exc:
             raise PrepareError(f"the picture has no transparency and {exc}") from None
-        x0, y0, x1, y1 = (int(round(v)) for v in face.box)
+        x0, y0, x1, y1 = (int(round(v)) for v in face.outline_box)
         inner = rgba[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0), 3]
         if inner.size and (inner > 128).mean() < 0.7:
             raise PrepareError(
@@ -134,3 +137,13 @@ def _pad_crop(w: int, h: int, fr: Framing) -> list[str]:
         out.append("cropped what fell outside the canvas: " + ", ".join(crop))
     return out
 
+
+def _features_step(face: FaceBox) -> str:
+    (ex0, ey0, ex1, ey1), (mx0, my0, mx1, my1) = face.eyes, face.mouth
+    seen = (f"eyes centre ({(ex0 + ex1) / 2:.0f}, {(ey0 + ey1) / 2:.0f}), {ex1 - ex0:.0f} px "
+            f"across; mouth centre ({(mx0 + mx1) / 2:.0f}, {(my0 + my1) / 2:.0f}) "
+            f"(confidence {face.feature_score:.2f})")
+    if face.basis == "face outline":
+        return f"{seen}: unsure, so the face outline sets the framing"
+    return (f"{seen}: framed as the engine's Live2D training characters are, by the eye line "
+            f"and the {'eye-to-mouth distance' if face.basis == 'eyes and mouth' else 'eye span'}")

@@ -105,8 +105,9 @@ class Subject:
         self.convention, self.resampled = both["c"], both["r"]
         self.floor = {c: _mean_gap([(self.resampled[c], self.convention[c])]) for c in POSES}
         # Where the locator sees the face in the true convention image: a character-wide
-        # bias of prepare shows here (the target is the procedural default character's face
-        # outline; Live2D rigs are framed from their eyes and mouth).
+        # bias of prepare shows here (the locator's box comes from the eyes and mouth by the
+        # rule that framed these rigs, or, when it is unsure of them, from the face outline
+        # where the procedural default character has it).
         self.seen = find_face(rest)
 
     def render(self, pose: dict, scale: float, tx: float, ty: float) -> np.ndarray:
@@ -255,7 +256,7 @@ def summary(results: list[Result], subjects: list[Subject] = ()) -> list[str]:
         f = sub.seen
         lines.append(f"  the locator on {sub.name}'s true convention image: centre "
                      f"({f.cx - TARGET_CX:+.1f}, {f.cy - TARGET_CY:+.1f}) px from the target, "
-                     f"width {f.w / TARGET_W - 1:+.1%}")
+                     f"width {f.w / TARGET_W - 1:+.1%}" + (f" (from the {f.basis})" if f.basis else ""))
     if subjects:
         floor = "  ".join(f"{c} {np.nanmean([s.floor[c] for s in subjects]):+5.2f}"
                           for c in POSES)

@@ -5,6 +5,8 @@ and offset on a plain, gradient or busy opaque background, the way users' art ar
 The face box is the box around the face outline (cranium arc, cheeks, jaw, chin) of the
 drawn pose: the part of a character that the convention's head box is about. Hair and
 accessories are excluded on purpose, since their extent varies wildly between characters.
+The eyes and mouth boxes are measured as engines.datagen.live2d.framing measures a Live2D
+rig's: what closing the eyes and what opening the mouth change, at the drawn head pose.
 """
 from __future__ import annotations
 
@@ -27,6 +29,28 @@ def face_box(ident: Identity, pose: dict[str, float]) -> np.ndarray:
     pts = Xform.from_pose(full).head(outline, oz)
     pts = HEAD_ORIGIN + (pts - HEAD_ORIGIN) * ident.scale + np.array([0.0, ident.offset_y])
     return np.array([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()])
+
+
+def changed_box(a: np.ndarray, b: np.ndarray, thresh: int = 40,
+                min_pixels: int = 6) -> tuple[float, float, float, float] | None:
+    """Box (pixel edges: pixel i spans i..i+1) of where two renders differ by more than
+    `thresh` levels in some channel, 1st..99th percentile of the pixels (as the Live2D framing
+    measures eyes and mouth)."""
+    ys, xs = np.nonzero(np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=-1) > thresh)
+    if len(xs) < min_pixels:
+        return None
+    x0, x1 = np.percentile(xs, [1, 99])
+    y0, y1 = np.percentile(ys, [1, 99])
+    return float(x0), float(y0), float(x1 + 1), float(y1 + 1)
+
+
+def feature_boxes(ident: Identity, pose: dict[str, float]):
+    """(eyes box, mouth box) on the 512 canvas at the head pose of `pose` (pixel edges)."""
+    head = {k: v for k, v in pose.items() if k.startswith(("head_", "body_"))}
+    rest = draw_character(ident, head)
+    closed = draw_character(ident, {**head, "eye_left_open": 0.0, "eye_right_open": 0.0})
+    opened = draw_character(ident, {**head, "mouth_open": 1.0})
+    return changed_box(rest, closed), changed_box(rest, opened)
 
 
 def random_pose(rng: np.random.Generator) -> dict[str, float]:

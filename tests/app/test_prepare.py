@@ -14,7 +14,7 @@ from app.character import decode_image, load_character
 from app.intake import evaluate, scenes
 from app.intake.background import remove_background
 from app.intake.command import read_framing
-from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W
+from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W, close_to_target, framing_for
 from app.intake.locate import MIN_SCORE, FaceBox, FaceLocator
 from app.intake.prepare import PrepareError, prepare_image
 
@@ -26,9 +26,10 @@ def locator():
     return FaceLocator()
 
 
-def _default_bust(face_w=300.0, size=(800, 1000), bg=(255, 255, 255)):
+def _default_bust(face_w=300.0, size=(800, 1000), bg=(255, 255, 255), features=False):
     """The default character as a typical head-and-shoulders picture: face `face_w` px wide,
-    body (a white sailor shirt) running off the bottom and side edges, opaque background."""
+    body (a white sailor shirt) running off the bottom and side edges, opaque background.
+    features=True: also the convention face box (from its true eyes and mouth) in the picture."""
     rgba, box, _ = evaluate.test_character(0)
     w, h = size
     k = face_w / (box[2] - box[0])
@@ -39,15 +40,41 @@ def _default_bust(face_w=300.0, size=(800, 1000), bg=(255, 255, 255)):
     true = np.array([cx - k * (box[2] - box[0]) / 2, cy - k * (box[3] - box[1]) / 2,
                      cx + k * (box[2] - box[0]) / 2, cy + k * (box[3] - box[1]) / 2])
     rgb = scenes.composite(placed, np.full((h, w, 3), bg, np.uint8))
+    if features:
+        feats = evaluate.test_features(0) * k + np.array([m[0, 2], m[1, 2]] * 2)
+        return rgb, placed, true, evaluate.convention_box(feats)
     return rgb, placed, true
 
 
 def _landed(done, box):
-    """Centre and width of the true face box in the prepared image."""
+    """Centre and width of a box of the input picture in the prepared image."""
     fr = done.framing
     x0, y0 = fr.apply(box[0], box[1])
     x1, y1 = fr.apply(box[2], box[3])
     return (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0
+
+
+def test_convention_box_frames_eyes_and_mouth_by_the_live2d_rule():
+    # The box the eyes and mouth give, framed to the target, puts them where the rule that
+    # framed the engine's Live2D rigs wants them: eyes centred on the eye line, eye-to-mouth
+    # distance EYE_MOUTH of the head box (pixel centres and edges kept apart exactly).
+    from engines.convention import EYE_LINE_Y, EYE_MOUTH, EYE_SPAN, HEAD_BOX, face_framing
+
+    feats = evaluate.test_features(0)
+    fr = framing_for(FaceBox(*_centre_width(evaluate.convention_box(feats))))
+    eyes, mouth = (np.array(fr.apply(b[0], b[1]) + fr.apply(b[2], b[3])) + 0.5 for b in feats)
+    side = HEAD_BOX[2] - HEAD_BOX[0]
+    assert abs((eyes[0] + eyes[2]) / 2 - (HEAD_BOX[0] + HEAD_BOX[2]) / 2) < 1e-6
+    assert abs((eyes[1] + eyes[3]) / 2 - (HEAD_BOX[1] + EYE_LINE_Y * side)) < 1e-6
+    d = (mouth[1] + mouth[3]) / 2 - (eyes[1] + eyes[3]) / 2
+    assert abs(d - EYE_MOUTH * side) < 1e-6 and eyes[2] - eyes[0] <= EYE_SPAN * side + 1e-6
+    assert face_framing(tuple(eyes), tuple(mouth)) == pytest.approx((1, 0, 0), abs=1e-6)
+    # the default character is drawn larger than the Live2D rule would frame it
+    assert 0.78 < fr.scale < 0.88
+
+
+def _centre_width(box):
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, box[2] - box[0], box[3] - box[1]
 
 
 def test_target_is_the_default_characters_face_box():
@@ -108,22 +135,32 @@ def test_exif_orientation_is_honoured():
     assert any("EXIF orientation (6)" in n for n in notes)
 
 
-def test_locator_on_unseen_characters(locator):
-    # characters never used in training, at random scales and offsets, on backgrounds
+@pytest.mark.parametrize("looks", ["plain", "own"])
+def test_locator_on_unseen_characters(locator, looks):
+    # characters never used in training, at random scales and offsets, on backgrounds, in
+    # the default drawing style and in their own: the face outline, and the convention box
+    # the eyes and mouth give (what prepare frames by)
     rng = np.random.default_rng(11)
     errs = []
     for i in range(12):
-        rgba, box, name = evaluate.test_character(i)
-        case = evaluate.make_case(rng, rgba, box, name)
+        rgba, box, name = evaluate.test_character(i, looks)
+        case = evaluate.make_case(rng, rgba, box, name, evaluate.test_features(i, looks))
         img = case.image if case.image.shape[2] == 3 else scenes.composite(
             case.image, np.full(case.image.shape[:2] + (3,), 255, np.uint8))
         f = locator.locate(img)
-        tw = case.box[2] - case.box[0]
         assert f.score >= MIN_SCORE, name
-        errs.append((np.hypot(f.cx - (case.box[0] + case.box[2]) / 2,
-                              f.cy - (case.box[1] + case.box[3]) / 2) / tw, abs(f.w / tw - 1)))
+        assert f.basis == "eyes and mouth", (name, f)
+        o, tw = np.array(f.outline), case.box[2] - case.box[0]
+        conv = evaluate.convention_box(case.features)
+        cw = conv[2] - conv[0]
+        errs.append((np.hypot(*((o[:2] + o[2:]) - (case.box[:2] + case.box[2:])) / 2) / tw,
+                     abs((o[2] - o[0]) / tw - 1),
+                     np.hypot(f.cx - (conv[0] + conv[2]) / 2, f.cy - (conv[1] + conv[3]) / 2) / cw,
+                     abs(f.w / cw - 1)))
     errs = np.array(errs)
-    assert errs[:, 0].max() < 0.06 and errs[:, 1].max() < 0.08, errs
+    assert errs[:, 0].max() < 0.08 and errs[:, 1].max() < 0.1, errs
+    # prepare's tolerance is 6 px and 10% at the target's 95 px
+    assert errs[:, 2].max() < 6 / TARGET_W and errs[:, 3].max() < 0.1, errs
 
 
 def test_locator_finds_no_face_in_a_landscape(locator):
@@ -145,37 +182,51 @@ def test_off_centre_convention_sized_image_is_reframed(tmp_path):
     path = tmp_path / "moved.png"
     Image.fromarray(moved).save(path)
     ch = load_character(path)
-    box = evaluate.default_character()[1]
+    conv = evaluate.convention_box(evaluate.test_features(0) * 0.7 + np.array([20, 90, 20, 90]))
     done = prepare_image(moved)
-    cx, cy, w = _landed(done, box * 0.7 + np.array([20, 90, 20, 90]))
+    assert done.face.basis == "eyes and mouth"
+    cx, cy, w = _landed(done, conv)
     assert np.hypot(cx - TARGET_CX, cy - TARGET_CY) < 6 and abs(w / TARGET_W - 1) < 0.1
     assert np.array_equal(ch.rgba, done.rgba) and any("framed" in n for n in ch.notes)
+
+
+def test_convention_images_are_left_as_they_are():
+    # The default character (its face outline at the target) and the same picture framed by
+    # the Live2D rule from its eyes and mouth are both convention images: prepare keeps them.
+    src = np.asarray(Image.open(DEFAULT).convert("RGBA"))
+    face = prepare_image(src).face
+    assert close_to_target(face) and prepare_image(src).framing is None
+    by_rule = evaluate.default_by_rule()
+    done = prepare_image(by_rule)
+    assert done.framing is None and np.array_equal(done.rgba, by_rule)
+    assert abs(done.face.w / TARGET_W - 1) < 0.05  # its convention box is at the target
 
 
 def test_prepare_command_frames_a_bust_jpeg(tmp_path, capsys):
     from app.cli import main
 
-    rgb, _, box = _default_bust()  # 800x1000 on white, face 300 px wide: the issue's case
+    rgb, _, box, conv = _default_bust(features=True)  # 800x1000 on white, face 300 px wide
     src = tmp_path / "bust.jpg"
     Image.fromarray(rgb).save(src, quality=90)
     before = hashlib.sha256(src.read_bytes()).hexdigest()
     out = tmp_path / "prepared.png"
     assert main(["prepare", str(src), "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    for words in ("face found", "background removed", "scaled by", "moved the face centre",
-                  "wrote"):
+    for words in ("face found", "eye-to-mouth distance", "background removed", "scaled by",
+                  "moved the face centre", "wrote"):
         assert words in text, text
     back = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)  # an independent decoder
     assert back.shape == (512, 512, 4)
     assert back[0, 0, 3] == 0 and back[5, 500, 3] == 0  # background gone
-    # the head fills the head box as much as in the default character's own image
-    own = np.asarray(Image.open(DEFAULT))[64:192, 192:320, 3] > 0
+    # the head fills the head box as much as in the default character's own image framed by
+    # the convention's rule from its eyes and mouth
+    own = evaluate.default_by_rule()[64:192, 192:320, 3] > 0
     assert abs((back[64:192, 192:320, 3] > 0).mean() - own.mean()) < 0.03
     done = prepare_image(decode_image(src.read_bytes())[0])
     assert np.array_equal(done.rgba, cv2.cvtColor(back, cv2.COLOR_BGRA2RGBA))
     assert read_framing(out) == pytest.approx((done.framing.scale, done.framing.tx,
                                                done.framing.ty), abs=1e-3)
-    cx, cy, w = _landed(done, box)
+    cx, cy, w = _landed(done, conv)
     assert np.hypot(cx - TARGET_CX, cy - TARGET_CY) <= 6 and abs(w / TARGET_W - 1) <= 0.10
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before  # input untouched
 

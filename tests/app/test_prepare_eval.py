@@ -26,6 +26,11 @@ def test_two_pictures_are_placed_and_scored_against_the_convention_image(tmp_pat
     again = koharu.scores({"x": koharu.ch.render({})}, 1.0, 0.0, 0.0)["x"]
     assert again == koharu.convention
     assert set(koharu.floor) == set(pe.POSES) and all(map(math.isfinite, koharu.floor.values()))
+    # the locator sees the true convention image as one: its face box, from the eyes (koharu
+    # is big-eyed: the eye span sets the scale), at the target
+    from app.intake.frame import close_to_target
+
+    assert close_to_target(koharu.seen) and koharu.seen.basis == "eye span", koharu.seen
     assert len(results) == 2
     for r in results:
         assert not r.error, r.error

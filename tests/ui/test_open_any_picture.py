@@ -12,6 +12,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
+from app.intake import evaluate
 from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W, framing_for
 from app.intake.prepare import find_face
 from engines.convention import HEAD_BOX
@@ -22,7 +23,8 @@ from ui.head_box_dialog import HeadBoxDialog
 
 def _art_on_white(tmp_path):
     """The default character at 2x on an 800x1000 white canvas, as a JPEG: a typical
-    head-and-shoulders picture (face about 190 px wide at (400, 234)), no transparency."""
+    head-and-shoulders picture (face outline about 190 px wide at (400, 234)), no
+    transparency."""
     char = Image.open(default_character()).convert("RGBA")
     big = char.resize((1024, 1024), Image.Resampling.LANCZOS)
     canvas = Image.new("RGB", (800, 1000), "white")
@@ -62,8 +64,12 @@ def test_a_picture_off_the_convention_opens_the_head_box_editor(window, qtbot, t
     qtbot.waitUntil(lambda: window.controller.character.path == out, timeout=30000)
     assert len(shown) == 1
     dlg = shown[0]
-    f = dlg.face()  # the locator's box, in picture pixels
-    assert abs(f.cx - 400) < 15 and abs(f.cy - 234) < 20 and abs(f.w / 190 - 1) < 0.15
+    f = dlg.face()  # the locator's box, in picture pixels: the convention face box its
+    # eyes and mouth give, twice that of the default character's own picture
+    x0, y0, x1, y1 = evaluate.convention_box(evaluate.test_features(0)) * 2 + np.array(
+        [-111.5, -19.5, -111.5, -19.5])
+    assert abs(f.cx - (x0 + x1) / 2) < 15 and abs(f.cy - (y0 + y1) / 2) < 20
+    assert abs(f.w / (x1 - x0) - 1) < 0.15
     assert dlg.canvas.image.hasAlphaChannel()
     assert dlg.framed.framed[0, 0, 3] == 0  # the editor shows the white background removed
     ch = window.controller.character
@@ -74,7 +80,9 @@ def test_a_picture_off_the_convention_opens_the_head_box_editor(window, qtbot, t
     assert abs(face.cx - TARGET_CX) < 6 and abs(face.cy - TARGET_CY) < 6
     assert abs(face.w / TARGET_W - 1) < 0.1
     x0, y0, x1, y1 = HEAD_BOX
-    assert (ch.rgba[y0:y1, x0:x1, 3] > 0).mean() > 0.8  # the head fills the head box
+    # the head fills the head box as the default character's does, framed by the same rule
+    own = (evaluate.default_by_rule()[y0:y1, x0:x1, 3] > 0).mean()
+    assert abs((ch.rgba[y0:y1, x0:x1, 3] > 0).mean() - own) < 0.03
     assert src.read_bytes() == before  # the picture itself is untouched
     # It animates: on screen, a turned head with an open mouth differs from the rest pose.
     hold_still(window, qtbot)

@@ -15,16 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.convention import CANVAS, HEAD_BOX
+from engines.convention import CANVAS, EYE_LINE_Y, EYE_MOUTH, EYE_SPAN, HEAD_BOX, face_framing  # noqa: F401
 
 FRAMING_VERSION = 6
-# Where the landmarks land in the 512 image (measured on THA-style portraits and tuned on
-# the contact sheet): the eye line and the eye-to-mouth distance.
-EYE_LINE_Y = 0.60  # fraction of the head box height, from its top
-EYE_MOUTH = 0.27  # eye line to mouth centre, as a fraction of the head box height
-# Outer eye corners as a fraction of the head box width, at most: big-eyed (chibi) faces
-# have a short eye-to-mouth distance for their head size, so the eye span limits the scale.
-EYE_SPAN = 0.58
+# Where the landmarks land in the 512 image (the eye line, the eye-to-mouth distance, the eye
+# span) is the convention's rule, engines.convention.face_framing, shared with app.intake.
 # Without working eyes: the width of the rolling head's box, as a fraction of the box.
 HEAD_FIT = 1.0
 
@@ -104,16 +99,6 @@ def measure(render, canvas: tuple[int, int], size: int = CANVAS):
     return eyes, mouth, head
 
 
-def _plausible_mouth(eyes, mouth) -> bool:
-    """A mouth below the eyes, between them and narrower than them (some rigs move more)."""
-    if mouth is None:
-        return False
-    ew = eyes[2] - eyes[0]
-    mx, my = (mouth[0] + mouth[2]) / 2.0, (mouth[1] + mouth[3]) / 2.0
-    ey = (eyes[1] + eyes[3]) / 2.0
-    return (eyes[0] < mx < eyes[2] and mouth[2] - mouth[0] < ew and 0.1 * ew < my - ey < 1.2 * ew)
-
-
 def framing_from_landmarks(eyes, mouth, head=None, name: str = "model") -> Framing:
     hx0, hy0, hx1, hy1 = HEAD_BOX
     box = hx1 - hx0
@@ -130,16 +115,7 @@ def framing_from_landmarks(eyes, mouth, head=None, name: str = "model") -> Frami
         tx = (hx0 + hx1) / 2.0 - scale * (head[0] + head[2]) / 2.0
         ty = hy0 - scale * head[1]
         return Framing(scale, tx, ty, None, mouth, head)
-    ex = (eyes[0] + eyes[2]) / 2.0
-    ey = (eyes[1] + eyes[3]) / 2.0
-    ew = max(eyes[2] - eyes[0], 1e-6)
-    if _plausible_mouth(eyes, mouth):
-        d = (mouth[1] + mouth[3]) / 2.0 - ey
-        scale = min(EYE_MOUTH * box / d, EYE_SPAN * box / ew)
-    else:
-        scale = EYE_SPAN * box / ew
-    tx = (hx0 + hx1) / 2.0 - ex * scale
-    ty = hy0 + EYE_LINE_Y * box - ey * scale
+    scale, tx, ty = face_framing(eyes, mouth)
     return Framing(scale, tx, ty, eyes, mouth, head)
 
 
