@@ -20,8 +20,21 @@ from app.intake.avatar import AvatarError, draw, params_path, read_identity, req
 from app.settings import atomic_write_text
 
 MAX_SEED = 2**31 - 1
-# Fields the creator dialog offers as lists (colours are edited with a colour picker).
-CHOICES = ("back_hair", "bangs", "clothing")
+# Fields the creator dialog offers as lists, in its order (colours are edited with a colour
+# picker); the allowed values come from the generator.
+CHOICES = ("back_hair", "bangs", "side_locks", "clothing", "style", "pupil", "iris_style",
+           "lash_style", "brow_style", "nose", "mouth", "blush_style")
+# Face and hair shape fields the dialog offers as numbers: (label, lowest, highest), the span
+# the generator samples characters from, so every value is one the engine has seen drawn.
+SHAPES: dict[str, tuple[str, float, float]] = {
+    "face_width": ("Face width", 0.9, 1.08),
+    "jaw": ("Jaw", 0.0, 1.0),
+    "eye_spacing": ("Eye spacing", 0.9, 1.1),
+    "eye_w": ("Eye width", 12.5, 17.5),
+    "eye_h": ("Eye height", 10.0, 17.0),
+    "hair_len": ("Hair length", 0.75, 1.2),
+    "bang_len": ("Fringe length", 0.2, 1.0),
+}
 
 
 class CreatorError(ValueError):
@@ -60,11 +73,48 @@ def edited(creation: Creation, **changes) -> Creation:
 
 def choices() -> dict[str, tuple[str, ...]]:
     """The allowed values of the fields in CHOICES, from the generator."""
+    _generator()
     from engines.datagen.procedural import identity as ident_mod
 
+    return {name: ident_mod.CHOICES[name] for name in CHOICES}
+
+
+def accessories() -> tuple[str, ...]:
+    """Every accessory the generator draws (a character wears any number of them)."""
     _generator()
-    return {"back_hair": ident_mod.BACK_HAIR, "bangs": ident_mod.BANGS,
-            "clothing": ident_mod.CLOTHING}
+    from engines.datagen.procedural import identity as ident_mod
+
+    return ident_mod.ACCESSORIES
+
+
+def with_accessory(creation: Creation, name: str, worn: bool) -> Creation:
+    """The creation wearing `name` or not, redrawn."""
+    current = list(creation.identity.accessories)
+    if name not in accessories():
+        raise CreatorError(f"unknown accessory {name!r}; choose from {list(accessories())}")
+    changed = [a for a in current if a != name] + ([name] if worn else [])
+    return edited(creation, accessories=changed)
+
+
+def with_shape(creation: Creation, field: str, value: float) -> Creation:
+    """The creation with a SHAPES field set (kept within the generator's span), redrawn."""
+    if field not in SHAPES:
+        raise CreatorError(f"{field} is not a shape the creator sets; use one of {list(SHAPES)}")
+    _, lo, hi = SHAPES[field]
+    return edited(creation, **{field: float(min(max(value, lo), hi))})
+
+
+def with_drawing_style(creation: Creation, seed: int | None) -> Creation:
+    """The creation drawn in a new random drawing style (`seed`), or in the generator's plain
+    style (None). Only the look and the line colour change, never the character."""
+    gen = _generator()
+    if seed is None:
+        return edited(creation, look=gen.Look())
+    from engines.datagen.procedural.look import sample_look
+
+    ident = replace(creation.identity)
+    look = sample_look(np.random.default_rng(int(seed)), ident)  # may set ident.line_color
+    return edited(creation, look=look, line_color=ident.line_color, style=ident.style)
 
 
 def load_creation(path: str | Path) -> Creation:

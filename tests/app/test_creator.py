@@ -60,6 +60,27 @@ def test_edits_redraw_and_bad_values_are_explained():
         C.edited(made, clothing="armour")
 
 
+def test_shapes_accessories_and_styles_stay_within_what_the_generator_draws():
+    made = C.random_creation(7)
+    big = C.with_shape(made, "eye_w", 99.0)  # clamped to the generator's span
+    assert big.identity.eye_w == C.SHAPES["eye_w"][2] and not np.array_equal(big.rgba, made.rgba)
+    with pytest.raises(C.CreatorError, match="not a shape"):
+        C.with_shape(made, "scale", 0.1)
+    name = next(a for a in C.accessories() if a not in made.identity.accessories)
+    worn = C.with_accessory(made, name, True)
+    assert worn.identity.accessories == [*made.identity.accessories, name]
+    assert C.with_accessory(worn, name, False).identity.accessories == made.identity.accessories
+    with pytest.raises(C.CreatorError, match="unknown accessory"):
+        C.with_accessory(made, "crown", True)
+    plain = C.with_drawing_style(made, None)
+    styled = C.with_drawing_style(made, 99)
+    assert plain.identity.look != styled.identity.look
+    assert C.with_drawing_style(made, 99).identity == styled.identity  # a seed is a style
+    assert styled.identity.bangs == made.identity.bangs and styled.identity.hair_color == made.identity.hair_color
+    for field, values in C.choices().items():
+        assert getattr(made.identity, field) in values
+
+
 def test_never_writes_over_the_identity_being_read(tmp_path):
     png, js = C.save_creation(C.random_creation(3), tmp_path / "a.png")
     before = js.read_bytes()

@@ -89,3 +89,40 @@ def test_window_uses_the_created_character(window, qtbot, tmp_path, monkeypatch)
     window.open_character(copy)
     qtbot.waitUntil(lambda: window.controller.character.path == copy, timeout=20000)
     assert shown == [] and np.array_equal(window.controller.character.rgba, _pixels(out))
+
+
+def test_face_accessories_and_drawing_style_are_edited_and_saved(qtbot, tmp_path):
+    """Every tab changes the drawing and the saved identity, and reopening shows the values."""
+    dlg = CreatorDialog(seed=5)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert [dlg.tabs.tabText(i) for i in range(dlg.tabs.count())] == [
+        "Hair and clothes", "Face", "Accessories", "Drawing style"]
+    before = dlg.creation.rgba.copy()
+    spin = dlg.shapes["eye_w"]
+    spin.setValue(spin.minimum())  # the smallest eyes the generator draws
+    assert dlg.creation.identity.eye_w == spin.minimum()
+    assert not np.array_equal(before, dlg.creation.rgba)
+    box = dlg.combos["mouth"]
+    box.setCurrentIndex(box.findData("cat"))
+    box.activated.emit(box.currentIndex())
+    worn = "glasses" if "glasses" not in dlg.creation.identity.accessories else "bow"
+    shown = dlg.creation.rgba.copy()
+    dlg.accessory_boxes[worn].click()
+    assert worn in dlg.creation.identity.accessories and dlg.accessory_boxes[worn].isChecked()
+    assert not np.array_equal(shown, dlg.creation.rgba)
+    shown = dlg.creation.rgba.copy()
+    dlg.set_drawing_style(1234)
+    styled = dlg.creation.identity
+    dlg.plain_style_button.click()
+    assert dlg.creation.identity.look != styled.look and dlg.error is None
+    dlg.set_drawing_style(1234)  # the same seed draws the same style again
+    assert dlg.creation.identity.look == styled.look
+    assert dlg.creation.identity.accessories == styled.accessories  # the character stays
+    png = dlg.save(tmp_path / "styled.png")
+    again = CreatorDialog()
+    qtbot.addWidget(again)
+    assert again.open_params(tmp_path / "styled.json")
+    assert np.array_equal(again.creation.rgba, _pixels(png))
+    assert again.shapes["eye_w"].value() == spin.minimum()
+    assert again.combos["mouth"].currentData() == "cat" and again.accessory_boxes[worn].isChecked()

@@ -24,6 +24,15 @@ BACK_HAIR = ("short", "bob", "medium", "long")
 CLOTHING = ("sailor", "blazer", "hoodie", "dress", "turtleneck", "kimono")
 ACCESSORIES = ("bow", "glasses", "headband", "cat_ears", "beret", "clips", "headphones", "choker", "flower",
                "tophat")
+# The allowed values of every identity field that is one of a list (checked on construction;
+# the creator offers them as lists).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "style": STYLES, "back_hair": BACK_HAIR, "bangs": BANGS, "clothing": CLOTHING,
+    "pupil": ("round", "slit", "ring"), "iris_style": ("plain", "ring", "sparkle"),
+    "lash_style": ("plain", "wing", "lashes"), "brow_style": ("thin", "thick", "short"),
+    "nose": ("dot", "line", "shadow", "none"), "mouth": ("line", "cat", "small"),
+    "blush_style": ("soft", "lines", "none"), "side_locks": ("none", "short", "long"),
+}
 
 
 @dataclass
@@ -92,14 +101,7 @@ class Identity:
     look: Look = field(default_factory=Look)
 
     def __post_init__(self) -> None:
-        choices = {
-            "style": STYLES, "back_hair": BACK_HAIR, "bangs": BANGS, "clothing": CLOTHING,
-            "pupil": ("round", "slit", "ring"), "iris_style": ("plain", "ring", "sparkle"),
-            "lash_style": ("plain", "wing", "lashes"), "brow_style": ("thin", "thick", "short"),
-            "nose": ("dot", "line", "shadow", "none"), "mouth": ("line", "cat", "small"),
-            "blush_style": ("soft", "lines", "none"), "side_locks": ("none", "short", "long"),
-        }
-        for name, allowed in choices.items():
+        for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"identity {name}={getattr(self, name)!r} is not one of {list(allowed)}")
         bad = [a for a in self.accessories if a not in ACCESSORIES]
