@@ -64,6 +64,13 @@ def draw_character(identity: Identity, pose: Mapping[str, float]) -> np.ndarray:
 
     Returns 512x512x4 uint8 straight-alpha RGBA with a transparent background.
     """
+    return render_pass(identity, pose)[0]
+
+
+def render_pass(identity: Identity, pose: Mapping[str, float], painter_cls=Painter,
+                xform: Xform | None = None) -> tuple[np.ndarray, Painter]:
+    """draw_character with another painter (flow.IdPainter: one colour per draw call) or
+    transform (flow.RecordingXform); returns the drawing and the painter."""
     full = DEFAULT_POSE_SPEC.clamp(pose)
     surface = _surface()
     canvas = surface.getCanvas()
@@ -76,9 +83,9 @@ def draw_character(identity: Identity, pose: Mapping[str, float]) -> np.ndarray:
     canvas.scale(float(identity.scale), float(identity.scale))
     canvas.translate(float(-hx), float(-hy))
     look = identity.look
-    p = Painter(canvas, rgb(identity.line_color), identity.line_width, outline=look.outline,
-                line_tint=look.line_tint, texture_strength=look.texture_strength)
-    xf = Xform.from_pose(full)
+    p = painter_cls(canvas, rgb(identity.line_color), identity.line_width, outline=look.outline,
+                    line_tint=look.line_tint, texture_strength=look.texture_strength)
+    xf = Xform.from_pose(full) if xform is None else xform
     lay = layout_of(identity)
     head_tex, body_tex = _textures(identity, xf)
 
@@ -129,4 +136,4 @@ def draw_character(identity: Identity, pose: Mapping[str, float]) -> np.ndarray:
         raise RuntimeError("procedural drawing left the canvas state unbalanced (a save without restore)")
 
     img = surface.makeImageSnapshot()
-    return img.toarray(colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
+    return img.toarray(colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType), p

@@ -7,6 +7,7 @@ from functools import lru_cache
 import numpy as np
 
 from engines.datagen.dataset import Triple
+from engines.datagen.procedural.flow import backward_flow
 from engines.datagen.procedural.identity import Identity, identity_for
 from engines.datagen.procedural.look import sample_look
 from engines.datagen.procedural.render import draw_character
@@ -70,17 +71,18 @@ class ProceduralSource:
     with detail from the Live2D training rigs' atlases (engines.datagen.procedural.texture;
     they must be in the cache: call ensure_atlases() first). restyle=True draws a new random
     look for every triple (the same look for its three images), so one character's shapes
-    are seen in many styles.
+    are seen in many styles. flow=True also stores each triple's true backward flow and its
+    visibility (engines.datagen.procedural.flow), as the Live2D shards do.
     """
 
     name = "procedural"
 
     def __init__(self, n_train: int = 100_000, n_val: int = 1_000, spec: PoseSpec = DEFAULT_POSE_SPEC,
-                 atlas: bool = False, restyle: bool = False):
+                 atlas: bool = False, restyle: bool = False, flow: bool = False):
         if n_train > VAL_OFFSET:
             raise ValueError(f"n_train must be at most {VAL_OFFSET} so train and val ids stay disjoint")
         self.n_train, self.n_val, self.spec = n_train, n_val, spec
-        self.atlas, self.restyle = atlas, restyle
+        self.atlas, self.restyle, self.flow = atlas, restyle, flow
 
     def identity(self, character: str) -> Identity:
         """The identity of `character` as this source draws it (before any restyling)."""
@@ -111,12 +113,15 @@ class ProceduralSource:
                     head_pose: dict[str, float]) -> Triple:
         """Rest, expression and posed images of one identity: they differ by the pose alone."""
         full = self.spec.clamp({**expr_pose, **head_pose})
+        flow, mask = backward_flow(ident, full) if self.flow else (None, None)
         return Triple(
             rest=draw_character(ident, {}),
             expr=draw_character(ident, expr_pose),
             posed=draw_character(ident, full),
             pose=full,
             character=character,
+            flow=flow,
+            flow_mask=mask,
         )
 
 
