@@ -93,15 +93,23 @@ def run_rotator(rotator: nn.Module, rest: torch.Tensor, pose: torch.Tensor):
     return flow, color, mask, flow
 
 
-def load_rotator(checkpoint) -> nn.Module:
-    """The rotator of a compact checkpoint, plain or with a head view, in eval mode."""
+def load_rotator_state(rotator: nn.Module, state: dict) -> None:
+    """A rotator state dict into a Rotator or a HeadViewRotator (a plain rotator's state
+    becomes the head view's base, its refinement staying at zero)."""
     from engines.neural.model import upgrade_rotator_state
 
-    state = torch.load(checkpoint, map_location="cpu")["rotator"]
-    if any(k.startswith("base.") for k in state):
-        rotator = HeadViewRotator()
+    head_state = any(k.startswith("base.") for k in state)
+    if isinstance(rotator, HeadViewRotator) and not head_state:
+        rotator.base.load_state_dict(upgrade_rotator_state(state))
+    elif isinstance(rotator, HeadViewRotator):
         rotator.load_state_dict(state)
     else:
-        rotator = Rotator()
         rotator.load_state_dict(upgrade_rotator_state(state))
+
+
+def load_rotator(checkpoint) -> nn.Module:
+    """The rotator of a compact checkpoint, plain or with a head view, in eval mode."""
+    state = torch.load(checkpoint, map_location="cpu")["rotator"]
+    rotator = HeadViewRotator() if any(k.startswith("base.") for k in state) else Rotator()
+    load_rotator_state(rotator, state)
     return rotator.eval()

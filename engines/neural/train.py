@@ -33,8 +33,8 @@ from engines.datagen.dataset import ShardSampler
 from engines.neural.colour_jitter import jitter_batch
 from engines.neural.compose import stage_vectors
 from engines.neural.flip_rows import flip_batch
-from engines.neural.head_view import HeadViewRotator, run_rotator
-from engines.neural.model import Morpher, Rotator, apply_rotation, upgrade_rotator_state
+from engines.neural.head_view import HeadViewRotator, load_rotator_state, run_rotator
+from engines.neural.model import Morpher, Rotator, apply_rotation
 from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS, warp_batch
 from engines.posespec import DEFAULT_POSE_SPEC, HEAD_TURNS
 
@@ -127,17 +127,6 @@ def save_grid(path: Path, rows: list[list[torch.Tensor]]) -> None:
 
     img = np.concatenate([np.concatenate([cell(t, 128) for t in r], 1) for r in rows], 0)
     cv2.imwrite(str(path), img)
-
-
-def load_rotator_state(rotator, state: dict) -> None:
-    """A rotator state dict into a Rotator or a HeadViewRotator (a plain rotator's state
-    becomes the head view's base, its refinement staying at zero)."""
-    if isinstance(rotator, HeadViewRotator) and not any(k.startswith("base.") for k in state):
-        rotator.base.load_state_dict(upgrade_rotator_state(state))
-    elif isinstance(rotator, HeadViewRotator):
-        rotator.load_state_dict(state)
-    else:
-        rotator.load_state_dict(upgrade_rotator_state(state))
 
 
 def compact_state(morpher: Morpher, rotator: Rotator, step: int) -> dict:

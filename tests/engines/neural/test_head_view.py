@@ -7,10 +7,10 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from engines.neural.head_view import FINE, HeadViewRotator, feather, head_slices, run_rotator  # noqa: E402
+from engines.neural.head_view import (FINE, HeadViewRotator, feather, head_slices,  # noqa: E402
+                                       load_rotator_state, run_rotator)
 from engines.neural.model import apply_rotation, load_networks  # noqa: E402
 from engines.neural.runtime import WEIGHTS_DIR  # noqa: E402
-from engines.neural.train import load_rotator_state  # noqa: E402
 
 
 @pytest.fixture(scope="module")
