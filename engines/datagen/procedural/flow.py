@@ -23,7 +23,7 @@ import skia
 
 from engines.convention import CANVAS
 from engines.datagen.procedural.geometry import HEAD_ORIGIN, Xform
-from engines.datagen.procedural.paint import Painter
+from engines.datagen.procedural.paint import Painter, path
 from engines.posespec import DEFAULT_POSE_SPEC
 
 FLOW_RES = 128
@@ -87,8 +87,6 @@ class IdPainter(Painter):
         self.draws: list[np.ndarray] = []
 
     def clip(self, pts_or_path) -> None:
-        from engines.datagen.procedural.paint import path
-
         self.c.clipPath(pts_or_path if isinstance(pts_or_path, skia.Path) else path(pts_or_path))
 
     def _next(self, pa: skia.Path) -> skia.Color4f:
@@ -99,8 +97,6 @@ class IdPainter(Painter):
 
     def fill(self, pts_or_path, colour, alpha: float = 1.0, blur: float = 0.0, shader=None,
              textured: bool = False) -> None:
-        from engines.datagen.procedural.paint import path
-
         pa = pts_or_path if isinstance(pts_or_path, skia.Path) else path(pts_or_path)
         self.c.real.drawPath(pa, skia.Paint(AntiAlias=False, Color4f=self._next(pa)))
 
@@ -109,8 +105,6 @@ class IdPainter(Painter):
 
     def stroke(self, pts_or_path, colour=None, width: float | None = None, alpha: float = 1.0,
                closed: bool = False) -> None:
-        from engines.datagen.procedural.paint import path
-
         pa = pts_or_path if isinstance(pts_or_path, skia.Path) else path(pts_or_path, closed)
         paint = skia.Paint(AntiAlias=False, Color4f=self._next(pa), Style=skia.Paint.kStroke_Style,
                            StrokeWidth=float(self.lw if width is None else width),
