@@ -1,6 +1,6 @@
 """Command line: build training shards, draw a contact sheet, redraw the default character.
 
-    python -m engines.datagen.procedural build --out DIR --split train --shards 100 [--atlas] [--restyle] [--flow]
+    python -m engines.datagen.procedural build --out DIR --split train --shards 100 [--atlas] [--restyle] [--flow] [--turnings]
     python -m engines.datagen.procedural sheet --out sheet.png --n 8 [--cell 160] [--palette]
     python -m engines.datagen.procedural sheet --styles --n 24 --cell 200 --out docs/procedural_styles.png
     python -m engines.datagen.procedural sheet --styles --with-rigs --atlas --out /tmp/rigs_vs_procedural.png
@@ -24,7 +24,7 @@ def _build(args: argparse.Namespace) -> None:
     if args.atlas:
         print(f"atlas detail: {ensure_atlases()} tiles from the training rigs")
     src = ProceduralSource(n_train=args.train_characters, n_val=args.val_characters, atlas=args.atlas,
-                           restyle=args.restyle, flow=args.flow)
+                           restyle=args.restyle, flow=args.flow, turnings=args.turnings)
     t0 = time.perf_counter()
     paths = write_dataset(src, Path(args.out), args.split, args.shards, args.shard_size, args.seed)
     dt = time.perf_counter() - t0
@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--flow", action="store_true",
                    help="store each triple's true backward flow and visibility "
                         "(engines.datagen.procedural.flow; about 0.2 s more a triple)")
+    b.add_argument("--turnings", action="store_true",
+                   help="draw every triple with a random way of turning (geometry.Turning: depth, "
+                        "parallax between layers, foreshortening, roll pivot)")
     b.set_defaults(fn=_build)
     s = sub.add_parser("sheet", help="contact sheet of random identities x pose columns, or (--styles) "
                                      "a grid of characters at rest in their drawing styles")

@@ -22,7 +22,7 @@ import numpy as np
 import skia
 
 from engines.convention import CANVAS
-from engines.datagen.procedural.geometry import HEAD_ORIGIN, Xform
+from engines.datagen.procedural.geometry import HEAD_ORIGIN, Turning, Xform
 from engines.datagen.procedural.paint import Painter, path
 from engines.posespec import DEFAULT_POSE_SPEC
 
@@ -155,20 +155,21 @@ def _map_draw(draw_pts: np.ndarray, tree, posed: np.ndarray, rest: np.ndarray, a
     return out
 
 
-def backward_flow(identity, pose: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+def backward_flow(identity, pose: Mapping[str, float],
+                  turning: Turning | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(flow (FLOW_RES, FLOW_RES, 2) float32 in grid units, mask (FLOW_RES, FLOW_RES) bool):
-    for each pixel of `identity` drawn in `pose`, the grid offset to where the same point is
-    in its rest (expression) drawing, and whether that drawing shows it there."""
+    for each pixel of `identity` drawn in `pose` (with `turning`), the grid offset to where
+    the same point is in its rest (expression) drawing, and whether that drawing shows it there."""
     from scipy.spatial import cKDTree
 
     from engines.datagen.procedural.render import render_pass
 
     full = DEFAULT_POSE_SPEC.clamp(pose)
     rest = rest_pose(full)
-    xf = RecordingXform(Xform.from_pose(full), Xform.from_pose(rest))
+    xf = RecordingXform(Xform.from_pose(full, turning), Xform.from_pose(rest, turning))
     posed_rgba, painter = render_pass(identity, full, painter_cls=IdPainter, xform=xf)
     posed_ids, draws = _ids(posed_rgba), painter.draws
-    rest_ids = _ids(render_pass(identity, rest, painter_cls=IdPainter)[0])
+    rest_ids = _ids(render_pass(identity, rest, painter_cls=IdPainter, turning=turning)[0])
     s, oy = float(identity.scale), float(identity.offset_y)
     to_user = lambda p: (p - HEAD_ORIGIN - np.array([0.0, oy])) / s + HEAD_ORIGIN
     to_canvas = lambda u: (u - HEAD_ORIGIN) * s + HEAD_ORIGIN + np.array([0.0, oy])

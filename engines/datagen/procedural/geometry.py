@@ -20,6 +20,7 @@ BODY_ORIGIN = np.array([256.0, 215.0])  # base of the neck on the canvas
 YAW_GAIN = 0.8
 PITCH_GAIN = 0.7
 BODY_YAW_DEG = 22.0
+Z_MID = 20.0  # the depth a Turning's spread scales about: between back hair and face surface
 
 
 def spline(ctrl, n: int = 8, closed: bool = False) -> np.ndarray:
@@ -79,24 +80,61 @@ def face_depth(pts: np.ndarray, rx: float = 62.0, ry: float = 85.0, d: float = 5
     return d * np.sqrt(np.clip(1.0 - (x / rx) ** 2 - (y / ry) ** 2, 0.04, 1.0))
 
 
+@dataclass(frozen=True)
+class Turning:
+    """How one character's parts follow a head turn. Artists rig this differently (at the same
+    angle a Live2D face moves 9-30 px, fringes and back hair by their own amounts), and the
+    rotator has to learn turning, not one layout of depths; the defaults are the generator's
+    own layout."""
+
+    depth: float = 1.0  # scales every depth: how far the head moves per degree of yaw and pitch
+    spread: float = 1.0  # scales depths about Z_MID: parallax between back hair, face and fringe
+    fore: float = 1.0  # scales the foreshortening of the face surface
+    pivot_dy: float = 0.0  # moves the point the head rolls about down (+) or up, head-space px
+
+    @property
+    def neutral(self) -> bool:
+        return self == Turning()
+
+
+def sample_turning(rng: np.random.Generator) -> Turning:
+    """A random way of turning around the generator's own (log-uniform factors). Depth times
+    spread stays at most 1.15: further, the face slides off the skull at full yaw and shows
+    the scalp behind it, which no artist draws."""
+    spread = float(np.exp(rng.uniform(np.log(0.5), np.log(1.35))))
+    depth_hi = min(1.3, 1.15 / spread)
+    return Turning(
+        depth=float(np.exp(rng.uniform(np.log(0.75), np.log(depth_hi)))),
+        spread=spread,
+        fore=float(rng.uniform(0.5, 1.4)),
+        pivot_dy=float(rng.uniform(-30.0, 30.0)),
+    )
+
+
 @dataclass
 class Xform:
-    """Head and body transforms of one pose."""
+    """Head and body transforms of one pose (plain floats: flow.RecordingXform copies them)."""
 
     yaw: float
     pitch: float
     roll: float
     body: float
     breath: float
+    depth: float = 1.0
+    spread: float = 1.0
+    fore: float = 1.0
+    pivot_dy: float = 0.0
 
     @classmethod
-    def from_pose(cls, pose: Mapping[str, float]) -> "Xform":
+    def from_pose(cls, pose: Mapping[str, float], turning: Turning | None = None) -> "Xform":
+        t = turning or Turning()
         return cls(
             yaw=math.radians(pose.get("head_yaw", 0.0) * YAW_GAIN),
             pitch=math.radians(pose.get("head_pitch", 0.0) * PITCH_GAIN),
             roll=math.radians(pose.get("head_roll", 0.0)),
             body=math.radians(pose.get("body_yaw", 0.0) * BODY_YAW_DEG),
             breath=float(pose.get("breathing", 0.0)),
+            depth=t.depth, spread=t.spread, fore=t.fore, pivot_dy=t.pivot_dy,
         )
 
     def head(self, pts, z=0.0, f: float = 0.0, hang: bool = False) -> np.ndarray:
@@ -107,6 +145,9 @@ class Xform:
         p = np.asarray(pts, dtype=np.float64)
         x, y = p[:, 0], p[:, 1]
         z = np.broadcast_to(np.asarray(z, dtype=np.float64), x.shape)
+        if self.depth != 1.0 or self.spread != 1.0:
+            z = self.depth * (Z_MID + self.spread * (z - Z_MID))
+        f = f * self.fore
         sa, ca = math.sin(self.yaw), math.cos(self.yaw)
         sp, cp = math.sin(self.pitch), math.cos(self.pitch)
         x1 = x * (1 - f * (1 - ca)) + z * sa
@@ -114,11 +155,12 @@ class Xform:
         # Chin up (pitch > 0) lifts the front of the face more than the silhouette.
         y1 = y * (1 - f * (1 - cp)) - z1 * sp
         # Roll about the neck pivot; positive = clockwise on screen (y points down).
-        dx, dy = x1 - NECK_PIVOT[0], y1 - NECK_PIVOT[1]
+        px, py = NECK_PIVOT[0], NECK_PIVOT[1] + self.pivot_dy
+        dx, dy = x1 - px, y1 - py
         roll = self.roll * np.clip(1.0 - (y - 40.0) / 220.0, 0.3, 1.0) if hang else self.roll
         sr, cr = np.sin(roll), np.cos(roll)
-        xr = NECK_PIVOT[0] + dx * cr - dy * sr
-        yr = NECK_PIVOT[1] + dx * sr + dy * cr
+        xr = px + dx * cr - dy * sr
+        yr = py + dx * sr + dy * cr
         shift_x = math.sin(self.body) * 6.0
         shift_y = -1.8 * self.breath
         return np.stack([xr + HEAD_ORIGIN[0] + shift_x, yr + HEAD_ORIGIN[1] + shift_y], -1)

@@ -9,7 +9,7 @@ import skia
 
 from engines.convention import CANVAS
 from engines.datagen.procedural import accessories, body, eyes, face, hair, shading
-from engines.datagen.procedural.geometry import HEAD_ORIGIN, Xform
+from engines.datagen.procedural.geometry import HEAD_ORIGIN, Turning, Xform
 from engines.datagen.procedural.identity import Identity
 from engines.datagen.procedural.layout import face_outline, layout_of
 from engines.datagen.procedural.paint import Painter, path, rgb
@@ -59,18 +59,20 @@ def _textures(identity: Identity, xf: Xform) -> tuple[skia.Shader | None, skia.S
     return head, body_
 
 
-def draw_character(identity: Identity, pose: Mapping[str, float]) -> np.ndarray:
-    """The character `identity` in `pose` (PoseSpec names; missing names take defaults).
+def draw_character(identity: Identity, pose: Mapping[str, float], turning: Turning | None = None) -> np.ndarray:
+    """The character `identity` in `pose` (PoseSpec names; missing names take defaults),
+    its parts following head turns as `turning` says (default: the generator's own layout).
 
     Returns 512x512x4 uint8 straight-alpha RGBA with a transparent background.
     """
-    return render_pass(identity, pose)[0]
+    return render_pass(identity, pose, turning=turning)[0]
 
 
 def render_pass(identity: Identity, pose: Mapping[str, float], painter_cls=Painter,
-                xform: Xform | None = None) -> tuple[np.ndarray, Painter]:
+                xform: Xform | None = None, turning: Turning | None = None) -> tuple[np.ndarray, Painter]:
     """draw_character with another painter (flow.IdPainter: one colour per draw call) or
-    transform (flow.RecordingXform); returns the drawing and the painter."""
+    transform (flow.RecordingXform, which then carries the turning); returns the drawing and
+    the painter."""
     full = DEFAULT_POSE_SPEC.clamp(pose)
     surface = _surface()
     canvas = surface.getCanvas()
@@ -85,7 +87,7 @@ def render_pass(identity: Identity, pose: Mapping[str, float], painter_cls=Paint
     look = identity.look
     p = painter_cls(canvas, rgb(identity.line_color), identity.line_width, outline=look.outline,
                     line_tint=look.line_tint, texture_strength=look.texture_strength)
-    xf = Xform.from_pose(full) if xform is None else xform
+    xf = Xform.from_pose(full, turning) if xform is None else xform
     lay = layout_of(identity)
     head_tex, body_tex = _textures(identity, xf)
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from engines.datagen.dataset import Triple
 from engines.datagen.procedural.flow import backward_flow
+from engines.datagen.procedural.geometry import Turning, sample_turning
 from engines.datagen.procedural.identity import Identity, identity_for
 from engines.datagen.procedural.look import sample_look
 from engines.datagen.procedural.render import draw_character
@@ -72,17 +73,20 @@ class ProceduralSource:
     they must be in the cache: call ensure_atlases() first). restyle=True draws a new random
     look for every triple (the same look for its three images), so one character's shapes
     are seen in many styles. flow=True also stores each triple's true backward flow and its
-    visibility (engines.datagen.procedural.flow), as the Live2D shards do.
+    visibility (engines.datagen.procedural.flow), as the Live2D shards do. turnings=True
+    draws every triple with a random way of turning (geometry.Turning: how far the head
+    moves per degree, the parallax between hair layers and face, foreshortening, the roll
+    pivot), so the rotator sees many ways of turning, as between artists.
     """
 
     name = "procedural"
 
     def __init__(self, n_train: int = 100_000, n_val: int = 1_000, spec: PoseSpec = DEFAULT_POSE_SPEC,
-                 atlas: bool = False, restyle: bool = False, flow: bool = False):
+                 atlas: bool = False, restyle: bool = False, flow: bool = False, turnings: bool = False):
         if n_train > VAL_OFFSET:
             raise ValueError(f"n_train must be at most {VAL_OFFSET} so train and val ids stay disjoint")
         self.n_train, self.n_val, self.spec = n_train, n_val, spec
-        self.atlas, self.restyle, self.flow = atlas, restyle, flow
+        self.atlas, self.restyle, self.flow, self.turnings = atlas, restyle, flow, turnings
 
     def identity(self, character: str) -> Identity:
         """The identity of `character` as this source draws it (before any restyling)."""
@@ -107,17 +111,19 @@ class ProceduralSource:
     def make_triple(self, character: str, rng: np.random.Generator) -> Triple:
         ident = self.triple_identity(character, rng)
         expr_pose = sample_expression(rng, self.spec)
-        return self.draw_triple(ident, character, expr_pose, sample_head(rng, self.spec))
+        head_pose = sample_head(rng, self.spec)
+        turning = sample_turning(rng) if self.turnings else None
+        return self.draw_triple(ident, character, expr_pose, head_pose, turning)
 
     def draw_triple(self, ident: Identity, character: str, expr_pose: dict[str, float],
-                    head_pose: dict[str, float]) -> Triple:
+                    head_pose: dict[str, float], turning: Turning | None = None) -> Triple:
         """Rest, expression and posed images of one identity: they differ by the pose alone."""
         full = self.spec.clamp({**expr_pose, **head_pose})
-        flow, mask = backward_flow(ident, full) if self.flow else (None, None)
+        flow, mask = backward_flow(ident, full, turning) if self.flow else (None, None)
         return Triple(
-            rest=draw_character(ident, {}),
-            expr=draw_character(ident, expr_pose),
-            posed=draw_character(ident, full),
+            rest=draw_character(ident, {}, turning),
+            expr=draw_character(ident, expr_pose, turning),
+            posed=draw_character(ident, full, turning),
             pose=full,
             character=character,
             flow=flow,
