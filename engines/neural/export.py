@@ -1,7 +1,7 @@
 """Export trained weights to ONNX files + manifest in weights/ (needs torch).
 
     python -m engines.neural.export [--checkpoint weights/training_checkpoint.pt] [--out weights]
-        [--metrics eval.json] [--training-info info.json]
+        [--rotator-from runs/X/ckpt.pt] [--metrics eval.json] [--training-info info.json]
 
 Each network is exported as an encoder (run once per character) and a decoder (per frame),
 checked against PyTorch on random inputs, and listed in manifest.json with its sha256.
@@ -60,8 +60,14 @@ class _MorphDecoderOut(torch.nn.Module):
         return self.dec(rest, f1, f2, f3, f4, pose)[0]
 
 
-def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: dict | None = None) -> dict:
+def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: dict | None = None,
+           rotator_from: Path | None = None) -> dict:
+    """rotator_from: take the rotator from this checkpoint instead (one trained alone with
+    `train --only rotator`, beside the morpher of `checkpoint`)."""
     morpher, rotator, st = load_networks(checkpoint)
+    if rotator_from is not None:
+        _, rotator, rst = load_networks(rotator_from)
+        st = {**st, "step": rst["step"]}
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     img = torch.rand(1, 4, 128, 128)
@@ -111,10 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=COMPACT_CHECKPOINT.parent)
     ap.add_argument("--metrics", type=Path, default=None, help="eval JSON to store in the manifest")
     ap.add_argument("--training-info", type=Path, default=None, help="JSON describing the training data")
+    ap.add_argument("--rotator-from", type=Path, default=None,
+                    help="the rotator of this checkpoint (trained alone) with --checkpoint's morpher")
     args = ap.parse_args(argv)
     metrics = json.loads(args.metrics.read_text()) if args.metrics else None
     training = json.loads(args.training_info.read_text()) if args.training_info else None
-    m = export(args.checkpoint, args.out, metrics, training)
+    m = export(args.checkpoint, args.out, metrics, training, args.rotator_from)
     print(json.dumps({"files": m["files"], "export_max_abs_error": m["export_max_abs_error"]}, indent=1))
     return 0
 

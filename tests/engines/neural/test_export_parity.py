@@ -54,3 +54,19 @@ def test_onnx_render_matches_pytorch(tmp_path) -> None:
     diff = np.abs(ref.astype(int) - out.astype(int))[visible]
     # uint8 compositing at 512 vs float in PyTorch: small rounding differences only.
     assert diff.mean() < 1.5 and np.percentile(diff, 99.9) < 24
+
+
+def test_a_rotator_trained_alone_exports_beside_the_other_checkpoints_morpher(tmp_path) -> None:
+    base = tmp_path / "base.pt"
+    base.write_bytes(COMPACT_CHECKPOINT.read_bytes())
+    st = torch.load(base, map_location="cpu")
+    torch.manual_seed(1)
+    alone = tmp_path / "alone.pt"  # a fresh rotator, as `train --only rotator` from scratch saves it
+    torch.save({**st, "rotator": Rotator().state_dict(), "step": 123}, alone)
+    plain = export(base, tmp_path / "plain")
+    mixed = export(base, tmp_path / "mixed", rotator_from=alone)
+    for name in ("morpher_encoder", "morpher_decoder"):
+        assert mixed["files"][name]["sha256"] == plain["files"][name]["sha256"]
+    for name in ("rotator_encoder", "rotator_decoder"):
+        assert mixed["files"][name]["sha256"] != plain["files"][name]["sha256"]
+    assert mixed["training"]["step"] == 123
