@@ -15,13 +15,7 @@ in the PNG traces every point of the character's true convention image into the 
   eval's eyes, mouth and head-yaw poses (engines.neural.evaluate.CATEGORIES). Each output is
   scored with the eval's changed-region PSNR against the character truly rendered at that pose
   in the framing of its own input (for the prepared image, the framing prepare chose, rendered
-  afresh at 512). The gap is prepared minus convention, in dB; 0 means preparing lost nothing.
-- As drawn: the same, but the prepared image's truth is the picture itself in that pose (the
-  character rendered at the picture's size) framed by prepare's own resampling: what prepare
-  makes of the posed picture. The user's art is the picture, not a 512 px redrawing of it, so
-  this truth keeps its line widths and antialiasing; the drawn gap counts what preparing and
-  animating lose (placement, background, JPEG, the engine's response to a resampled image)
-  without counting the picture's difference from a native 512 render as a loss.
+  afresh). The gap is prepared minus convention, in dB; 0 means preparing lost nothing.
 
 The gap splits into placement (the true render in the framing prepare chose, animated, minus
 the convention image: what landing the face elsewhere costs) and picture (the prepared image
@@ -31,7 +25,7 @@ learned from the renderer's own 512 px drawings and the truth is one of them, so
 larger than the canvas starts about that far behind; gap-floor is what prepare adds to it.
 
 A picture fails when prepare refuses it, the face lands more than 6 px or 10% off, or a
-category's drawn gap is below -1 dB (both gaps are reported).
+category's gap is below -1 dB.
 """
 from __future__ import annotations
 
@@ -48,7 +42,7 @@ import numpy as np
 from PIL import Image
 
 from app.intake import evaluate as intake_eval
-from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W, Framing, extend_body, warp
+from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W
 from engines.convention import EVAL_HEAD_REGION
 
 POSES: dict[str, str] = {"eyes": "eyes", "mouth": "mouth", "yaw": "head_yaw"}  # ours -> eval's
@@ -72,8 +66,6 @@ class Result:
     prepared: dict[str, float] = field(default_factory=dict)
     framed: dict[str, float] = field(default_factory=dict)  # true render, prepare's framing
     gap: dict[str, float] = field(default_factory=dict)  # prepared - convention, dB
-    drawn: dict[str, float] = field(default_factory=dict)  # prepared against the posed picture
-    drawn_gap: dict[str, float] = field(default_factory=dict)  # drawn - convention, dB
     floor: dict[str, float] = field(default_factory=dict)  # the character's resampling floor
 
     def problems(self) -> list[str]:
@@ -84,7 +76,7 @@ class Result:
             out.append(f"face centre {self.centre_err:.1f} px off")
         if not abs(self.size_err) <= MAX_SIZE:
             out.append(f"face size {self.size_err:+.1%}")
-        out += [f"{c} {g:+.2f} dB as drawn" for c, g in self.drawn_gap.items() if not g >= -MAX_GAP_DB]
+        out += [f"{c} {g:+.2f} dB" for c, g in self.gap.items() if not g >= -MAX_GAP_DB]
         return out
 
 
@@ -109,7 +101,7 @@ class Subject:
         big = self.ch.render({}, size=4 * 512)
         shrunk = cv2.cvtColor(cv2.resize(cv2.cvtColor(big, cv2.COLOR_RGBA2mRGBA), (512, 512),
                                          interpolation=cv2.INTER_AREA), cv2.COLOR_mRGBA2RGBA)
-        both = self.scores({"c": rest, "r": shrunk}, self.truth(1.0, 0.0, 0.0))
+        both = self.scores({"c": rest, "r": shrunk}, 1.0, 0.0, 0.0)
         self.convention, self.resampled = both["c"], both["r"]
         self.floor = {c: _mean_gap([(self.resampled[c], self.convention[c])]) for c in POSES}
         # Where the locator sees the face in the true convention image: a character-wide
@@ -122,15 +114,10 @@ class Subject:
         """The true 512x512 render with convention px mapped to px * scale + (tx, ty)."""
         return self.ch.render(pose, framing=self._framing(scale, tx, ty, 512))
 
-    def truth(self, scale: float, tx: float, ty: float):
-        """pose -> the true 512x512 render at that framing."""
-        return lambda pose: self.render(pose, scale, tx, ty)
-
-    def picture(self, scale: float, tx: float, ty: float, w: int, h: int, pose: dict | None = None) -> np.ndarray:
-        """The true render in `pose` (default rest) as a w x h picture, rendered at that size
-        (not resampled)."""
+    def picture(self, scale: float, tx: float, ty: float, w: int, h: int) -> np.ndarray:
+        """The true rest render as a w x h picture, rendered at that size (not resampled)."""
         side = max(w, h)
-        return self.ch.render(pose or {}, framing=self._framing(scale, tx, ty, side), size=side)[:h, :w]
+        return self.ch.render({}, framing=self._framing(scale, tx, ty, side), size=side)[:h, :w]
 
     def _framing(self, scale, tx, ty, size):
         from engines.datagen.live2d.framing import Framing
@@ -138,18 +125,20 @@ class Subject:
         f, k = self.framing, 512.0 / size  # render() takes 512-canvas units
         return Framing(f.scale * scale * k, (f.tx * scale + tx) * k, (f.ty * scale + ty) * k)
 
-    def scores(self, images: dict[str, np.ndarray], truth_of) -> dict[str, dict[str, list[float]]]:
+    def scores(self, images: dict[str, np.ndarray], scale: float, tx: float,
+               ty: float) -> dict[str, dict[str, list[float]]]:
         """Changed-region PSNR per image, category and pose of the engine animating each of
-        `images`, whose truth in a pose is truth_of(pose), 512x512 RGBA (drawn once for all)."""
+        `images`, whose truth is this character at the framing (scale, tx, ty) of its
+        convention image (the true renders are drawn once for all of them)."""
         from engines.neural.compose import over_grey
         from engines.neural.evaluate import CATEGORIES, changed_region, psnr_changed
 
         prepared = {k: self.engine.prepare(im) for k, im in images.items()}
-        rest = over_grey(truth_of({}))
+        rest = over_grey(self.render({}, scale, tx, ty))
         out = {k: {cat: [] for cat in POSES} for k in images}
         for cat, eval_cat in POSES.items():
             for pose in CATEGORIES[eval_cat]:
-                truth = over_grey(truth_of(pose))
+                truth = over_grey(self.render(pose, scale, tx, ty))
                 changed = changed_region(rest, truth)
                 for k, p in prepared.items():
                     out[k][cat].append(psnr_changed(over_grey(self.engine.render(p, pose)),
@@ -208,19 +197,14 @@ def run_case(subject: Subject, rng: np.random.Generator, index: int, out_dir: Pa
     # placement costs (framed - convention) from what the picture costs (prepared - framed:
     # resampling, JPEG, background removal, crops).
     framed = subject.render({}, sc, tcx, tcy)
-    mine = subject.scores({"prepared": prepared, "framed": framed}, subject.truth(sc, tcx, tcy))
-    fr = Framing(s, tx, ty)  # the posed picture as prepare frames it: the truth as drawn
-    as_drawn = subject.scores({"prepared": prepared},
-                              lambda pose: warp(extend_body(subject.picture(k, ox, oy, w, h, pose), fr)[0], fr))
+    mine = subject.scores({"prepared": prepared, "framed": framed}, sc, tcx, tcy)
     for cat in POSES:
-        rows = [v for v in zip(mine["prepared"][cat], mine["framed"][cat], as_drawn["prepared"][cat],
-                               subject.convention[cat])
+        rows = [v for v in zip(mine["prepared"][cat], mine["framed"][cat], subject.convention[cat])
                 if all(math.isfinite(x) for x in v)]  # poses the rig really changes
         if not rows:
             continue
-        p, f, d, c = np.mean(rows, axis=0)
+        p, f, c = np.mean(rows, axis=0)
         res.prepared[cat], res.framed[cat], res.convention[cat] = float(p), float(f), float(c)
-        res.drawn[cat], res.drawn_gap[cat] = float(d), float(d - c)
         res.gap[cat] = float(p - c)
         res.floor[cat] = subject.floor[cat]
     return res
@@ -250,10 +234,8 @@ def _line(r: Result) -> str:
     if r.error:
         return f"FAIL {head}  {r.error}"
     flag = "BAD " if r.problems() else "ok  "
-    gaps = "  ".join(f"{c} {r.gap.get(c, math.nan):+5.2f} ({r.drawn_gap.get(c, math.nan):+5.2f})"
-                     for c in POSES)
-    return (f"{flag}{head}  centre {r.centre_err:4.1f}px size {r.size_err:+6.1%}  "
-            f"gap (as drawn) dB: {gaps}")
+    gaps = "  ".join(f"{c} {r.gap.get(c, math.nan):+5.2f}" for c in POSES)
+    return (f"{flag}{head}  centre {r.centre_err:4.1f}px size {r.size_err:+6.1%}  gap dB: {gaps}")
 
 
 def _mean_gap(pairs) -> float:
@@ -289,8 +271,7 @@ def summary(results: list[Result], subjects: list[Subject] = ()) -> list[str]:
                      f"{sum((ce <= MAX_CENTRE_PX) & (se <= MAX_SIZE))}/{len(done)}")
         lines.append(f"{'category':<8} {'convention dB':>13} {'prepared dB':>11} {'gap mean':>9} "
                      f"{'median':>7} {'worst':>7} {'within 1 dB':>11} {'placement':>9} "
-                     f"{'picture':>8} {'floor':>6} {'gap-floor':>9} {'drawn gap':>9} "
-                     f"{'within 1 dB':>11}")
+                     f"{'picture':>8} {'floor':>6} {'gap-floor':>9}")
         for cat in POSES:
             rows = [r for r in done if cat in r.gap]
             g = np.array([r.gap[cat] for r in rows])
@@ -301,15 +282,12 @@ def summary(results: list[Result], subjects: list[Subject] = ()) -> list[str]:
                          f"{np.mean([r.framed[cat] - r.convention[cat] for r in rows]):>+9.2f} "
                          f"{np.mean([r.prepared[cat] - r.framed[cat] for r in rows]):>+8.2f} "
                          f"{np.nanmean([r.floor[cat] for r in rows]):>+6.2f} "
-                         f"{np.nanmean([r.gap[cat] - r.floor[cat] for r in rows]):>+9.2f} "
-                         f"{np.mean(dg := [r.drawn_gap[cat] for r in rows]):>+9.2f} "
-                         f"{int((np.array(dg) >= -MAX_GAP_DB).sum()):>6}/{len(dg):<4}")
+                         f"{np.nanmean([r.gap[cat] - r.floor[cat] for r in rows]):>+9.2f}")
         for who in sorted({r.character for r in done}):
             mine = [r for r in done if r.character == who]
             gaps = "  ".join(f"{c} {np.mean([r.gap[c] for r in mine if c in r.gap]):+5.2f}"
-                             f" ({np.mean([r.drawn_gap[c] for r in mine if c in r.gap]):+5.2f})"
                              for c in POSES)
-            lines.append(f"  {who:<9} {len(mine)} pictures, mean gap (as drawn) dB: {gaps}; centre "
+            lines.append(f"  {who:<9} {len(mine)} pictures, mean gap dB: {gaps}; centre "
                          f"{np.mean([r.centre_err for r in mine]):.1f} px, size "
                          f"{np.mean([r.size_err for r in mine]):+.1%}")
         for kind in ("transparent png", "opaque png", "opaque jpg"):
