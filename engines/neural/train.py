@@ -219,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run", default="runs/main")
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--max-steps", type=int, default=None, help="stop at this step even with time left")
+    ap.add_argument("--decay-steps", type=int, default=None, metavar="N",
+                    help="with --lr-end: decay over N steps instead of over --minutes, so a training "
+                         "spread over several sessions (each resuming the run) follows one schedule")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--lr-end", type=float, default=None,
@@ -319,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
                mininterval=5.0, bar_format="{desc} {percentage:3.0f}%|{bar:20}| {elapsed}<{remaining}{postfix}")
     lr_end = args.lr if args.lr_end is None else args.lr_end
     while time.time() < t_end and (args.max_steps is None or step < args.max_steps):
-        lr = decayed_lr(args.lr, lr_end, 1.0 - (t_end - time.time()) / (args.minutes * 60))
+        frac = (step / args.decay_steps if args.decay_steps
+                else 1.0 - (t_end - time.time()) / (args.minutes * 60))
+        lr = decayed_lr(args.lr, lr_end, frac)
         for g in opt_m.param_groups + opt_r.param_groups:
             g["lr"] = lr
         # Relabelling drops about two thirds of the procedural rows: draw spares to fill a batch.

@@ -34,6 +34,15 @@ def test_training_writes_checkpoints_and_resumes(data, tmp_path) -> None:
     moved = [not torch.equal(first["rotator"][k], second["rotator"][k]) for k in first["rotator"]]
     assert any(moved)
 
+    # A schedule over steps carries across sessions: resumed at step 5 of 8, the rate is the
+    # one of step 5, not of the start of a new time budget.
+    assert train.main(common + ["--max-steps", "6", "--decay-steps", "8"]) == 0
+    third = torch.load(run / "state.pt")
+    assert third["step"] == 6
+    want = train.decayed_lr(5e-4, 1e-5, 5 / 8)
+    assert third["opt_r"]["param_groups"][0]["lr"] == pytest.approx(want)
+    assert want < 0.5 * 5e-4
+
 
 def test_relabelled_turns_stay_in_range_and_scale(data) -> None:
     b = ShardSampler({str(data): 1.0}, "train", seed=3).batch(36)
