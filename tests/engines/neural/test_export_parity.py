@@ -70,3 +70,13 @@ def test_a_rotator_trained_alone_exports_beside_the_other_checkpoints_morpher(tm
     for name in ("rotator_encoder", "rotator_decoder"):
         assert mixed["files"][name]["sha256"] != plain["files"][name]["sha256"]
     assert mixed["training"]["step"] == 123
+
+
+def test_the_from_scratch_rotator_checkpoint_loads_beside_the_shipped_morpher() -> None:
+    from engines.neural.model import load_networks
+
+    shipped_m, shipped_r, _ = load_networks(COMPACT_CHECKPOINT)
+    m, r, st = load_networks(COMPACT_CHECKPOINT.with_name("scratch_rotator_checkpoint.pt"))
+    assert st["steps"]["rotator"] == st["step"] > 1000
+    assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), shipped_m.state_dict().values()))
+    assert not all(torch.equal(a, b) for a, b in zip(r.state_dict().values(), shipped_r.state_dict().values()))
