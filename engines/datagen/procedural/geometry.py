@@ -92,10 +92,6 @@ class Turning:
     fore: float = 1.0  # scales the foreshortening of the face surface
     pivot_dy: float = 0.0  # moves the point the head rolls about down (+) or up, head-space px
 
-    @property
-    def neutral(self) -> bool:
-        return self == Turning()
-
 
 def sample_turning(rng: np.random.Generator) -> Turning:
     """A random way of turning around the generator's own (log-uniform factors). Depth times
