@@ -18,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.png_check import damaged_chunk
 from engines.convention import CANVAS, HEAD_BOX
+from engines.identity_file import identity_beside
 
 MAX_PIXELS = 8192 * 8192  # beyond this an image is treated as a decompression bomb
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -36,6 +37,9 @@ class Character:
     rgba: np.ndarray  # 512x512x4 uint8, straight alpha
     path: Path | None
     notes: list[str] = field(default_factory=list)  # what "prepare" changed, warnings
+    # Drawn by the procedural generator (NAME.json beside it holds its identity): the engine
+    # poses such characters in its own unit rather than with the factors for others' art.
+    generated: bool = False
 
     @property
     def name(self) -> str:
@@ -57,7 +61,8 @@ def load_character(path: str | Path) -> Character:
     data = path.read_bytes()
     rgba, notes = decode_image(data, path.name)
     rgba, more = frame_character(rgba, path.name)
-    return Character(rgba, path, notes + more)
+    return Character(rgba, path, notes + more, generated=identity_beside(path) is not None)
+
 
 
 def frame_character(rgba: np.ndarray, label: str = "image") -> tuple[np.ndarray, list[str]]:

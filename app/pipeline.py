@@ -223,7 +223,7 @@ class Pipeline:
         with self._engine_lock:
             if self._closed.is_set():
                 return
-            prepared = self.engine.prepare(character.rgba)
+            prepared = self.engine.prepare(character.rgba, generated=character.generated)
         with self._lock:
             self._character, self._prepared = character, prepared
             self._last_vec = None

@@ -16,8 +16,10 @@ class Engine(Protocol):
     name: str
     pose_spec: PoseSpec
 
-    def prepare(self, character_rgba: np.ndarray) -> Any:
-        """All per-character work (validation, cached features). Input: HxWx4 uint8 512x512."""
+    def prepare(self, character_rgba: np.ndarray, generated: bool = False) -> Any:
+        """All per-character work (validation, cached features). Input: HxWx4 uint8 512x512.
+        generated: drawn by the procedural generator (the creator, an avatar, the default
+        character), which the engine may pose differently from others' art."""
 
     def render(self, prepared: Any, pose: Mapping[str, float]) -> np.ndarray:
         """The character in `pose` as a 512x512x4 uint8 straight-alpha RGBA array."""

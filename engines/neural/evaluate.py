@@ -30,7 +30,7 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 import cv2
 import numpy as np
@@ -151,11 +151,23 @@ def score(rest: np.ndarray, out: np.ndarray, truth: np.ndarray, with_motion: boo
     return s
 
 
+def procedural_truth(cid: str) -> Callable[[dict], np.ndarray]:
+    """The true renders of a generated character, its head turned in rig degrees (the engine's
+    unit: training relabels procedural turns the same way), so that scoring asks a generated
+    head to move as far as the engine was taught, not the generator's wider turn."""
+    from engines.datagen.procedural import draw_character, identity_for
+    from engines.datagen.procedural.geometry import in_rig_degrees
+
+    ident = identity_for(cid)
+    return lambda pose: draw_character(ident, in_rig_degrees(pose))
+
+
 def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: Path | None = None,
-             flows: dict[str, FlowFn] | None = None) -> dict:
+             flows: dict[str, FlowFn] | None = None, generated: Collection[str] = ()) -> dict:
     """renderers: character name -> function(pose) -> true 512x512 RGBA; flows (optional):
     character name -> function(pose) -> true backward flow from that pose to rest, and where
-    it is known (engines.datagen.live2d.flow)."""
+    it is known (engines.datagen.live2d.flow); generated: the names drawn by the procedural
+    generator (prepared as such, as the app prepares the creator's characters)."""
     flows = flows or {}
     from tqdm import tqdm
 
@@ -163,7 +175,7 @@ def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: 
     sheet_rows = []
     for name, render in tqdm(renderers.items(), desc="characters"):
         rest = render({})
-        prepared = engine.prepare(rest)
+        prepared = engine.prepare(rest, generated=name in generated)
         row = []
         for cat, poses in CATEGORIES.items():
             for k, pose in enumerate(poses):
@@ -231,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     from engines.neural.runtime import NeuralEngine
 
     renderers: dict[str, Callable] = {}
+    generated: list[str] = []
     flows: dict[str, FlowFn] = {}
     paths = [Path(p) for p in args.live2d]
     if args.live2d_val:
@@ -252,18 +265,17 @@ def main(argv: list[str] | None = None) -> int:
         renderers[f"live2d:{p.name}"] = ch.render
         flows[f"live2d:{p.name}"] = lambda pose, ch=ch: flow_to_rest(ch, pose)
     if args.procedural_val:
-        from engines.datagen.procedural import ProceduralSource, draw_character, identity_for
+        from engines.datagen.procedural import ProceduralSource
 
-        for cid in ProceduralSource().characters("val")[: args.procedural_val]:
-            ident = identity_for(cid)
-            renderers[cid] = lambda pose, ident=ident: draw_character(ident, pose)
+        generated = ProceduralSource().characters("val")[: args.procedural_val]
+        renderers.update({cid: procedural_truth(cid) for cid in generated})
     if not renderers:
         ap.error("nothing to evaluate: give --live2d paths, --live2d-val, --live2d-heldout or --procedural-val N")
     engine = NeuralEngine.load(args.weights, threads=args.threads, mirror_ensemble=not args.single_pass,
                                int8=args.int8)
     if args.int8 and not engine.int8:
         ap.error(f"--int8: no current int8 decoders ({engine.precision}); run python -m engines.neural.quantize")
-    result = evaluate(renderers, engine, args.sheet, flows)
+    result = evaluate(renderers, engine, args.sheet, flows, generated)
     result["precision"] = engine.precision
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))

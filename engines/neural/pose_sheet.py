@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from engines.identity_file import identity_beside
 from engines.neural.compose import over_grey
 from engines.neural.runtime import NeuralEngine
 
@@ -29,8 +30,8 @@ COLUMNS: list[tuple[str, dict[str, float]]] = [
 ]
 
 
-def pose_sheet(engine: NeuralEngine, rgba: np.ndarray, cell: int = 192) -> np.ndarray:
-    prepared = engine.prepare(rgba)
+def pose_sheet(engine: NeuralEngine, rgba: np.ndarray, cell: int = 192, generated: bool = False) -> np.ndarray:
+    prepared = engine.prepare(rgba, generated=generated)
     cells = []
     for label, pose in COLUMNS:
         out = engine.render(prepared, pose)
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     rgba = np.asarray(Image.open(args.character).convert("RGBA"))
-    sheet = pose_sheet(NeuralEngine.load(threads=1), rgba)
+    sheet = pose_sheet(NeuralEngine.load(threads=1), rgba, generated=identity_beside(args.character) is not None)
     Image.fromarray(sheet).quantize(256).save(args.out, optimize=True)
     print(args.out)
     return 0

@@ -48,6 +48,9 @@ class PreparedCharacter:
     # The rotator's input flipped left-right, for the mirror ensemble.
     small_m: np.ndarray
     rot_feats_m: list[np.ndarray]
+    # Drawn by the procedural generator (the creator, an avatar, the default character):
+    # posed in the engine's own unit, without the turn_scale meant for others' art.
+    generated: bool = False
     _last: tuple[bytes, np.ndarray] | None = field(default=None, repr=False)
 
 
@@ -108,7 +111,8 @@ class NeuralEngine:
 
     @property
     def turn_scale(self) -> dict[str, float]:
-        """How far to turn an unseen character's head, per turn (turn_calibration.py)."""
+        """How far to turn the head of art the engine has never seen, per turn
+        (turn_calibration.py); generated characters are not scaled."""
         return dict(self._turn_scale)
 
     @turn_scale.setter
@@ -116,6 +120,11 @@ class NeuralEngine:
         self._turn_scale = dict(factors)
         # Per-parameter gains on the pose vector, so render() multiplies once.
         self._pose_gain = np.array([float(factors.get(n, 1.0)) for n in self.pose_spec.names], np.float32)
+
+    def _gain(self, prepared: PreparedCharacter) -> np.ndarray | float:
+        # The generator's characters were in training, relabelled into the engine's unit; the
+        # factors are chosen for art the engine has never seen.
+        return 1.0 if prepared.generated else self._pose_gain
 
     @classmethod
     def load(
@@ -166,7 +175,7 @@ class NeuralEngine:
         """True when at least one decoder runs its int8 copy."""
         return any(v == "int8" for v in self.precision.values())
 
-    def prepare(self, character_rgba: np.ndarray) -> PreparedCharacter:
+    def prepare(self, character_rgba: np.ndarray, generated: bool = False) -> PreparedCharacter:
         img = np.asarray(character_rgba)
         if img.shape != (CANVAS, CANVAS, 4) or img.dtype != np.uint8:
             raise EngineError(
@@ -182,7 +191,7 @@ class NeuralEngine:
         mf = self._s["morpher_encoder"].run(None, {"image": crop})
         rf = self._s["rotator_encoder"].run(None, {"image": small})
         rf_m = self._s["rotator_encoder"].run(None, {"image": small_m})
-        return PreparedCharacter(rest8, img.copy(), crop, mf, small, rf, small_m, rf_m)
+        return PreparedCharacter(rest8, img.copy(), crop, mf, small, rf, small_m, rf_m, generated)
 
     def _rotate(self, image: np.ndarray, feats: list[np.ndarray], pr: np.ndarray) -> list[np.ndarray]:
         feeds = {"image": image, "pose": pr, **{f"f{i+1}": f for i, f in enumerate(feats)}}
@@ -201,13 +210,13 @@ class NeuralEngine:
     def rotation_grid(self, prepared: PreparedCharacter, pose: Mapping[str, float]) -> np.ndarray:
         """The rotator's sampling-grid offset for `pose` as render() applies it: (128, 128, 2)
         in grid units (the canvas spans -1..1), for scoring motion against a true flow."""
-        scaled = (self.pose_spec.to_vector(pose) * self._pose_gain)[None]
+        scaled = (self.pose_spec.to_vector(pose) * self._gain(prepared))[None]
         _, pr = stage_vectors(self.pose_spec, scaled)
         return self._rotation_maps(prepared, scaled, pr)[0].transpose(1, 2, 0)
 
     def render(self, prepared: PreparedCharacter, pose: Mapping[str, float]) -> np.ndarray:
         vec = self.pose_spec.to_vector(pose)
-        scaled = (vec * self._pose_gain)[None]
+        scaled = (vec * self._gain(prepared))[None]
         key = scaled.tobytes()  # what the networks see: a new turn_scale is a new frame
         if prepared._last is not None and prepared._last[0] == key:
             self.timings_ms = {"morpher_ms": 0.0, "rotator_ms": 0.0, "cached": 1.0}

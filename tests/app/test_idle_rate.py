@@ -31,7 +31,7 @@ class CountingEngine:
     def __init__(self) -> None:
         self.renders: list[dict] = []
 
-    def prepare(self, rgba):
+    def prepare(self, rgba, generated=False):
         return "prepared"
 
     def render(self, prepared, pose):

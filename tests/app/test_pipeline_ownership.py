@@ -37,7 +37,7 @@ class RecordingEngine:
         with self._guard:
             self.inside -= 1
 
-    def prepare(self, rgba):
+    def prepare(self, rgba, generated=False):
         self._enter("prepare")
         return object()
 

@@ -21,6 +21,16 @@ YAW_GAIN = 0.8
 PITCH_GAIN = 0.7
 BODY_YAW_DEG = 22.0
 Z_MID = 20.0  # the depth a Turning's spread scales about: between back hair and face surface
+# How much further a generated head moves than a typical Live2D rig at the same nominal angle
+# (optical flow in the head box: engines.datagen.turn_amplitude). The engine's degrees are rig
+# degrees: training relabels procedural turns by these factors (train --turn-scale
+# proc-=1.45,2.5,2.5), so a generated character posed at a rig angle is drawn at angle / factor.
+RIG_DEGREE = {"head_yaw": 1.45, "head_pitch": 2.5, "head_roll": 2.5}
+
+
+def in_rig_degrees(pose: Mapping[str, float]) -> dict[str, float]:
+    """A pose whose head turns are rig degrees -> the generator's own degrees."""
+    return {k: v / RIG_DEGREE.get(k, 1.0) for k, v in pose.items()}
 
 
 def spline(ctrl, n: int = 8, closed: bool = False) -> np.ndarray:

@@ -109,3 +109,15 @@ def test_the_engine_grid_turns_a_live2d_head_the_right_way() -> None:
     # The opposite turn is far from this one's truth.
     wrong = ev.grid_motion(engine.rotation_grid(prepared, {"head_roll": -25.0}), *flow_to_rest(ch, pose))
     assert wrong["grid_error"] > s["grid_error"] + 0.3
+
+
+def test_procedural_truth_turns_the_head_in_rig_degrees() -> None:
+    from engines.datagen.procedural import draw_character, identity_for
+    from engines.datagen.procedural.geometry import RIG_DEGREE
+
+    truth = ev.procedural_truth("proc-900001")
+    ident = identity_for("proc-900001")
+    for name, f in RIG_DEGREE.items():
+        assert np.array_equal(truth({name: 10.0 * f, "mouth_open": 1.0}),
+                              draw_character(ident, {name: 10.0, "mouth_open": 1.0}))
+    assert np.array_equal(truth({"body_yaw": 0.5}), draw_character(ident, {"body_yaw": 0.5}))

@@ -158,6 +158,17 @@ def test_turn_scale_in_the_manifest_scales_the_turns_only(tmp_path, engine, char
     np.testing.assert_array_equal(scaled.render(a, {"head_roll": 20.0}), plain.render(b, {"head_roll": 20.0}))
 
 
+def test_a_generated_character_is_posed_without_the_turn_scale(tmp_path, character) -> None:
+    scaled = NeuralEngine.load(_weights_with_turn_scale(tmp_path, {"head_yaw": 0.5, "body_yaw": 0.5}), threads=1)
+    plain = NeuralEngine.load(_weights_with_turn_scale(tmp_path / "b", {}), threads=1)
+    pose = {"head_yaw": 24.0, "body_yaw": 0.8}
+    own = scaled.render(scaled.prepare(character, generated=True), pose)
+    np.testing.assert_array_equal(own, plain.render(plain.prepare(character), pose))
+    art = scaled.render(scaled.prepare(character), pose)
+    assert np.abs(art.astype(np.int16) - own).max() > 20
+    np.testing.assert_array_equal(art, plain.render(plain.prepare(character), {"head_yaw": 12.0, "body_yaw": 0.4}))
+
+
 def test_bad_turn_scale_names_the_manifest(tmp_path) -> None:
     wd = _weights_with_turn_scale(tmp_path, {"head_yaw": -1.0})
     with pytest.raises(EngineError, match="manifest.json is damaged.*turn_scale"):
