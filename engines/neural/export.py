@@ -65,9 +65,10 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
     """rotator_from: take the rotator from this checkpoint instead (one trained alone with
     `train --only rotator`, beside the morpher of `checkpoint`)."""
     morpher, rotator, st = load_networks(checkpoint)
+    distilled = bool(st.get("mirror_distilled", False))
     if rotator_from is not None:
         _, rotator, rst = load_networks(rotator_from)
-        st = {**st, "step": rst["step"]}
+        st, distilled = {**st, "step": rst["step"]}, bool(rst.get("mirror_distilled", False))
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     img = torch.rand(1, 4, 128, 128)
@@ -103,9 +104,13 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
         "training": training if training is not None else old.get("training", {}) | {"step": st["step"]},
         "metrics": metrics if metrics is not None else old.get("metrics", {}),
     }
-    # A turn calibration belongs to the weights it was measured on: kept only if they are unchanged.
-    if "turn_scale" in old and all(old.get("files", {}).get(k, {}).get("sha256") == v["sha256"]
-                                   for k, v in manifest["files"].items()):
+    if distilled:  # the rotator decoder already averages the mirror pass (distill.py)
+        manifest["mirror_distilled"] = True
+    # A turn calibration belongs to the weights it was measured on: kept only if they are
+    # unchanged, or if only the rotator decoder changed to one distilled from them (it gives the
+    # same maps for the same pose, so the same factors).
+    same = {k for k, v in manifest["files"].items() if old.get("files", {}).get(k, {}).get("sha256") == v["sha256"]}
+    if "turn_scale" in old and (same == set(FILES) or (distilled and same == set(FILES) - {"rotator_decoder"})):
         manifest["turn_scale"] = old["turn_scale"]
     write_manifest(out, manifest)
     return manifest

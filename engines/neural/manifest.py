@@ -56,6 +56,8 @@ def read_manifest(weights: Path) -> tuple[dict, PoseSpec, dict[str, Path]]:
         spec = check_pose_spec(manifest.get("pose_spec"))
         files = check_files(manifest.get("files"), Path(weights))
         check_turn_scale(manifest.get("turn_scale", {}), spec)
+        if not isinstance(manifest.get("mirror_distilled", False), bool):
+            raise ValueError("mirror_distilled must be true or false")
     except ValueError as exc:
         raise damaged(mpath, str(exc)) from None
     return manifest, spec, files

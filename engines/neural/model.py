@@ -56,7 +56,7 @@ class PoseDecoder(nn.Module):
     where the change goes from the character's own features.
     """
 
-    def __init__(self, pose_dim: int, out_ch: int, chans: tuple[int, int, int, int] = CHANS) -> None:
+    def __init__(self, pose_dim: int, out_ch: int, chans: tuple[int, int, int, int] = CHANS, top: int = 16) -> None:
         super().__init__()
         c1, c2, c3, c4 = chans
         p = pose_dim
@@ -64,8 +64,10 @@ class PoseDecoder(nn.Module):
         self.u3 = nn.Sequential(conv(c4 + c3 + p, c3), conv(c3, c3))  # 16
         self.u2 = nn.Sequential(conv(c3 + c2 + p, c2), conv(c2, c2))  # 32
         self.u1 = nn.Sequential(conv(c2 + c1 + p, c1), conv(c1, c1))  # 64
-        self.u0 = conv(c1 + 4, 16)  # 128, sees the image itself
-        self.head = nn.Conv2d(16, out_ch, 3, 1, 1)
+        # 128, sees the image itself; `top` channels wide. This level and the head are a third
+        # of the decoder's work, so a lighter decoder thins them first.
+        self.u0 = conv(c1 + 4, top)
+        self.head = nn.Conv2d(top, out_ch, 3, 1, 1)
 
     @staticmethod
     def _pose_map(pose: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -136,9 +138,9 @@ class RotatorDecoder(nn.Module):
 
     N_OUT = 2 + 4 + 1 + 4  # residual flow, colour, mask, participation of yaw/pitch/roll/body
 
-    def __init__(self, pose_dim: int = ROTATE_POSE_DIM) -> None:
+    def __init__(self, pose_dim: int = ROTATE_POSE_DIM, top: int = 16) -> None:
         super().__init__()
-        self.dec = PoseDecoder(pose_dim, self.N_OUT)
+        self.dec = PoseDecoder(pose_dim, self.N_OUT, top=top)
         # Identity-free prior motion the network refines (a residual over it); a buffer, so
         # it travels with the weights (into the ONNX graph as a constant when it is not zero).
         self.register_buffer("template", torch.zeros(TEMPLATE_FEATURES * 2, GRID_SIZE, GRID_SIZE))
@@ -254,10 +256,10 @@ class Morpher(nn.Module):
 
 
 class Rotator(nn.Module):
-    def __init__(self, pose_dim: int = ROTATE_POSE_DIM) -> None:
+    def __init__(self, pose_dim: int = ROTATE_POSE_DIM, top: int = 16) -> None:
         super().__init__()
         self.encoder = Encoder()
-        self.decoder = RotatorDecoder(pose_dim)
+        self.decoder = RotatorDecoder(pose_dim, top)
 
     def forward(self, rest128: torch.Tensor, pose: torch.Tensor):
         return self.decoder(rest128, *self.encoder(rest128), pose)
@@ -267,7 +269,12 @@ def load_networks(checkpoint) -> tuple[Morpher, Rotator, dict]:
     """Both networks from a compact checkpoint (older rotator layouts upgraded), in eval
     mode, plus the checkpoint's dict (steps)."""
     st = torch.load(checkpoint, map_location="cpu")
-    morpher, rotator = Morpher().eval(), Rotator().eval()
+    morpher, rotator = Morpher().eval(), Rotator(top=top_width(st["rotator"])).eval()
     morpher.load_state_dict(st["morpher"])
     rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
     return morpher, rotator, st
+
+
+def top_width(state: dict) -> int:
+    """The width of a decoder state dict's 128-px level (16, or less for a lighter one)."""
+    return int(state["decoder.dec.u0.0.weight"].shape[0])

@@ -107,6 +107,9 @@ class NeuralEngine:
         # one more decoder run. The morpher runs once: its flipped pass meets faces lit from
         # the other side, which it was not trained on, and left ghost irises on them.
         self.mirror_ensemble = mirror_ensemble
+        # A rotator decoder distilled from the ensemble (engines/neural/distill.py) gives the
+        # averaged maps in its one pass: there is no second pass to run or to drop.
+        self.mirror_distilled = bool(manifest.get("mirror_distilled", False))
         self.precision: dict[str, str] = {k: "float" for k in sessions}
 
     @property
@@ -199,7 +202,7 @@ class NeuralEngine:
 
     def _rotation_maps(self, prepared: PreparedCharacter, scaled: np.ndarray, pr: np.ndarray) -> list[np.ndarray]:
         flow, color, mask = self._rotate(prepared.small, prepared.rot_feats, pr)
-        if self.mirror_ensemble:
+        if self.mirror_ensemble and not self.mirror_distilled:
             # Average the maps, not two warped images: one warp, so no double edges.
             _, pr_m = stage_vectors(self.pose_spec, self.pose_spec.mirrored_vectors(scaled))
             flow_m, color_m, mask_m = (_flip(m) for m in self._rotate(prepared.small_m, prepared.rot_feats_m, pr_m))
