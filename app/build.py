@@ -94,9 +94,9 @@ def build_pipeline(*, engine=None, character: Character | str | None = None,
     if on_notice is not None:
         pipe.on_notice.append(on_notice)
     if governor is True:
-        from app.governor import Governor
+        from app.governor import Governor, levels_for
 
-        governor = Governor()
+        governor = Governor(levels=levels_for(engine))
     if governor:
         pipe.set_governor(governor)
     return pipe

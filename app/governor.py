@@ -39,6 +39,14 @@ LEVELS = (
 )
 
 
+def levels_for(engine) -> tuple[Level, ...]:
+    """The levels that save time on `engine`: an engine whose one rotator pass already holds
+    the mirror ensemble (a distilled decoder) has no second pass to give up."""
+    if getattr(engine, "mirror_distilled", False):
+        return tuple(lv for lv in LEVELS if lv.name != "single pass")
+    return LEVELS
+
+
 @dataclass
 class GovernorConfig:
     budget_ms: float = 1000.0 / 30.0  # one frame of a 30 fps camera

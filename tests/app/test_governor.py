@@ -158,5 +158,14 @@ def test_real_engine_in_a_live_pipeline_drops_the_ensemble_when_frames_miss_the_
     assert engine.mirror_ensemble is True  # closed: the engine has the user's choice back
     ref = NeuralEngine.load(weights_dir(), threads=1, mirror_ensemble=False)
     last = outs[-1]
-    expect = ref.render(ref.prepare(pipe.character.rgba), last.pose)
+    expect = ref.render(ref.prepare(pipe.character.rgba, generated=pipe.character.generated), last.pose)
     assert np.array_equal(last.frame.rgba, expect)
+
+
+def test_an_engine_with_a_distilled_mirror_pass_skips_the_single_pass_level():
+    from types import SimpleNamespace
+
+    from app.governor import LEVELS, levels_for
+
+    assert levels_for(SimpleNamespace(mirror_distilled=False)) == LEVELS
+    assert [lv.name for lv in levels_for(SimpleNamespace(mirror_distilled=True))] == ["full", "small tracker"]
