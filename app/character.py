@@ -64,7 +64,6 @@ def load_character(path: str | Path) -> Character:
     return Character(rgba, path, notes + more, generated=identity_beside(path) is not None)
 
 
-
 def frame_character(rgba: np.ndarray, label: str = "image") -> tuple[np.ndarray, list[str]]:
     """Frame to the convention from the anime face (app.intake). When no face is found the
     picture is still used, framed by its outline (padded and scaled) with a note, so the
