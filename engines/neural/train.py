@@ -158,6 +158,7 @@ def update_compact(path: Path, morpher: Morpher | None, rotator: Rotator | None,
         if rotator is not None:
             st["rotator"] = {k: v.cpu() for k, v in rotator.state_dict().items()}
             st["steps"]["rotator"] = step
+            st.pop("mirror_distilled", None)  # trained on pictures: no longer the ensemble's copy
         st["step"] = max(st["steps"].values())
         if "morpher" not in st:
             st["morpher"] = Morpher().state_dict()

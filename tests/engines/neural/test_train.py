@@ -98,3 +98,15 @@ def test_flips_mirror_the_flow_and_warps_forget_it() -> None:
     np.testing.assert_array_equal(f["flow_mask"], b["flow_mask"][:, :, ::-1])
     w = warp_batch(b, np.random.default_rng(3), 1.0, FULL_KEYS)
     assert w["flow_mask"].sum() == 0 and b["flow_mask"].sum() > 0  # the input is untouched
+
+
+def test_a_rotator_trained_on_pictures_is_no_longer_marked_distilled(tmp_path) -> None:
+    from engines.neural.model import Morpher, Rotator
+
+    path = tmp_path / "ckpt.pt"
+    torch.save({"morpher": Morpher().state_dict(), "rotator": Rotator().state_dict(), "step": 5,
+                "mirror_distilled": True}, path)
+    train.update_compact(path, Morpher(), None, 6)  # the morpher alone leaves the rotator's mark
+    assert torch.load(path)["mirror_distilled"] is True
+    train.update_compact(path, None, Rotator(), 7)
+    assert "mirror_distilled" not in torch.load(path)
