@@ -6,9 +6,9 @@
 Per frame the engine runs the rotator decoder twice (the character and its mirror image, the
 maps averaged: the mirror ensemble), and that is most of a frame's time. The student is a
 rotator decoder (by default the teacher's own, from its weights; `--top` thins its 128-px
-level) that learns to give the ensemble's averaged maps (grid offset, colour change, blend mask) in one pass, from
-the teacher's own cached encoder features: the encoder is shared and stays fixed, so no
-ground truth is needed and every rest image of the shards, in any pose, is a lesson. Rest
+level) that learns to give the ensemble's averaged maps (grid offset, colour change, blend
+mask) in one pass, from the teacher's cached encoder features: the encoder is shared and
+stays fixed, so no ground truth is needed and every rest image of the shards, in any pose, is a lesson. Rest
 images are varied as in training (flips, smooth shape warps) and poses drawn across the whole
 range of the turns.
 
