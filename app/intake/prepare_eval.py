@@ -24,6 +24,16 @@ the convention image itself drawn at 4x and shrunk to 512 by area averaging: the
 learned from the renderer's own 512 px drawings and the truth is one of them, so every picture
 larger than the canvas starts about that far behind; gap-floor is what prepare adds to it.
 
+That truth asks the engine to turn a resampled picture into the renderer's own 512 px
+drawing, texture sampling and edge aliasing included. The own-pixels gap judges each image
+against its own truth instead: the test picture drawn at the pose (at its own size, on no
+background) and framed exactly as prepare framed the rest picture. Two truths drawn
+differently change which pixels count as changed and how far the rest image is from them,
+so this gap compares gains over each image's own identity baseline (the eval's headline
+figure), not raw PSNR. It still counts placement, JPEG, background removal, crops and how
+the engine copes with a picture not drawn by its training renderer. Its floor: the
+convention image drawn at 4x and shrunk, against its poses drawn the same way.
+
 A picture fails when prepare refuses it, the face lands more than 6 px or 10% off, or a
 category's gap is below -1 dB.
 """
@@ -37,12 +47,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from app.intake import evaluate as intake_eval
-from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W
+from app.intake.frame import TARGET_CX, TARGET_CY, TARGET_W, Framing, extend_body, warp
 from engines.convention import EVAL_HEAD_REGION
 
 POSES: dict[str, str] = {"eyes": "eyes", "mouth": "mouth", "yaw": "head_yaw"}  # ours -> eval's
@@ -67,6 +76,9 @@ class Result:
     framed: dict[str, float] = field(default_factory=dict)  # true render, prepare's framing
     gap: dict[str, float] = field(default_factory=dict)  # prepared - convention, dB
     floor: dict[str, float] = field(default_factory=dict)  # the character's resampling floor
+    own: dict[str, float] = field(default_factory=dict)  # prepared's gain, own truth, dB
+    own_gap: dict[str, float] = field(default_factory=dict)  # own - convention's gain, dB
+    own_floor: dict[str, float] = field(default_factory=dict)
 
     def problems(self) -> list[str]:
         if self.error:
@@ -97,13 +109,14 @@ class Subject:
         self.ch = Live2DCharacter(fetch_model(name))
         self.framing = self.ch.framing
         rest = self.ch.render({})
-        # The resampling floor (see the module docstring)
-        big = self.ch.render({}, size=4 * 512)
-        shrunk = cv2.cvtColor(cv2.resize(cv2.cvtColor(big, cv2.COLOR_RGBA2mRGBA), (512, 512),
-                                         interpolation=cv2.INTER_AREA), cv2.COLOR_mRGBA2RGBA)
+        # The resampling floors (see the module docstring)
+        shrunk = self.ch.render({}, supersample=4)
         both = self.scores({"c": rest, "r": shrunk}, 1.0, 0.0, 0.0)
         self.convention, self.resampled = both["c"], both["r"]
         self.floor = {c: _mean_gap([(self.resampled[c], self.convention[c])]) for c in POSES}
+        self.convention_gain = self.gains_against(rest, self.ch.render)
+        own = self.gains_against(shrunk, lambda pose: self.ch.render(pose, supersample=4))
+        self.own_floor = {c: _mean_gap([(own[c], self.convention_gain[c])]) for c in POSES}
         # Where the locator sees the face in the true convention image: a character-wide
         # bias of prepare shows here (the locator's box comes from the eyes and mouth by the
         # rule that framed these rigs, or, when it is unsure of them, from the face outline
@@ -114,10 +127,13 @@ class Subject:
         """The true 512x512 render with convention px mapped to px * scale + (tx, ty)."""
         return self.ch.render(pose, framing=self._framing(scale, tx, ty, 512))
 
-    def picture(self, scale: float, tx: float, ty: float, w: int, h: int) -> np.ndarray:
-        """The true rest render as a w x h picture, rendered at that size (not resampled)."""
+    def picture(self, scale: float, tx: float, ty: float, w: int, h: int,
+                pose: dict | None = None) -> np.ndarray:
+        """The true render (rest by default) as a w x h picture, rendered at that size (not
+        resampled)."""
         side = max(w, h)
-        return self.ch.render({}, framing=self._framing(scale, tx, ty, side), size=side)[:h, :w]
+        return self.ch.render(pose or {}, framing=self._framing(scale, tx, ty, side),
+                              size=side)[:h, :w]
 
     def _framing(self, scale, tx, ty, size):
         from engines.datagen.live2d.framing import Framing
@@ -130,19 +146,30 @@ class Subject:
         """Changed-region PSNR per image, category and pose of the engine animating each of
         `images`, whose truth is this character at the framing (scale, tx, ty) of its
         convention image (the true renders are drawn once for all of them)."""
+        return self._scores(images, lambda pose: self.render(pose, scale, tx, ty))
+
+    def gains_against(self, image: np.ndarray, truth_of) -> dict[str, list[float]]:
+        """Changed-region gain over identity per category and pose of the engine animating
+        `image`, whose truth at a pose is `truth_of(pose)` (an RGBA image in the image's own
+        pixels; its rest is `truth_of({})`)."""
+        return self._scores({"x": image}, truth_of, gain=True)["x"]
+
+    def _scores(self, images: dict[str, np.ndarray], truth_of,
+                gain: bool = False) -> dict[str, dict[str, list[float]]]:
         from engines.neural.compose import over_grey
         from engines.neural.evaluate import CATEGORIES, changed_region, psnr_changed
 
         prepared = {k: self.engine.prepare(im) for k, im in images.items()}
-        rest = over_grey(self.render({}, scale, tx, ty))
+        rest = over_grey(truth_of({}))
         out = {k: {cat: [] for cat in POSES} for k in images}
         for cat, eval_cat in POSES.items():
             for pose in CATEGORIES[eval_cat]:
-                truth = over_grey(self.render(pose, scale, tx, ty))
+                truth = over_grey(truth_of(pose))
                 changed = changed_region(rest, truth)
+                base = psnr_changed(rest, truth, changed) if gain else 0.0
                 for k, p in prepared.items():
                     out[k][cat].append(psnr_changed(over_grey(self.engine.render(p, pose)),
-                                                    truth, changed))
+                                                    truth, changed) - base)
         return out
 
 
@@ -198,15 +225,23 @@ def run_case(subject: Subject, rng: np.random.Generator, index: int, out_dir: Pa
     # resampling, JPEG, background removal, crops).
     framed = subject.render({}, sc, tcx, tcy)
     mine = subject.scores({"prepared": prepared, "framed": framed}, sc, tcx, tcy)
+    # The truth in the prepared image's own pixels: the picture drawn at the pose, framed as
+    # prepare framed it (see the module docstring).
+    fr = Framing(s, tx, ty)
+    own = subject.gains_against(prepared, lambda pose: warp(
+        extend_body(subject.picture(k, ox, oy, w, h, pose), fr)[0], fr))
     for cat in POSES:
-        rows = [v for v in zip(mine["prepared"][cat], mine["framed"][cat], subject.convention[cat])
+        rows = [v for v in zip(mine["prepared"][cat], mine["framed"][cat], subject.convention[cat],
+                               own[cat], subject.convention_gain[cat])
                 if all(math.isfinite(x) for x in v)]  # poses the rig really changes
         if not rows:
             continue
-        p, f, c = np.mean(rows, axis=0)
+        p, f, c, o, cg = np.mean(rows, axis=0)
         res.prepared[cat], res.framed[cat], res.convention[cat] = float(p), float(f), float(c)
         res.gap[cat] = float(p - c)
         res.floor[cat] = subject.floor[cat]
+        res.own[cat], res.own_gap[cat] = float(o), float(o - cg)
+        res.own_floor[cat] = subject.own_floor[cat]
     return res
 
 
@@ -235,7 +270,9 @@ def _line(r: Result) -> str:
         return f"FAIL {head}  {r.error}"
     flag = "BAD " if r.problems() else "ok  "
     gaps = "  ".join(f"{c} {r.gap.get(c, math.nan):+5.2f}" for c in POSES)
-    return (f"{flag}{head}  centre {r.centre_err:4.1f}px size {r.size_err:+6.1%}  gap dB: {gaps}")
+    own = "  ".join(f"{c} {r.own_gap.get(c, math.nan):+5.2f}" for c in POSES)
+    return (f"{flag}{head}  centre {r.centre_err:4.1f}px size {r.size_err:+6.1%}  gap dB: {gaps}"
+            f"  own pixels: {own}")
 
 
 def _mean_gap(pairs) -> float:
@@ -262,6 +299,10 @@ def summary(results: list[Result], subjects: list[Subject] = ()) -> list[str]:
                           for c in POSES)
         lines.append(f"  resampling floor (the convention image drawn at 4x and shrunk to 512, "
                      f"minus the convention image), dB: {floor}")
+        floor = "  ".join(f"{c} {np.nanmean([s.own_floor[c] for s in subjects]):+5.2f}"
+                          for c in POSES)
+        lines.append(f"  own-pixels floor (the same, gain against its poses drawn the same "
+                     f"way, minus the convention image's gain), dB: {floor}")
     if done:
         ce = np.array([r.centre_err for r in done])
         se = np.abs([r.size_err for r in done])
@@ -283,19 +324,33 @@ def summary(results: list[Result], subjects: list[Subject] = ()) -> list[str]:
                          f"{np.mean([r.prepared[cat] - r.framed[cat] for r in rows]):>+8.2f} "
                          f"{np.nanmean([r.floor[cat] for r in rows]):>+6.2f} "
                          f"{np.nanmean([r.gap[cat] - r.floor[cat] for r in rows]):>+9.2f}")
+        lines.append("gain over identity, each image against its own truth:")
+        lines.append(f"{'category':<8} {'own gain dB':>13} {'gap mean':>9} {'median':>7} "
+                     f"{'worst':>7} {'within 1 dB':>11} {'floor':>6} {'gap-floor':>9}")
+        for cat in POSES:
+            rows = [r for r in done if cat in r.own_gap]
+            g = np.array([r.own_gap[cat] for r in rows])
+            lines.append(f"{cat:<8} {np.mean([r.own[cat] for r in rows]):>13.2f} "
+                         f"{g.mean():>+9.2f} {np.median(g):>+7.2f} {g.min():>+7.2f} "
+                         f"{int((g >= -MAX_GAP_DB).sum()):>6}/{len(g):<4} "
+                         f"{np.nanmean([r.own_floor[cat] for r in rows]):>+6.2f} "
+                         f"{np.nanmean([r.own_gap[cat] - r.own_floor[cat] for r in rows]):>+9.2f}")
+
+        def mean_gaps(mine: list[Result]) -> str:
+            return "  ".join(f"{c} {np.mean([r.gap[c] for r in mine if c in r.gap]):+5.2f} / "
+                             f"{np.mean([r.own_gap[c] for r in mine if c in r.own_gap]):+5.2f}"
+                             for c in POSES)
+
         for who in sorted({r.character for r in done}):
             mine = [r for r in done if r.character == who]
-            gaps = "  ".join(f"{c} {np.mean([r.gap[c] for r in mine if c in r.gap]):+5.2f}"
-                             for c in POSES)
-            lines.append(f"  {who:<9} {len(mine)} pictures, mean gap dB: {gaps}; centre "
-                         f"{np.mean([r.centre_err for r in mine]):.1f} px, size "
-                         f"{np.mean([r.size_err for r in mine]):+.1%}")
+            lines.append(f"  {who:<9} {len(mine)} pictures, mean gap / own-pixels gap dB: "
+                         f"{mean_gaps(mine)}; centre {np.mean([r.centre_err for r in mine]):.1f}"
+                         f" px, size {np.mean([r.size_err for r in mine]):+.1%}")
         for kind in ("transparent png", "opaque png", "opaque jpg"):
             mine = [r for r in done if f"{r.background} {r.fmt}" == kind]
             if mine:
-                gaps = "  ".join(f"{c} {np.mean([r.gap[c] for r in mine if c in r.gap]):+5.2f}"
-                                 for c in POSES)
-                lines.append(f"  {kind:<15} {len(mine):>2} pictures, mean gap dB: {gaps}")
+                lines.append(f"  {kind:<15} {len(mine):>2} pictures, mean gap / own-pixels gap "
+                             f"dB: {mean_gaps(mine)}")
     bad = [r for r in results if r.problems()]
     lines.append(f"failures: {len(bad)}/{len(results)}")
     lines += [f"  {r.name}: {'; '.join(r.problems())}" for r in bad]

@@ -25,7 +25,9 @@ def test_two_pictures_are_placed_and_scored_against_the_convention_image(tmp_pat
     # the harness itself: the true convention image, scored as if prepared, has no gap
     again = koharu.scores({"x": koharu.ch.render({})}, 1.0, 0.0, 0.0)["x"]
     assert again == koharu.convention
-    assert set(koharu.floor) == set(pe.POSES) and all(map(math.isfinite, koharu.floor.values()))
+    assert koharu.gains_against(koharu.ch.render({}), koharu.ch.render) == koharu.convention_gain
+    for floor in (koharu.floor, koharu.own_floor):
+        assert set(floor) == set(pe.POSES) and all(map(math.isfinite, floor.values()))
     # the locator sees the true convention image as one: its face box, from the eyes (koharu
     # is big-eyed: the eye span sets the scale), at the target
     from app.intake.frame import close_to_target
@@ -45,9 +47,13 @@ def test_two_pictures_are_placed_and_scored_against_the_convention_image(tmp_pat
             # koharu prepares well (about -1 dB at worst here); a framing traced wrongly by
             # even half a pixel costs 2-4 dB, a face in the wrong place far more
             assert gap > -3.0, (cat, r)
+        assert set(r.own_gap) == set(pe.POSES)
+        for cat, gap in r.own_gap.items():
+            # a truth traced into the wrong pixels would cost the gain several dB
+            assert math.isfinite(gap) and gap > -3.0, (cat, r)
     lines = pe.summary(results, subjects)
     assert lines[0].startswith("2 pictures of 1 characters (koharu); 2 prepared")
-    assert any(line.startswith("eyes ") for line in lines)
+    assert sum(line.startswith("eyes ") for line in lines) == 2  # both gaps' tables
 
 
 def test_the_held_out_rig_is_refused(capsys):

@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--turn-gains", type=float, default=0.0, metavar="P",
                    help="share of triples whose parts follow head turns by random per-part gains "
                         "(variety of rigs for the rotator; default 0)")
+    b.add_argument("--supersample", type=float, default=0.0, metavar="P",
+                   help="share of triples drawn at twice the size and shrunk by area averaging, "
+                        "as art scaled down to the canvas looks (default 0)")
     s = sub.add_parser("sheet", help="contact sheet of every character and control")
     s.add_argument("--out", required=True, type=Path)
     s.add_argument("--characters", nargs="*", help="default: all allowed characters")
@@ -40,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
         train = HUMAN_TRAIN if args.humans_only else HUMAN_TRAIN + HEAD_ONLY
         src = Live2DSource(train=train, augment=Augment(enabled=not args.no_augment,
-                                                            gain_prob=args.turn_gains))
+                                                            gain_prob=args.turn_gains,
+                                                            supersample_prob=args.supersample))
         t0 = time.time()
         paths = write_dataset(src, args.out, args.split, args.shards, args.shard_size, args.seed)
         print(f"{len(paths)} shards in {args.out / args.split} ({time.time() - t0:.1f} s)")

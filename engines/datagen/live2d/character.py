@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import cv2
 import numpy as np
 
 from engines.convention import CANVAS
@@ -18,6 +19,14 @@ Color = tuple[float, float, float]
 # A control counts as working when its extreme changes this many pixels by this much at 512.
 ACTIVE_PIXELS = 20
 ACTIVE_DIFF = 24
+
+
+def shrink(rgba: np.ndarray, size: int) -> np.ndarray:
+    """Area-averaged to size x size in premultiplied form, so transparent pixels do not
+    darken the edges."""
+    pm = cv2.cvtColor(rgba, cv2.COLOR_RGBA2mRGBA)
+    return cv2.cvtColor(cv2.resize(pm, (size, size), interpolation=cv2.INTER_AREA),
+                        cv2.COLOR_mRGBA2RGBA)
 
 
 class Live2DCharacter:
@@ -56,17 +65,22 @@ class Live2DCharacter:
     def render(self, pose: Mapping[str, float] | None = None, *, params: Mapping[str, float] | None = None,
                part_colors: Mapping[int, tuple[Color, Color]] | None = None,
                framing: fr.Framing | None = None, turn_gains: Sequence[float] | None = None,
-               size: int = CANVAS) -> np.ndarray:
+               size: int = CANVAS, supersample: int = 1) -> np.ndarray:
         """RGBA uint8 (size x size, straight alpha) of `pose` (PoseSpec names; missing = rest).
 
         params: extra Live2D parameter values (ids as in the model) applied before the pose,
         e.g. random hair or arm positions; part_colors: part index -> (multiply, screen) rgb;
-        turn_gains: per part, how much of the head/body turn that part follows (1: as rigged).
+        turn_gains: per part, how much of the head/body turn that part follows (1: as rigged);
+        supersample: draw at that many times the size and shrink by area averaging, as art
+        drawn large and scaled down looks (textures filtered, edges smooth), unlike the
+        renderer's own pixels at the size.
         """
         f = framing or self.framing
-        k = size / CANVAS
-        return self._draw(pose or {}, params or {}, part_colors or {}, f.scale * k, f.tx * k, f.ty * k, size,
-                          turn_gains)
+        big = size * supersample
+        k = big / CANVAS
+        img = self._draw(pose or {}, params or {}, part_colors or {}, f.scale * k, f.tx * k, f.ty * k, big,
+                         turn_gains)
+        return img if supersample == 1 else shrink(img, size)
 
     def render_with_meshes(self, pose: Mapping[str, float] | None = None, *,
                            params: Mapping[str, float] | None = None,

@@ -65,10 +65,14 @@ class Live2DSource:
         framing = ch.framing.jittered(*aug.jitter(rng))
         flip = aug.flip(rng)
         gains = aug.turn_gains(rng, ch.model.part_count)
+        ss = aug.supersample(rng)
         kw = dict(params=params, part_colors=colors, framing=framing)
-        rest = ch.render({}, **kw)
+        rest = ch.render({}, supersample=ss, **kw)
         expr_img, expr_meshes, matrix, frame = ch.render_with_meshes(expr, **kw)
         posed, posed_meshes, _, _ = ch.render_with_meshes({**expr, **head}, turn_gains=gains, **kw)
+        if ss > 1:  # the meshes (for the flow) are the same at any size; the pixels are not
+            expr_img = ch.render(expr, supersample=ss, **kw)
+            posed = ch.render({**expr, **head}, turn_gains=gains, supersample=ss, **kw)
         # The rotator warps the expression image into the posed one: that is the flow it needs.
         flow, flow_mask = backward_flow(expr_meshes, posed_meshes, matrix, frame)
         pose = self.spec.clamp({**expr, **head})
