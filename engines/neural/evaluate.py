@@ -229,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--live2d-heldout", action="store_true",
                     help="the held-out Live2D character: score it once per release, never to choose")
     ap.add_argument("--procedural-val", type=int, default=0, help="N unseen procedural characters")
+    ap.add_argument("--supersample", type=int, default=1, metavar="K",
+                    help="draw the Live2D characters (rest and truths) at K times the canvas and "
+                         "shrink them, as art from elsewhere arrives: scaled down, its textures "
+                         "filtered (default 1: the renderer's own 512 px pixels)")
     ap.add_argument("--json", type=Path, required=True)
     ap.add_argument("--sheet", type=Path, default=None)
     ap.add_argument("--weights", type=Path, default=None)
@@ -239,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="score the int8 decoders (python -m engines.neural.quantize)")
     prec.add_argument("--float", dest="int8", action="store_const", const=False, help="score the float decoders")
     args = ap.parse_args(argv)
+    if not 1 <= args.supersample <= 8:
+        ap.error("--supersample: give a whole factor from 1 to 8")
 
     from engines.neural.runtime import NeuralEngine
 
@@ -262,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         from engines.datagen.live2d.flow import flow_to_rest
 
         ch = Live2DCharacter(p)
-        renderers[f"live2d:{p.name}"] = ch.render
+        renderers[f"live2d:{p.name}"] = lambda pose, ch=ch: ch.render(pose, supersample=args.supersample)
         flows[f"live2d:{p.name}"] = lambda pose, ch=ch: flow_to_rest(ch, pose)
     if args.procedural_val:
         from engines.datagen.procedural import ProceduralSource

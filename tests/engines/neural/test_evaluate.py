@@ -53,6 +53,24 @@ def test_eval_command_says_what_is_missing(tmp_path, capsys) -> None:
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_eval_command_scores_live2d_characters_drawn_large_and_shrunk(tmp_path, capsys) -> None:
+    from engines.datagen.live2d.models import fetch_model
+
+    model = str(fetch_model("z16"))
+    results = []
+    for k in (1, 2):
+        out = tmp_path / f"ss{k}.json"
+        assert ev.main(["--live2d", model, "--supersample", str(k), "--json", str(out)]) == 0
+        results.append(json.loads(out.read_text()))
+    native, shrunk = (r["categories"]["head_yaw"] for r in results)
+    # the same poses, other pixels: the baseline moves, and the engine still turns the head
+    assert native["identity"]["psnr_changed"] != shrunk["identity"]["psnr_changed"]
+    assert shrunk["engine"]["psnr_changed"] > shrunk["identity"]["psnr_changed"]
+    with pytest.raises(SystemExit):
+        ev.main(["--live2d", model, "--supersample", "0", "--json", str(tmp_path / "o.json")])
+    assert "whole factor" in capsys.readouterr().err
+
+
 def test_motion_error_is_zero_for_the_truth_one_for_standing_still_and_counts_half_a_turn() -> None:
     from engines.datagen.procedural import draw_character, identity_for
 
