@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.shards < 1 or args.shard_size < 1:
             ap.error("--shards and --shard-size must be at least 1")
+        for flag, share in (("--turn-gains", args.turn_gains), ("--supersample", args.supersample)):
+            if not 0.0 <= share <= 1.0:
+                ap.error(f"{flag} is a share of the triples: give a value from 0 to 1")
         from engines.datagen.live2d.models import HEAD_ONLY, HUMAN_TRAIN
 
         train = HUMAN_TRAIN if args.humans_only else HUMAN_TRAIN + HEAD_ONLY

@@ -190,3 +190,8 @@ def test_build_command_rejects_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["build", "--out", str(tmp_path), "--shards", "0"])
     assert "--shards and --shard-size must be at least 1" in capsys.readouterr().err
+    for flag in ("--turn-gains", "--supersample"):
+        with pytest.raises(SystemExit):
+            main(["build", "--out", str(tmp_path), "--shards", "1", flag, "1.5"])
+        assert f"{flag} is a share of the triples" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing written
