@@ -246,12 +246,13 @@ def run_case(subject: Subject, rng: np.random.Generator, index: int, out_dir: Pa
 
 
 def run(characters: list[str], n: int, out_dir: Path, seed: int = 0, engine=None,
-        say=print) -> tuple[list[Result], list[Subject]]:
-    """n test pictures spread over `characters`, each prepared, animated and scored."""
+        say=print, weights: Path | None = None) -> tuple[list[Result], list[Subject]]:
+    """n test pictures spread over `characters`, each prepared, animated and scored by
+    `engine`, or by an engine built from `weights` (None: the shipped weights)."""
     if engine is None:
         from app.build import PipelineOptions, build_engine
 
-        engine = build_engine(PipelineOptions(threads=1))
+        engine = build_engine(PipelineOptions(threads=1, weights=weights))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     subjects = [Subject(c, engine) for c in characters]
@@ -367,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/omokage-prepare-eval-live2d"),
                     help="where the test pictures and prepared images are written")
     ap.add_argument("--json", type=Path, default=None, help="every picture's figures")
+    ap.add_argument("--weights", type=Path, default=None,
+                    help="engine weights folder to score (default: the shipped weights)")
     args = ap.parse_args(argv)
     if args.n < 1:
         ap.error("--n must be at least 1")
@@ -382,8 +385,11 @@ def main(argv: list[str] | None = None) -> int:
                      f"{', '.join(n for n in ALL if n not in HUMAN_HELDOUT)}")
     if not chars:
         ap.error("--characters: name at least one character")
+    if args.weights is not None and not (args.weights / "manifest.json").is_file():
+        ap.error(f"--weights: {args.weights} holds no manifest.json; give a folder written by "
+                 "`python -m engines.neural.export --out FOLDER`")
     t = time.perf_counter()
-    results, subjects = run(chars, args.n, args.dir, args.seed)
+    results, subjects = run(chars, args.n, args.dir, args.seed, weights=args.weights)
     for line in summary(results, subjects):
         print(line)
     print(f"({time.perf_counter() - t:.0f} s)")

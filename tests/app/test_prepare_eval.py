@@ -64,3 +64,11 @@ def test_the_held_out_rig_is_refused(capsys):
     with pytest.raises(SystemExit):
         pe.main(["--characters", "nobody"])
     assert "not an allowed Live2D character" in capsys.readouterr().err
+
+
+def test_weights_that_are_not_an_export_are_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        pe.main(["--characters", "koharu", "--n", "1", "--weights", str(tmp_path)])
+    assert e.value.code == 2
+    assert "holds no manifest.json" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing written there

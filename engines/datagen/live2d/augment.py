@@ -58,7 +58,7 @@ class Augment:
     free_param_share: float = 0.6  # fraction of each side of the range used
     gain_prob: float = 0.0  # share of triples whose parts follow turns by random gains
     gain_sigma: float = 0.25  # spread of log(gain) per part
-    supersample_prob: float = 0.0  # share of triples drawn at 2x and shrunk (Live2DCharacter.render)
+    supersample_prob: float = 0.0  # share of triples drawn at 2-4x and shrunk (Live2DCharacter.render)
     enabled: bool = True
 
     def part_colors(self, rng: np.random.Generator, part_ids: list[str]) -> dict[int, tuple[Color, Color]]:
@@ -113,8 +113,9 @@ class Augment:
         return self.enabled and rng.random() < self.flip_prob
 
     def supersample(self, rng: np.random.Generator) -> int:
-        """2 to draw this triple at twice the size and shrink it, else 1. Draws from `rng`
+        """2, 3 or 4 to draw this triple at that many times the size and shrink it, else 1:
+        a picture prepared from larger art was shrunk by about that much. Draws from `rng`
         only when enabled, so datasets built without it keep their random streams."""
         if self.supersample_prob <= 0.0:
             return 1
-        return 2 if rng.random() < self.supersample_prob else 1
+        return int(rng.integers(2, 5)) if rng.random() < self.supersample_prob else 1

@@ -118,6 +118,9 @@ def test_supersampled_triples_keep_pose_and_flow_and_smooth_the_pixels(source):
         assert diff.mean() < 1.5
         # ... with its own edge and texture pixels
         assert (diff > 8).sum() > 100
+    # the size it is drawn at varies as the size of the art people bring does
+    rng = np.random.default_rng(2)
+    assert {Augment(supersample_prob=1.0).supersample(rng) for _ in range(60)} == {2, 3, 4}
     # off (the default), it draws nothing from the random stream: older datasets rebuild alike
     rng = np.random.default_rng(1)
     assert Augment().supersample(rng) == 1 and rng.random() == np.random.default_rng(1).random()
