@@ -106,11 +106,12 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
     }
     if distilled:  # the rotator decoder already averages the mirror pass (distill.py)
         manifest["mirror_distilled"] = True
-    # A turn calibration belongs to the weights it was measured on: kept only if they are
-    # unchanged, or if only the rotator decoder changed to one distilled from them (it gives the
-    # same maps for the same pose, so the same factors).
+    # A turn calibration says how far the rotator turns a head: kept only if the rotator is
+    # unchanged (a new morpher does not move heads), or if only its decoder changed to one
+    # distilled from it (it gives the same maps for the same pose, so the same factors).
     same = {k for k, v in manifest["files"].items() if old.get("files", {}).get(k, {}).get("sha256") == v["sha256"]}
-    if "turn_scale" in old and (same == set(FILES) or (distilled and same == set(FILES) - {"rotator_decoder"})):
+    if "turn_scale" in old and ({"rotator_encoder", "rotator_decoder"} <= same
+                                or (distilled and "rotator_encoder" in same)):
         manifest["turn_scale"] = old["turn_scale"]
     write_manifest(out, manifest)
     return manifest

@@ -72,6 +72,25 @@ def test_a_rotator_trained_alone_exports_beside_the_other_checkpoints_morpher(tm
     assert mixed["training"]["step"] == 123
 
 
+def test_a_turn_calibration_stays_with_the_rotator_it_was_measured_on(tmp_path) -> None:
+    base = tmp_path / "base.pt"
+    base.write_bytes(COMPACT_CHECKPOINT.read_bytes())
+    st = torch.load(base, map_location="cpu")
+    torch.manual_seed(2)
+    new_morpher, new_rotator = tmp_path / "m.pt", tmp_path / "r.pt"
+    torch.save({**st, "morpher": Morpher().state_dict()}, new_morpher)
+    torch.save({**st, "rotator": Rotator().state_dict()}, new_rotator)
+    out = tmp_path / "weights"
+    export(base, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["turn_scale"] = {"head_yaw": 0.7}  # as turn_calibration writes it
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    # a new morpher does not change how far heads turn ...
+    assert export(new_morpher, out)["turn_scale"] == {"head_yaw": 0.7}
+    # ... a new rotator does: its calibration is measured again
+    assert "turn_scale" not in export(new_rotator, out)
+
+
 def test_the_from_scratch_rotator_checkpoint_loads_beside_the_shipped_morpher() -> None:
     from engines.neural.model import load_networks
 
