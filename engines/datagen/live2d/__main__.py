@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="share of triples whose parts follow head turns by random per-part gains "
                         "(variety of rigs for the rotator; default 0)")
     b.add_argument("--supersample", type=float, default=0.0, metavar="P",
-                   help="share of triples drawn at twice the size and shrunk by area averaging, "
+                   help="share of triples drawn at 2, 3 or 4 times the size and shrunk by area averaging, "
                         "as art scaled down to the canvas looks (default 0)")
     s = sub.add_parser("sheet", help="contact sheet of every character and control")
     s.add_argument("--out", required=True, type=Path)
