@@ -105,12 +105,14 @@ class _Meter:
 
     def run(self, seconds: float) -> dict:
         s0 = self.pipe.stats()
+        reused0 = dict(getattr(self.pipe.engine, "reuse_counts", {}))
         cpu0, t0 = time.process_time(), now()
         self.on = True
         time.sleep(seconds)
         self.on = False
         cpu1, t1 = time.process_time(), now()
         s1 = self.pipe.stats()
+        reused1 = dict(getattr(self.pipe.engine, "reuse_counts", {}))
         dt = t1 - t0
         rendered = s1.frames_out - s0.frames_out
         skipped = (s1.skipped - s0.skipped) + (s1.idle_capped - s0.idle_capped)
@@ -125,20 +127,25 @@ class _Meter:
             "e2e_dropped": s1.dropped - s0.dropped,
             "e2e_cpu_percent": 100.0 * (cpu1 - cpu0) / dt,  # of one core
             "e2e_seconds": dt,
+            # Share of rendered frames on which a stage kept its last result (stage reuse).
+            "e2e_stage_reused": {k: (reused1[k] - reused0.get(k, 0)) / max(rendered, 1) for k in reused1},
         }
 
 
 def bench_e2e(video: Path | None = None, seconds: float = 20.0, fps: float = 30.0,
               threads: int | None = None, character: Path | None = None,
               warmup: float = 3.0, weights: Path | None = None, single_pass: bool = False,
-              governor: bool = False) -> dict:
+              governor: bool = False, stage_reuse: bool = True) -> dict:
     """The live pipeline on a real face video paced at `fps` (a 30 fps webcam). governor:
-    with the window's adaptive quality (e2e_quality reports the level it ended at)."""
+    with the window's adaptive quality (e2e_quality reports the level it ended at);
+    stage_reuse False: every stage runs on every frame (the engine's exact mode), to measure
+    what reuse saves."""
     from app.sources import VideoFileSource
 
     video = check_driver(video)
     pipe = _pipeline(VideoFileSource(video, realtime=True, fps=fps, loop=True), threads,
                      character, weights=weights, single_pass=single_pass, governor=governor)
+    pipe.engine.stage_reuse = stage_reuse
     meter = _Meter(pipe)
     pipe.start()
     try:
@@ -246,18 +253,43 @@ def bench_idle_sources(seconds: float = 10.0, threads: int | None = None, charac
     return out
 
 
+def bench_reuse(runs: int = 3, seconds: float = 20.0, threads: int | None = None) -> dict:
+    """End to end on the driving video with the engine's stage reuse on and off, in turn
+    (on, off, on, off, ...) so both meet the same load; medians over the runs."""
+    rows: dict[bool, list[dict]] = {True: [], False: []}
+    for _ in range(runs):
+        for reuse in (True, False):
+            rows[reuse].append(bench_e2e(seconds=seconds, threads=threads, stage_reuse=reuse))
+    out: dict = {"runs": runs}
+    for reuse, label in ((True, "reuse"), (False, "exact")):
+        r = rows[reuse]
+        out[f"{label}_cpu_percent"] = float(np.median([x["e2e_cpu_percent"] for x in r]))
+        out[f"{label}_fps"] = float(np.median([x["e2e_fps"] for x in r]))
+        out[f"{label}_latency_ms_median"] = float(np.median([x["latency_ms_median"] for x in r]))
+        out[f"{label}_render_ms_median"] = float(np.median([x["e2e_stage_ms"]["render_ms"] for x in r]))
+        for stage in ("morpher", "rotator"):
+            out[f"{label}_{stage}_reused"] = float(np.median([x["e2e_stage_reused"].get(stage, 0.0) for x in r]))
+    out["threads"] = rows[True][0]["e2e_threads"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    """python -m app.bench idle [--seconds 10]: the idle figures, one line each."""
+    """python -m app.bench idle|reuse [--seconds S] [--runs N]: the idle figures, or end
+    to end with the engine's stage reuse on and off; one line each."""
     import argparse
     import json
 
     ap = argparse.ArgumentParser(prog="python -m app.bench")
-    ap.add_argument("what", choices=("idle",))
-    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("what", choices=("idle", "reuse"))
+    ap.add_argument("--seconds", type=float, default=None, help="per run (idle 10, reuse 20)")
+    ap.add_argument("--runs", type=int, default=3, help="reuse: runs of each mode")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-    res = bench_idle_sources(args.seconds, args.threads or None)
+    if args.what == "idle":
+        res = bench_idle_sources(args.seconds or 10.0, args.threads or None)
+    else:
+        res = bench_reuse(args.runs, args.seconds or 20.0, args.threads or None)
     res.update(machine())
     for k, v in res.items():
         print(f"{k:<40} {v:8.2f}" if isinstance(v, float) else f"{k:<40} {v}")

@@ -30,5 +30,10 @@ def load_engine(weights: str | Path | None = None, threads: int | None = None,
     kwargs: dict[str, Any] = {}
     if int8 is not None:
         kwargs["int8"] = int8
-    return NeuralEngine.load(weights, threads=threads or default_engine_threads(),
-                             mirror_ensemble=not single_pass, **kwargs)
+    engine = NeuralEngine.load(weights, threads=threads or default_engine_threads(),
+                               mirror_ensemble=not single_pass, **kwargs)
+    # Frames follow each other: a stage whose inputs barely moved keeps its last result
+    # (the rotator while only the eyes move). `omokage eval` and the engine benchmark load
+    # the engine themselves and render every pose exactly.
+    engine.stage_reuse = True
+    return engine

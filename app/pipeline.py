@@ -30,12 +30,12 @@ from app.presets import PresetPlayer
 from app.tracking.face_state import FaceState
 from app.sources import CapturedFrame, NoSource, Source, SourceError
 from app.still_frames import StillFrames
+from engines.posespec import POSE_EPSILON
 
 log = logging.getLogger("omokage.pipeline")
 
 RETRY_SECONDS = 2.0  # wait between attempts to reopen a failed camera
 NOTICE_REPEAT_SECONDS = 5.0
-POSE_EPSILON = 4e-3  # change, relative to each parameter's range, worth a render (0.24 deg of head turn)
 # Renders a second when only the idle layer's slow motion (breathing, sway) moves the pose,
 # with no face, fade, slider, preset or auto-blink changing it. 12 keeps breathing smooth:
 # a breath (breathing 0..1 and back every 4 s) moves the chest by at most 4 px at 512x512

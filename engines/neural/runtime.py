@@ -21,7 +21,7 @@ from engines.base import EngineError
 from engines.convention import CANVAS, MORPH_BOX
 from engines.neural.compose import premultiply, stage_vectors
 from engines.neural.manifest import check_sessions, damaged, read_manifest
-from engines.posespec import PoseSpec
+from engines.posespec import PoseSpec, change_steps
 from engines.resources import restore_hint, weights_dir as shipped_weights_dir
 
 # The installed package's weights, or the repository's weights/ in a source checkout.
@@ -52,6 +52,10 @@ class PreparedCharacter:
     # posed in the engine's own unit, without the turn_scale meant for others' art.
     generated: bool = False
     _last: tuple[bytes, np.ndarray] | None = field(default=None, repr=False)
+    # With stage reuse: the last morpher inputs and the 512 premultiplied image they gave,
+    # and the last rotator inputs (with the ensemble setting) and the maps they gave.
+    _morphed: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _maps: tuple[np.ndarray, bool, list[np.ndarray]] | None = field(default=None, repr=False)
 
 
 def sha256_file(path: Path) -> str:
@@ -111,6 +115,16 @@ class NeuralEngine:
         # averaged maps in its one pass: there is no second pass to run or to drop.
         self.mirror_distilled = bool(manifest.get("mirror_distilled", False))
         self.precision: dict[str, str] = {k: "float" for k in sessions}
+        # Stage reuse (off: every render is exact, as eval and the engine benchmark need).
+        # On, a stage whose inputs moved less than posespec.change_steps since it last ran
+        # keeps its result: a still head while the eyes move skips the rotator, and breathing,
+        # which moves the chest at most 3 px, runs it again only every quarter pixel. The app
+        # turns it on for live and recorded rendering (app.engine.load_engine).
+        self.stage_reuse = False
+        self.reuse_counts = {"morpher": 0, "rotator": 0}
+        stages = np.array([p.stage for p in self.pose_spec.params])
+        steps = 2.0 * change_steps(self.pose_spec)  # in the networks' -1..1 inputs
+        self._step_morph, self._step_rotate = steps[stages == "morph"], steps[stages == "rotate"]
 
     @property
     def turn_scale(self) -> dict[str, float]:
@@ -228,14 +242,28 @@ class NeuralEngine:
         t0 = time.perf_counter()
         image = prepared.rest
         if not np.allclose(pm, self._rest_morph):
-            feeds = {"image": prepared.crop, "pose": pm, **{f"f{i+1}": f for i, f in enumerate(prepared.morph_feats)}}
-            morphed = self._s["morpher_decoder"].run(None, feeds)[0][0].transpose(1, 2, 0)
-            image = prepared.rest.copy()
-            x0, y0, x1, y1 = MORPH_BOX
-            image[y0:y1, x0:x1] = np.clip(morphed * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            if self._reusable(prepared._morphed, pm, self._step_morph):
+                image = prepared._morphed[1]
+                self.reuse_counts["morpher"] += 1
+            else:
+                feeds = {"image": prepared.crop, "pose": pm,
+                         **{f"f{i+1}": f for i, f in enumerate(prepared.morph_feats)}}
+                morphed = self._s["morpher_decoder"].run(None, feeds)[0][0].transpose(1, 2, 0)
+                image = prepared.rest.copy()
+                x0, y0, x1, y1 = MORPH_BOX
+                image[y0:y1, x0:x1] = np.clip(morphed * 255.0 + 0.5, 0, 255).astype(np.uint8)
+                prepared._morphed = (pm, image)
         t1 = time.perf_counter()
         if not np.allclose(pr, self._rest_rotate):
-            image = apply_rotation(image, *self._rotation_maps(prepared, scaled, pr))
+            ensemble = self.mirror_ensemble and not self.mirror_distilled
+            cached = prepared._maps
+            if cached is not None and cached[1] == ensemble and self._reusable(cached, pr, self._step_rotate):
+                maps = cached[2]
+                self.reuse_counts["rotator"] += 1
+            else:
+                maps = self._rotation_maps(prepared, scaled, pr)
+                prepared._maps = (pr, ensemble, maps)
+            image = apply_rotation(image, *maps)
         t2 = time.perf_counter()
         # The rest pose is the character itself, exactly.
         out = prepared.rest_u8 if image is prepared.rest else unpremultiply_u8(image)
@@ -244,6 +272,13 @@ class NeuralEngine:
                            "compose_ms": (t3 - t2) * 1e3}
         prepared._last = (key, out)
         return out
+
+
+    def _reusable(self, cached: tuple | None, inputs: np.ndarray, steps: np.ndarray) -> bool:
+        """With stage reuse on: whether a stage last run on cached[0] may stand for `inputs`.
+        Compared with the inputs it ran on, not the last frame's, so slow drift still runs it."""
+        return (self.stage_reuse and cached is not None
+                and bool(np.all(np.abs(inputs - cached[0]) <= steps)))
 
 
 def _int8_paths(wd: Path, manifest: dict, paths: dict[str, Path]) -> tuple[dict[str, Path], dict[str, str]]:
