@@ -127,6 +127,11 @@ def test_bench_reports_end_to_end_figures(capsys):
     assert 0 < result["latency_ms_median"] <= result["latency_ms_p95"] < 5000
     assert result["e2e_source_fps"] > 20
     assert {"track_ms", "render_ms"} <= set(result["e2e_stage_ms"])
+    # whole-run figures of the drawn frames, and how often each engine stage kept its result
+    assert 0 < result["e2e_render_ms_mean"] < 5000 and 0 < result["e2e_track_ms_run_median"] < 5000
+    assert result["e2e_render_mean_vs_track"] > 0
+    assert set(result["e2e_stage_reused"]) == {"morpher", "rotator"}
+    assert all(0.0 <= v <= 1.0 for v in result["e2e_stage_reused"].values())
 
 
 def test_cameras_lists_or_says_none(capsys):
