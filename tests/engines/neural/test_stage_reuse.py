@@ -87,3 +87,14 @@ def test_changing_the_mirror_ensemble_does_not_serve_the_other_modes_maps(charac
     out = engine.render(prepared, {**TURNED, "iris_x": -0.5})
     assert engine.reuse_counts["rotator"] == 0
     assert np.array_equal(out, exact({**TURNED, "iris_x": -0.5}, character, ensemble=False))
+
+
+def test_iris_noise_below_its_step_keeps_the_morphed_face(character) -> None:
+    engine = reusing_engine()
+    prepared = engine.prepare(character)
+    engine.render(prepared, TURNED)
+    # Half of iris_x's step (a sixteenth of a pixel) with the head still: nothing runs.
+    nudged = {**TURNED, "iris_x": TURNED["iris_x"] + 0.5 * COARSE_STEPS["iris_x"] * 2.0}
+    out = engine.render(prepared, nudged)
+    assert engine.reuse_counts == {"morpher": 1, "rotator": 1}
+    assert np.array_equal(out, exact(TURNED, character))
