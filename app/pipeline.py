@@ -30,7 +30,7 @@ from app.presets import PresetPlayer
 from app.tracking.face_state import FaceState
 from app.sources import CapturedFrame, NoSource, Source, SourceError
 from app.still_frames import StillFrames
-from engines.posespec import POSE_EPSILON
+from engines.posespec import change_steps
 
 log = logging.getLogger("omokage.pipeline")
 
@@ -136,7 +136,10 @@ class Pipeline:
         self._last_driven: np.ndarray | None = None  # driven_vec of the last render
         self.idle_fps = IDLE_RENDER_FPS
         self._idle_due = -float("inf")  # capture time from which an idle-only frame may render
-        self._ranges = np.array([p.hi - p.lo for p in self.pose_spec.params], np.float32)
+        # The change in each parameter worth a render, in its own units: the steps the
+        # engine's stage reuse uses (posespec.change_steps), so one rule says what is visible.
+        self._steps = change_steps(self.pose_spec) * np.array([p.hi - p.lo for p in self.pose_spec.params],
+                                                              np.float32)
         self._win = RollingStats()
         self._counts = {"in": 0, "out": 0, "skipped": 0, "reused": 0, "idle_capped": 0}
         self._still = StillFrames()
@@ -392,7 +395,7 @@ class Pipeline:
         with self._lock:
             prepared, sinks = self._prepared, list(self._sinks)
             unchanged = (self._last_vec is not None and not force and np.all(
-                np.abs(vec - self._last_vec) <= POSE_EPSILON * self._ranges))
+                np.abs(vec - self._last_vec) <= self._steps))
             if prepared is None:
                 return None
             if unchanged:
@@ -439,7 +442,7 @@ class Pipeline:
         ts = item.meta.capture_ts
         idle_only = (not driven and item.driven_vec is not None and self._last_driven is not None
                      and np.all(np.abs(item.driven_vec - self._last_driven)
-                                <= POSE_EPSILON * self._ranges))
+                                <= self._steps))
         if not idle_only:
             self._idle_due = ts + interval
             return True
