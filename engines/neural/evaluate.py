@@ -19,7 +19,13 @@ Where the true correspondence is known (Live2D characters: their meshes say wher
 posed pixel was), the rotator's own sampling grid is also scored against it for the turn
 categories: grid_error is the same relative error computed on the grid (at 128 over the
 head region, where the true flow is visible and moves more than 0.5 canvas px), free of the
-optical-flow estimate's own error, and grid_amplitude its amplitude ratio.
+optical-flow estimate's own error, and grid_amplitude its amplitude ratio. How far a head
+turns at a given angle is each artist's choice (the validation rigs turn their heads about
+half as far as the median training rig, their bodies a third as far), so the shape of the motion is also scored apart from its size:
+grid_shape_error is the grid error after scaling the grid by the one factor that fits the
+true flow best (least squares, not below 0, grid_scale; 0 exact, 1 no better than
+standing still, which is also what a turn the wrong way scores), i.e.
+whether the right parts move the right way in the right proportions.
 For the face morpher's categories, leak is the share (%) of head-region pixels outside the
 truth's changed region (dilated 3 px) that the engine changes by more than 8 of 255 levels,
 a change anyone can see: closing an eye must not tint the hair ornament beside it.
@@ -116,9 +122,15 @@ def grid_motion(grid: np.ndarray, flow: np.ndarray, known: np.ndarray) -> dict[s
     mag = np.linalg.norm(f, axis=-1)
     sel = (known[y0:y1, x0:x1] > 0) & (mag > MOVING_PX * grid.shape[0] / 512)
     if not sel.any():
-        return {"grid_error": float("nan"), "grid_amplitude": float("nan")}
-    return {"grid_error": float(np.linalg.norm(g - f, axis=-1)[sel].mean() / mag[sel].mean()),
-            "grid_amplitude": float(np.linalg.norm(g, axis=-1)[sel].sum() / mag[sel].sum())}
+        return {"grid_error": float("nan"), "grid_amplitude": float("nan"),
+                "grid_shape_error": float("nan"), "grid_scale": float("nan")}
+    gs, fs = g[sel], f[sel]
+    # Least squares, not below 0: a head turned the wrong way scores as standing still.
+    scale = max(0.0, float((gs * fs).sum() / max(float((gs * gs).sum()), 1e-12)))
+    return {"grid_error": float(np.linalg.norm(gs - fs, axis=-1).mean() / mag[sel].mean()),
+            "grid_amplitude": float(np.linalg.norm(gs, axis=-1).sum() / mag[sel].sum()),
+            "grid_shape_error": float(np.linalg.norm(scale * gs - fs, axis=-1).mean() / mag[sel].mean()),
+            "grid_scale": scale}
 
 
 def changed_region(rest_grey: np.ndarray, truth_grey: np.ndarray) -> np.ndarray:
@@ -194,7 +206,8 @@ def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: 
         entry = {"n": len(d["engine"])}
         for who in ("engine", "identity"):
             entry[who] = {m: float(np.nanmean([s[m] for s in d[who]])) for m in ("psnr_head", "ssim_head", "psnr_changed")}
-        for m in ("motion_error", "amplitude", "leak_pct", "grid_error", "grid_amplitude"):
+        for m in ("motion_error", "amplitude", "leak_pct", "grid_error", "grid_amplitude",
+                  "grid_shape_error", "grid_scale"):
             vals = [s[m] for s in d["engine"] if not math.isnan(s.get(m, math.nan))]
             entry["engine"][m] = float(np.mean(vals)) if vals else float("nan")
         result["categories"][cat] = entry
@@ -285,11 +298,13 @@ def main(argv: list[str] | None = None) -> int:
     result["precision"] = engine.precision
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
-    print(f"{'category':<11} {'gain dB':>8} {'motion err':>10} {'amplitude':>9} {'leak %':>7} {'grid err':>8} {'grid amp':>8}")
+    print(f"{'category':<11} {'gain dB':>8} {'motion err':>10} {'amplitude':>9} {'leak %':>7} {'grid err':>8} "
+          f"{'grid amp':>8} {'shape err':>9} {'scale':>6}")
     for k, v in result["categories"].items():
         e = v["engine"]
         print(f"{k:<11} {e['psnr_changed'] - v['identity']['psnr_changed']:>+8.2f} {e['motion_error']:>10.2f} "
-              f"{e['amplitude']:>9.2f} {e['leak_pct']:>7.2f} {e['grid_error']:>8.2f} {e['grid_amplitude']:>8.2f}")
+              f"{e['amplitude']:>9.2f} {e['leak_pct']:>7.2f} {e['grid_error']:>8.2f} {e['grid_amplitude']:>8.2f} "
+              f"{e['grid_shape_error']:>9.2f} {e['grid_scale']:>6.2f}")
     print(f"mean changed-region gain over identity: {result['mean_psnr_changed_gain_db']:+.2f} dB")
     return 0
 

@@ -33,7 +33,8 @@ def test_evaluate_writes_every_category_and_a_sheet(tmp_path) -> None:
         assert entry["n"] == len(ev.CATEGORIES[cat])
         assert set(entry["identity"]) == {"psnr_head", "ssim_head", "psnr_changed"}
         assert set(entry["engine"]) == {"psnr_head", "ssim_head", "psnr_changed", "motion_error",
-                                        "amplitude", "leak_pct", "grid_error", "grid_amplitude"}
+                                        "amplitude", "leak_pct", "grid_error", "grid_amplitude",
+                                        "grid_shape_error", "grid_scale"}
     # The engine turns the head the right way: better than standing still.
     assert result["categories"]["head_yaw"]["engine"]["motion_error"] < 1.0
     json.dumps(result)  # plain JSON
@@ -110,6 +111,20 @@ def test_grid_motion_scores_the_true_flow_zero_and_standing_still_one() -> None:
     still = ev.grid_motion(np.zeros_like(flow), flow, known)
     assert still["grid_error"] == pytest.approx(1.0) and still["grid_amplitude"] == 0.0
     assert np.isnan(ev.grid_motion(flow, flow, np.zeros_like(known))["grid_error"])
+
+
+def test_grid_shape_error_forgives_the_size_of_a_motion_not_its_direction() -> None:
+    rng = np.random.default_rng(1)
+    flow = np.zeros((128, 128, 2), np.float32)
+    flow[0:64, 32:96] = rng.normal(0, 0.05, (64, 64, 2))
+    known = np.ones((128, 128), np.uint8)
+    half = ev.grid_motion(0.5 * flow, flow, known)  # the right motion, half as far
+    assert half["grid_error"] == pytest.approx(0.5, abs=1e-5)
+    assert half["grid_shape_error"] == pytest.approx(0.0, abs=1e-5) and half["grid_scale"] == pytest.approx(2.0)
+    backwards = ev.grid_motion(-flow, flow, known)  # the wrong way is no better than standing still
+    assert backwards["grid_scale"] == 0.0 and backwards["grid_shape_error"] == pytest.approx(1.0)
+    noise = ev.grid_motion(np.roll(flow, 7, axis=1), flow, known)  # unrelated to the truth
+    assert noise["grid_shape_error"] > 0.9 and abs(noise["grid_scale"]) < 0.2
 
 
 def test_the_engine_grid_turns_a_live2d_head_the_right_way() -> None:
