@@ -140,7 +140,8 @@ COARSE_STEPS: dict[str, float] = {"iris_x": 1.0 / 100.0, "iris_y": 1.0 / 50.0, "
 
 
 def change_steps(spec: PoseSpec) -> np.ndarray:
-    """Per parameter (spec order), the change, as a share of its range, too small to draw."""
+    """Per parameter (spec order), the change, as a share of its range, too small to draw.
+    A parameter added later (the expression parameters) takes POSE_EPSILON until measured."""
     return np.array([COARSE_STEPS.get(p.name, POSE_EPSILON) for p in spec.params], np.float32)
 
 

@@ -117,9 +117,9 @@ class NeuralEngine:
         self.precision: dict[str, str] = {k: "float" for k in sessions}
         # Stage reuse (off: every render is exact, as eval and the engine benchmark need).
         # On, a stage whose inputs moved less than posespec.change_steps since it last ran
-        # keeps its result: a still head while the eyes move skips the rotator, and breathing,
-        # which moves the chest at most 3 px, runs it again only every quarter pixel. The app
-        # turns it on for live and recorded rendering (app.engine.load_engine).
+        # keeps its result: a still head while the eyes move skips the rotator, and iris noise
+        # or a breath runs a stage again only once it has moved about an eighth of a pixel.
+        # The app turns it on for live and recorded rendering (app.engine.load_engine).
         self.stage_reuse = False
         self.reuse_counts = {"morpher": 0, "rotator": 0}
         stages = np.array([p.stage for p in self.pose_spec.params])
@@ -272,7 +272,6 @@ class NeuralEngine:
                            "compose_ms": (t3 - t2) * 1e3}
         prepared._last = (key, out)
         return out
-
 
     def _reusable(self, cached: tuple | None, inputs: np.ndarray, steps: np.ndarray) -> bool:
         """With stage reuse on: whether a stage last run on cached[0] may stand for `inputs`.
