@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -78,9 +79,13 @@ def bench_window(video: Path, seconds: float = 20.0, warmup: float = 4.0, thread
             QTimer.singleShot(int(sec * 1000), loop.quit)
             loop.exec()
 
+        # Wait for the start to finish, not only for the pipeline to exist: the start sets the
+        # initial source (none here) after publishing the pipeline, and would replace the video.
+        started = threading.Event()
+        controller.on_ready.append(started.set)
         controller.start()
         t_end = time.monotonic() + 60
-        while controller.pipeline is None and time.monotonic() < t_end:
+        while not started.is_set() and time.monotonic() < t_end:
             wait(0.1)
         pipe = controller.pipeline
         if pipe is None:
