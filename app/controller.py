@@ -112,18 +112,20 @@ class Controller:
         pipe.on_frame.extend([self._frame])
         pipe.on_notice.append(self._notice)
         pipe.on_character.append(self._character_changed)
+        pipe.set_sinks(self.outputs.sinks().values())
+        # The initial source goes in before the pipeline is published: from then on the
+        # user's choice (set_source) is the last word, never replaced by the start's.
+        self._idle_text = None
+        pipe.set_source(self._initial_source(), self._idle_text)
         with self._lock:
             if self._closed:
                 pipe.close()
                 return
             self.pipeline = pipe
-        pipe.set_sinks(self.outputs.sinks().values())
         if character is not None:
             self._character_changed(character)
         self._apply_pins()
         self._restore_calibration()
-        self._idle_text = None
-        pipe.set_source(self._initial_source(), self._idle_text)
         pipe.start()
         for cb in list(self.on_ready):
             cb()
