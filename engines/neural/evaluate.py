@@ -20,8 +20,8 @@ posed pixel was), the rotator's own sampling grid is also scored against it for 
 categories: grid_error is the same relative error computed on the grid (at 128 over the
 head region, where the true flow is visible and moves more than 0.5 canvas px), free of the
 optical-flow estimate's own error, and grid_amplitude its amplitude ratio. How far a head
-turns at a given angle is each artist's choice (the validation rigs turn their heads about
-half as far as the median training rig, their bodies a third as far), so the shape of the motion is also scored apart from its size:
+turns at a given angle is each artist's choice (the validation rigs' heads move half as far
+in yaw and pitch as four training rigs': `motion_checks shape`), so the shape of the motion is also scored apart from its size:
 grid_shape_error is the grid error after scaling the grid by the one factor that fits the
 true flow best (least squares, not below 0, grid_scale; 0 exact, 1 no better than
 standing still, which is also what a turn the wrong way scores), i.e.

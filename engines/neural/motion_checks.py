@@ -1,7 +1,8 @@
-"""Two motion measurements that need the Live2D rigs' true correspondence.
+"""Motion measurements that need the Live2D rigs' true correspondence.
 
     python -m engines.neural.motion_checks floor [--rigs koharu haruto]
     python -m engines.neural.motion_checks grid CHECKPOINT [CHECKPOINT ...] --data cache/data/l2dflow
+    python -m engines.neural.motion_checks shape [--rigs koharu haruto] [--weights DIR]
 
 floor: the optical-flow motion error (as `omokage eval` reports it) of a perfect warp: the
 rest render warped by the rig's true flow. No warp engine can score below it on that
@@ -9,6 +10,10 @@ measure, so it tells which targets the measure can express.
 grid: the rotator's sampling grid against the true flow stored in shards (head region,
 moving pixels), with the changed-region gain, on the val and train splits: how much of a
 checkpoint's correspondence carries over from its training rigs to unseen ones.
+shape: per turn category at the eval's poses, how far the rigs' heads truly move (mean true
+flow over the eval head region, px at 512), the engine grid's shape error and best scale
+(`omokage eval`), and the shape error of the best rigid shift of the head region (the mean
+true flow there: an oracle no engine has), which says how far from a plain shift a rig turns.
 """
 from __future__ import annotations
 
@@ -90,6 +95,35 @@ def grid_check(checkpoint: str, data: str, rows: int = 128, seed: int = 4321) ->
     return out
 
 
+def shape(rigs: list[str], weights: str | None = None) -> dict[str, dict[str, float]]:
+    """Per turn category, means over `rigs` and the eval's poses (see the docstring)."""
+    from engines.datagen.live2d import Live2DCharacter
+    from engines.datagen.live2d.flow import flow_to_rest
+    from engines.datagen.live2d.models import fetch_model
+    from engines.neural import evaluate as ev
+    from engines.neural.runtime import NeuralEngine
+
+    engine = NeuralEngine.load(weights, threads=1)
+    x0, y0, x1, y1 = (v * 128 // 512 for v in ev.EVAL_HEAD_REGION)
+    rows: dict[str, list[dict[str, float]]] = {c: [] for c in ev.TURN_CATEGORIES}
+    for name in rigs:
+        ch = Live2DCharacter(fetch_model(name))
+        prepared = engine.prepare(ch.render({}))
+        for cat in ev.TURN_CATEGORIES:
+            for pose in ev.CATEGORIES[cat]:
+                flow, known = flow_to_rest(ch, pose)
+                sel = known[y0:y1, x0:x1] > 0
+                if not sel.any():
+                    continue
+                head = flow[y0:y1, x0:x1][sel]
+                shift = np.broadcast_to(head.mean(0), flow.shape).copy()
+                m = ev.grid_motion(engine.rotation_grid(prepared, pose), flow, known)
+                rows[cat].append({"true_px": float(np.linalg.norm(head, axis=-1).mean() * 256.0),
+                                  "shape_error": m["grid_shape_error"], "scale": m["grid_scale"],
+                                  "shift_shape_error": ev.grid_motion(shift, flow, known)["grid_shape_error"]})
+    return {c: {k: float(np.nanmean([r[k] for r in v])) for k in v[0]} for c, v in rows.items() if v}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m engines.neural.motion_checks", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -99,9 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("checkpoints", nargs="+")
     g.add_argument("--data", required=True, help="shard dir with flow (val/ and train/)")
     g.add_argument("--rows", type=int, default=128)
+    s = sub.add_parser("shape", help="how far the rigs turn, and the engine's motion pattern")
+    s.add_argument("--rigs", nargs="+", default=["koharu", "haruto"])
+    s.add_argument("--weights", default=None, help="engine weights folder (default: the shipped ones)")
     args = ap.parse_args(argv)
     if args.cmd == "floor":
         print(json.dumps(floor(args.rigs), indent=1))
+    elif args.cmd == "shape":
+        print(f"{'category':<11} {'true px':>8} {'shape err':>9} {'scale':>6} {'shift shape err':>15}")
+        for cat, r in shape(args.rigs, args.weights).items():
+            print(f"{cat:<11} {r['true_px']:>8.1f} {r['shape_error']:>9.2f} {r['scale']:>6.2f} "
+                  f"{r['shift_shape_error']:>15.2f}")
     else:
         for ck in args.checkpoints:
             print(ck, json.dumps(grid_check(ck, args.data, args.rows)))
