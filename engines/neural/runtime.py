@@ -108,8 +108,8 @@ class NeuralEngine:
         # Mirror ensemble: the rotator also runs on the flipped character in the mirrored
         # pose, and its flipped-back maps are averaged with the direct ones. The two passes
         # err differently on an unseen character, so the average is closer to the truth, for
-        # one more decoder run. The morpher runs once: its flipped pass meets faces lit from
-        # the other side, which it was not trained on, and left ghost irises on them.
+        # one more decoder run. The morpher runs once: a flipped pass would meet faces lit
+        # from the other side, unlike its training data, and put ghost irises on them.
         self.mirror_ensemble = mirror_ensemble
         # A rotator decoder distilled from the ensemble (engines/neural/distill.py) gives the
         # averaged maps in its one pass: there is no second pass to run or to drop.
