@@ -109,6 +109,10 @@ def _p(*args, **kw) -> PoseParam:
 #   head_roll > 0: the top of the head tilts toward the image's right (clockwise).
 #   Degrees, within the range the engine was trained to show.
 # - body_yaw > 0: the body turns toward the image's right; breathing 0..1 (chest rise).
+# - Expressions, appended after the rest so that a network reading fewer parameters reads a
+#   prefix of each stage's inputs and is grown to read more (model.grow_pose_inputs):
+#   eye_*_smile 0..1 curves a closing eye into a smile (^ ^; it shows as the eye closes);
+#   brow_*_angle -1 angry (inner ends down) .. +1 troubled (inner ends up).
 DEFAULT_POSE_SPEC = PoseSpec(
     (
         _p("brow_left", "brows", -1.0, 1.0, 0.0, pair="brow_right"),
@@ -124,8 +128,33 @@ DEFAULT_POSE_SPEC = PoseSpec(
         _p("head_roll", "head", -30.0, 30.0, 0.0, mirror_sign=-1.0, stage="rotate", unit="deg"),
         _p("body_yaw", "body", -1.0, 1.0, 0.0, mirror_sign=-1.0, stage="rotate"),
         _p("breathing", "body", 0.0, 1.0, 0.0, stage="rotate"),
+        _p("eye_left_smile", "eyes", 0.0, 1.0, 0.0, pair="eye_right_smile"),
+        _p("eye_right_smile", "eyes", 0.0, 1.0, 0.0, pair="eye_left_smile"),
+        _p("brow_left_angle", "brows", -1.0, 1.0, 0.0, pair="brow_right_angle"),
+        _p("brow_right_angle", "brows", -1.0, 1.0, 0.0, pair="brow_left_angle"),
     )
 )
+
+# The parameters added after the first release's thirteen (see above): weights made before
+# them read none of them, and the app offers only what its weights' manifest lists.
+EXPRESSIONS: tuple[str, ...] = ("eye_left_smile", "eye_right_smile", "brow_left_angle", "brow_right_angle")
+
+
+def stage_prefix(spec: PoseSpec, morph: int, rotate: int) -> PoseSpec:
+    """The spec of networks that read the first `morph` morph-stage and the first `rotate`
+    rotate-stage parameters of `spec` (weights trained before later parameters existed)."""
+    counts = {"morph": 0, "rotate": 0}
+    keep = []
+    for p in spec.params:
+        if counts[p.stage] < {"morph": morph, "rotate": rotate}[p.stage]:
+            keep.append(p)
+        counts[p.stage] += 1
+    if sum(1 for p in keep if p.stage == "morph") != morph or sum(1 for p in keep if p.stage == "rotate") != rotate:
+        raise ValueError(f"the spec has {counts['morph']} morph and {counts['rotate']} rotate "
+                         f"parameters; cannot take {morph} and {rotate}")
+    names = {p.name for p in keep}
+    return PoseSpec(tuple(p if p.pair is None or p.pair in names else PoseParam(**{**asdict(p), "pair": None})
+                          for p in keep))
 
 # The smallest change of a parameter worth drawing, as a share of its range: 0.4% is 0.24
 # degrees of head turn, about an eighth of a pixel where the head moves most.

@@ -68,6 +68,10 @@ def default_channels() -> dict[str, ChannelConfig]:
         "mouth_open": ChannelConfig(gain=1.8, deadzone=0.03),
         "mouth_form": ChannelConfig(gain=1.2, deadzone=0.05),
         "body_yaw": ChannelConfig(),
+        "eye_left_smile": ChannelConfig(gain=1.6, deadzone=0.1),
+        "eye_right_smile": ChannelConfig(gain=1.6, deadzone=0.1),
+        "brow_left_angle": ChannelConfig(gain=1.5, deadzone=0.05),
+        "brow_right_angle": ChannelConfig(gain=1.5, deadzone=0.05),
     }
 
 

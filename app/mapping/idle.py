@@ -64,5 +64,6 @@ class IdleLayer:
             "eye_left_open": eye, "eye_right_open": eye,
             "iris_x": 0.0, "iris_y": 0.0, "brow_left": 0.0, "brow_right": 0.0,
             "mouth_open": 0.0, "mouth_form": 0.0,
+            "eye_left_smile": 0.0, "eye_right_smile": 0.0, "brow_left_angle": 0.0, "brow_right_angle": 0.0,
             "breathing": self.breathing(t),
         }

@@ -48,6 +48,13 @@ def raw_features(face: FaceState, cal: Calibration, cfg: MapperConfig) -> dict[s
         "brow_right": b("browInnerUp") + b("browOuterUpRight") - 2.0 * b("browDownRight"),
         "mouth_open": b("jawOpen") - max(b("mouthClose"), 0.0),
         "mouth_form": form,
+        # A laugh squints the cheeks and curves the closing lids (the expression parameter
+        # shows as the eyes close); brows drawn together and down read as angry, the inner
+        # ends raised alone as troubled.
+        "eye_left_smile": 0.5 * (b("mouthSmileLeft") + b("cheekSquintLeft")),
+        "eye_right_smile": 0.5 * (b("mouthSmileRight") + b("cheekSquintRight")),
+        "brow_left_angle": b("browInnerUp") - 0.5 * b("browOuterUpLeft") - b("browDownLeft"),
+        "brow_right_angle": b("browInnerUp") - 0.5 * b("browOuterUpRight") - b("browDownRight"),
     }
 
 
@@ -56,12 +63,14 @@ def face_targets(face: FaceState, cal: Calibration, cfg: MapperConfig) -> dict[s
     raw = raw_features(face, cal, cfg)
     out: dict[str, float] = {}
     for name in ("head_yaw", "head_pitch", "head_roll", "iris_x", "iris_y",
-                 "brow_left", "brow_right", "mouth_open", "mouth_form"):
+                 "brow_left", "brow_right", "mouth_open", "mouth_form",
+                 "eye_left_smile", "eye_right_smile", "brow_left_angle", "brow_right_angle"):
         out[name] = shape(raw[name], cfg.channel(name), FULL_SCALE.get(name, 1.0))
     k = cfg.brow_link
-    mean = 0.5 * (out["brow_left"] + out["brow_right"])
-    out["brow_left"] += k * (mean - out["brow_left"])
-    out["brow_right"] += k * (mean - out["brow_right"])
+    for left, right in (("brow_left", "brow_right"), ("brow_left_angle", "brow_right_angle")):
+        mean = 0.5 * (out[left] + out[right])
+        out[left] += k * (mean - out[left])
+        out[right] += k * (mean - out[right])
     cl, cr = stabilise(raw["eye_left_close"], raw["eye_right_close"], raw["head_yaw"], cfg.eyes)
     out["eye_left_open"] = 1.0 - shape(cl, cfg.channel("eye_left_open"))
     out["eye_right_open"] = 1.0 - shape(cr, cfg.channel("eye_right_open"))

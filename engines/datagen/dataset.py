@@ -171,6 +171,7 @@ class ShardSampler:
     fresh: float = 0.015
     _files: dict[str, list[Path]] = field(default_factory=dict, init=False)
     _cache: dict[Path, dict[str, np.ndarray]] = field(default_factory=dict, init=False)
+    _meta: dict[Path, list[str] | None] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
@@ -190,12 +191,40 @@ class ShardSampler:
                 self._cache.pop(next(iter(self._cache)))
             with np.load(path) as z:
                 shard = {k: z[k] for k in z.files}
+            shard["pose"] = self._current_poses(path, shard["pose"])
             if "flow" not in shard:  # written before sources stored correspondence
                 n = len(shard["pose"])
                 shard["flow"] = np.zeros((n, *FLOW_SHAPE, 2), np.float16)
                 shard["flow_mask"] = np.zeros((n, *FLOW_SHAPE), np.uint8)
             self._cache[path] = shard
         return self._cache[path]
+
+    def _current_poses(self, path: Path, poses: np.ndarray) -> np.ndarray:
+        """A shard's poses in the current PoseSpec's order: a shard written before later
+        parameters were added (its directory's meta.json lists the spec it was written with)
+        holds them at their defaults, which is what its images show."""
+        names = DEFAULT_POSE_SPEC.names
+        if poses.shape[1] == len(names) and self._stored_names(path) in (None, names):
+            return poses
+        stored = self._stored_names(path)
+        if stored is None or len(stored) != poses.shape[1]:
+            raise ValueError(f"{path}: its poses have {poses.shape[1]} values and its meta.json does not "
+                             f"say which parameters they are; rebuild the dataset")
+        unknown = sorted(set(stored) - set(names))
+        if unknown:
+            raise ValueError(f"{path}: parameters {unknown} are not in the current PoseSpec")
+        out = np.tile(DEFAULT_POSE_SPEC.to_vector({}), (len(poses), 1))
+        out[:, [names.index(n) for n in stored]] = poses
+        return out
+
+    def _stored_names(self, path: Path) -> list[str] | None:
+        meta = path.parent.parent / "meta.json"
+        if meta not in self._meta:
+            try:
+                self._meta[meta] = [d["name"] for d in json.loads(meta.read_text())["pose_spec"]]
+            except (OSError, ValueError, KeyError, TypeError):
+                self._meta[meta] = None
+        return self._meta[meta]
 
     def batch(self, n: int) -> dict[str, np.ndarray]:
         roots = [r for r in self.roots if self._files.get(r)]

@@ -36,13 +36,14 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Callable, Collection
+from typing import Callable, Collection, Mapping
 
 import cv2
 import numpy as np
 
 from engines.convention import EVAL_HEAD_REGION
 from engines.neural.compose import over_grey
+from engines.posespec import EXPRESSIONS
 
 CATEGORIES: dict[str, list[dict[str, float]]] = {
     "eyes": [{"eye_left_open": 0.0, "eye_right_open": 0.0}, {"eye_left_open": 0.0},
@@ -61,6 +62,19 @@ CATEGORIES: dict[str, list[dict[str, float]]] = {
         {"eye_left_open": 0.0, "mouth_open": 0.4, "head_yaw": -20.0, "body_yaw": -0.5},
         {"mouth_open": 1.0, "head_pitch": -12.0, "head_roll": 12.0, "iris_y": -0.7, "breathing": 0.8},
     ],
+}
+
+# The expression parameters, scored apart from the categories above so the headline mean
+# stays comparable across releases, and only on characters whose truth can show them (the
+# Live2D rigs that have them; the procedural generator draws none yet). An engine whose
+# weights do not read a parameter renders the pose without it (happy eyes as plain closed
+# eyes), which is what its gain here is then worth.
+EXPRESSION_CATEGORIES: dict[str, list[dict[str, float]]] = {
+    "happy_eyes": [{"eye_left_open": 0.0, "eye_right_open": 0.0, "eye_left_smile": 1.0, "eye_right_smile": 1.0},
+                   {"eye_left_open": 0.0, "eye_right_open": 0.0, "eye_left_smile": 0.5, "eye_right_smile": 0.5},
+                   {"eye_left_open": 0.3, "eye_right_open": 0.3, "eye_left_smile": 1.0, "eye_right_smile": 1.0}],
+    "brow_angle": [{"brow_left_angle": -1.0, "brow_right_angle": -1.0},
+                   {"brow_left_angle": 1.0, "brow_right_angle": 1.0}],
 }
 
 
@@ -175,15 +189,20 @@ def procedural_truth(cid: str) -> Callable[[dict], np.ndarray]:
 
 
 def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: Path | None = None,
-             flows: dict[str, FlowFn] | None = None, generated: Collection[str] = ()) -> dict:
+             flows: dict[str, FlowFn] | None = None, generated: Collection[str] = (),
+             expressive: Mapping[str, Collection[str]] | None = None) -> dict:
     """renderers: character name -> function(pose) -> true 512x512 RGBA; flows (optional):
     character name -> function(pose) -> true backward flow from that pose to rest, and where
     it is known (engines.datagen.live2d.flow); generated: the names drawn by the procedural
-    generator (prepared as such, as the app prepares the creator's characters)."""
-    flows = flows or {}
+    generator (prepared as such, as the app prepares the creator's characters); expressive:
+    character name -> the expression parameters its truth shows (EXPRESSION_CATEGORIES are
+    scored on those characters only)."""
+    flows, expressive = flows or {}, expressive or {}
     from tqdm import tqdm
 
+    known = set(engine.pose_spec.names)
     acc: dict[str, dict[str, list[dict]]] = {c: {"engine": [], "identity": []} for c in CATEGORIES}
+    expr_acc: dict[str, dict[str, list[dict]]] = {c: {"engine": [], "identity": []} for c in EXPRESSION_CATEGORIES}
     sheet_rows = []
     for name, render in tqdm(renderers.items(), desc="characters"):
         rest = render({})
@@ -200,6 +219,14 @@ def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: 
                 acc[cat]["identity"].append(score(rest, rest, truth))
                 if k == 0:
                     row.append((out, truth))
+        for cat, poses in EXPRESSION_CATEGORIES.items():
+            if not all(n in expressive.get(name, ()) for pose in poses for n in pose if n in EXPRESSIONS):
+                continue
+            for pose in poses:
+                truth = render(pose)
+                out = engine.render(prepared, {k: v for k, v in pose.items() if k in known})
+                expr_acc[cat]["engine"].append(score(rest, out, truth, with_motion=True))
+                expr_acc[cat]["identity"].append(score(rest, rest, truth))
         sheet_rows.append(row)
     result = {"characters": list(renderers), "categories": {}}
     for cat, d in acc.items():
@@ -213,6 +240,16 @@ def evaluate(renderers: dict[str, Callable[[dict], np.ndarray]], engine, sheet: 
         result["categories"][cat] = entry
     gains = [v["engine"]["psnr_changed"] - v["identity"]["psnr_changed"] for v in result["categories"].values()]
     result["mean_psnr_changed_gain_db"] = float(np.mean(gains))
+    result["expressions"] = {}
+    for cat, d in expr_acc.items():
+        if not d["engine"]:
+            continue
+        entry = {"n": len(d["engine"]), "engine_reads": all(n in known for pose in EXPRESSION_CATEGORIES[cat] for n in pose)}
+        for who in ("engine", "identity"):
+            entry[who] = {m: float(np.nanmean([s[m] for s in d[who]])) for m in ("psnr_head", "ssim_head", "psnr_changed")}
+        entry["engine"]["leak_pct"] = float(np.nanmean([s.get("leak_pct", math.nan) for s in d["engine"]]))
+        entry["gain_db"] = entry["engine"]["psnr_changed"] - entry["identity"]["psnr_changed"]
+        result["expressions"][cat] = entry
     if sheet is not None:
         write_sheet(sheet, sheet_rows)
     return result
@@ -262,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     from engines.neural.runtime import NeuralEngine
 
     renderers: dict[str, Callable] = {}
+    expressive: dict[str, list[str]] = {}
     generated: list[str] = []
     flows: dict[str, FlowFn] = {}
     paths = [Path(p) for p in args.live2d]
@@ -282,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
 
         ch = Live2DCharacter(p)
         renderers[f"live2d:{p.name}"] = lambda pose, ch=ch: ch.render(pose, supersample=args.supersample)
+        expressive[f"live2d:{p.name}"] = [n for n in EXPRESSIONS if ch.supports(n)]
         flows[f"live2d:{p.name}"] = lambda pose, ch=ch: flow_to_rest(ch, pose)
     if args.procedural_val:
         from engines.datagen.procedural import ProceduralSource
@@ -294,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
                                int8=args.int8)
     if args.int8 and not engine.int8:
         ap.error(f"--int8: no current int8 decoders ({engine.precision}); run python -m engines.neural.quantize")
-    result = evaluate(renderers, engine, args.sheet, flows, generated)
+    result = evaluate(renderers, engine, args.sheet, flows, generated, expressive)
     result["precision"] = engine.precision
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
@@ -306,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{e['amplitude']:>9.2f} {e['leak_pct']:>7.2f} {e['grid_error']:>8.2f} {e['grid_amplitude']:>8.2f} "
               f"{e['grid_shape_error']:>9.2f} {e['grid_scale']:>6.2f}")
     print(f"mean changed-region gain over identity: {result['mean_psnr_changed_gain_db']:+.2f} dB")
+    for k, v in result["expressions"].items():
+        reads = "" if v["engine_reads"] else " (these weights do not read it: drawn without)"
+        print(f"expression {k:<11} {v['gain_db']:>+6.2f} dB, leak {v['engine']['leak_pct']:.2f}%{reads}")
     return 0
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engines.neural.model import MORPH_POSE_DIM, ROTATE_POSE_DIM, load_networks
+from engines.neural.model import load_networks, pose_dim_of
 from engines.neural.runtime import sha256_file, write_manifest
 from engines.neural.train import COMPACT_CHECKPOINT
-from engines.posespec import DEFAULT_POSE_SPEC
+from engines.posespec import DEFAULT_POSE_SPEC, stage_prefix
 
 FEATS = ["f1", "f2", "f3", "f4"]
 FILES = {
@@ -74,10 +74,15 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
     img = torch.rand(1, 4, 128, 128)
     img[:, :3] *= img[:, 3:4]
     errors = {}
-    for name, net, pose_dim, outs in (
-        ("morpher", morpher, MORPH_POSE_DIM, ["morphed"]),
-        ("rotator", rotator, ROTATE_POSE_DIM, ["flow", "color", "mask"]),
+    # The manifest lists exactly the parameters the networks read: weights made before later
+    # parameters were added keep offering only theirs.
+    dims = {"morpher": pose_dim_of(morpher.state_dict()), "rotator": pose_dim_of(rotator.state_dict())}
+    spec = stage_prefix(DEFAULT_POSE_SPEC, dims["morpher"], dims["rotator"])
+    for name, net, outs in (
+        ("morpher", morpher, ["morphed"]),
+        ("rotator", rotator, ["flow", "color", "mask"]),
     ):
+        pose_dim = dims[name]
         enc_path, dec_path = out / FILES[f"{name}_encoder"], out / FILES[f"{name}_decoder"]
         _export(net.encoder, (img,), enc_path, ["image"], FEATS)
         errors[f"{name}_encoder"] = _check(enc_path, net.encoder, (img,), ["image"])
@@ -97,7 +102,7 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
         old = json.loads((out / "manifest.json").read_text())
     manifest = {
         "engine": ENGINE_NAME,
-        "pose_spec": DEFAULT_POSE_SPEC.to_json(),
+        "pose_spec": spec.to_json(),
         "files": {k: {"path": v, "sha256": sha256_file(out / v), "bytes": (out / v).stat().st_size}
                   for k, v in FILES.items()},
         "export_max_abs_error": errors,

@@ -18,8 +18,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-MORPH_POSE_DIM = 8
-ROTATE_POSE_DIM = 5
+from engines.posespec import DEFAULT_POSE_SPEC
+
+# How many parameters each network reads when made for the current PoseSpec; a checkpoint
+# says its own (pose_dim_of), and an older one is grown to these (grow_pose_inputs).
+MORPH_POSE_DIM = len(DEFAULT_POSE_SPEC.stage_names("morph"))
+ROTATE_POSE_DIM = len(DEFAULT_POSE_SPEC.stage_names("rotate"))
 MORPH_MAX_WARP = 6.0 / 128.0  # up to ~6 px of the 128 crop, in normalised units of the half-size
 # Feature channels at 64, 32, 16 and 8 px. Sized for the CPU budget: each per-frame decoder
 # costs ~0.19 GMAC (~4 ms in onnxruntime on one core).
@@ -269,7 +273,8 @@ def load_networks(checkpoint) -> tuple[Morpher, Rotator, dict]:
     """Both networks from a compact checkpoint (older rotator layouts upgraded), in eval
     mode, plus the checkpoint's dict (steps)."""
     st = torch.load(checkpoint, map_location="cpu")
-    morpher, rotator = Morpher().eval(), Rotator(top=top_width(st["rotator"])).eval()
+    morpher = Morpher(pose_dim_of(st["morpher"])).eval()
+    rotator = Rotator(pose_dim_of(st["rotator"]), top=top_width(st["rotator"])).eval()
     morpher.load_state_dict(st["morpher"])
     rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
     return morpher, rotator, st

@@ -34,7 +34,8 @@ from engines.neural.colour_jitter import jitter_batch
 from engines.neural.compose import stage_vectors
 from engines.neural.flip_rows import flip_batch
 from engines.neural.head_view import HeadViewRotator, load_rotator_state, run_rotator
-from engines.neural.model import Morpher, Rotator, apply_rotation
+from engines.neural.model import (MORPH_POSE_DIM, POSE_INPUT_LAYERS, Morpher, Rotator, apply_rotation,
+                                  grow_pose_inputs, pose_dim_of)
 from engines.neural.shape_warp import CROP_KEYS, FULL_KEYS, warp_batch
 from engines.posespec import DEFAULT_POSE_SPEC, HEAD_TURNS
 
@@ -213,6 +214,35 @@ def parse_data(items: list[str]) -> dict[str, float]:
     return out
 
 
+def grown_morpher_state(state: dict) -> tuple[dict, int]:
+    """A morpher state dict reading every morph parameter of the current PoseSpec (a checkpoint
+    made before the later ones were added reads a prefix of them; the new inputs start at zero
+    weight), and how many it read."""
+    had = pose_dim_of(state)
+    return (grow_pose_inputs(state, MORPH_POSE_DIM - had) if had < MORPH_POSE_DIM else state), had
+
+
+def learn_new_inputs_only(morpher: Morpher, known: int) -> list[torch.nn.Parameter]:
+    """Freeze the morpher except the weights that read the pose parameters after the first
+    `known`: at those parameters' defaults (zero) the network then renders exactly as before,
+    whatever training does, so adding an expression cannot cost an existing one anything.
+    Returns the parameters left to learn (each keeps its old columns by a gradient mask)."""
+    extra = MORPH_POSE_DIM - known
+    if extra <= 0:
+        raise SystemExit(f"--new-inputs-only: the morpher already reads all {MORPH_POSE_DIM} "
+                         "morph parameters; nothing is new")
+    morpher.requires_grad_(False)
+    learn = []
+    for layer in POSE_INPUT_LAYERS:
+        w = morpher.get_parameter(f"{layer}.weight")
+        w.requires_grad_(True)
+        keep = torch.zeros_like(w)
+        keep[:, -extra:] = 1.0
+        w.register_hook(lambda g, keep=keep: g * keep)
+        learn.append(w)
+    return learn
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="omokage train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", action="append", required=True, help="shard dir[=weight]; repeatable")
@@ -256,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
                          "(engines/neural/head_view.py; starts from --checkpoint's rotator)")
     ap.add_argument("--freeze-base", action="store_true",
                     help="with --head-view: keep the whole-canvas rotator fixed")
+    ap.add_argument("--new-inputs-only", action="store_true",
+                    help="morpher: learn only the weights of pose parameters the checkpoint's morpher "
+                         "did not read (expressions added later); everything it did stays exactly")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
@@ -276,23 +309,34 @@ def main(argv: list[str] | None = None) -> int:
     opt_r = torch.optim.AdamW(rotator.parameters(), lr=args.lr, betas=(0.5, 0.999), weight_decay=args.weight_decay)
     step = 0
     state_path = run / "state.pt"
+    known = MORPH_POSE_DIM  # morph parameters the starting morpher read
     if state_path.exists():
         st = torch.load(state_path, map_location=device)
-        morpher.load_state_dict(st["morpher"])
+        morpher.load_state_dict(grown_morpher_state(st["morpher"])[0])
         load_rotator_state(rotator, st["rotator"])
-        opt_m.load_state_dict(st["opt_m"])
-        opt_r.load_state_dict(st["opt_r"])
+        known = st.get("morph_known", MORPH_POSE_DIM)
         step = st["step"]
         print(f"resumed from {state_path} at step {step}")
-        for g in opt_m.param_groups + opt_r.param_groups:  # this run's decay, not the saved one
-            g["weight_decay"] = args.weight_decay
-            g["decoupled_weight_decay"] = True
     elif args.checkpoint.exists():
         st = torch.load(args.checkpoint, map_location=device)
-        morpher.load_state_dict(st["morpher"])
+        state, known = grown_morpher_state(st["morpher"])
+        morpher.load_state_dict(state)
         load_rotator_state(rotator, st["rotator"])
         step = st.get("steps", {}).get(args.only, st["step"]) if args.only else st["step"]
-        print(f"started from {args.checkpoint} (step {step}), fresh optimiser")
+        print(f"started from {args.checkpoint} (step {step}), fresh optimiser"
+              + (f"; the morpher read {known} parameters, grown to {MORPH_POSE_DIM}" if known < MORPH_POSE_DIM else ""))
+    if args.new_inputs_only:
+        if args.only != "morpher":
+            raise SystemExit("--new-inputs-only trains the morpher: add --only morpher")
+        # No weight decay: it would shrink the frozen columns too.
+        opt_m = torch.optim.Adam(learn_new_inputs_only(morpher, known), lr=args.lr, betas=(0.5, 0.999))
+    if state_path.exists():
+        opt_m.load_state_dict(st["opt_m"])
+        opt_r.load_state_dict(st["opt_r"])
+        for opt in (opt_r,) if args.new_inputs_only else (opt_m, opt_r):
+            for g in opt.param_groups:  # this run's decay, not the saved one
+                g["weight_decay"] = args.weight_decay
+                g["decoupled_weight_decay"] = True
     if args.template is not None and args.head_view:
         raise SystemExit("--template and --head-view do not combine")
     if args.template is not None and not state_path.exists():
@@ -311,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def save() -> None:
         atomic_save({**compact_state(morpher, rotator, step), "opt_m": opt_m.state_dict(),
-                     "opt_r": opt_r.state_dict()}, state_path)
+                     "opt_r": opt_r.state_dict(), "morph_known": known}, state_path)
         update_compact(args.checkpoint, None if args.only == "rotator" else morpher,
                        None if args.only == "morpher" else rotator, step)
 

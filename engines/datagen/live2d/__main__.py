@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--turn-gains", type=float, default=0.0, metavar="P",
                    help="share of triples whose parts follow head turns by random per-part gains "
                         "(variety of rigs for the rotator; default 0)")
+    b.add_argument("--turn-gain-spread", type=float, default=0.25, metavar="SIGMA",
+                   help="spread of log(gain) per part for --turn-gains triples (default 0.25); wider "
+                        "spreads show more ways a face, its fringe and its back hair move apart")
+    b.add_argument("--turn-gain-floor", type=float, default=0.55, metavar="G",
+                   help="lowest per-part gain, from 0 to 1 (default 0.55; the highest is 1.45, past "
+                        "which a part saturates at the rig's extreme keyform)")
     b.add_argument("--supersample", type=float, default=0.0, metavar="P",
                    help="share of triples drawn at 2, 3 or 4 times the size and shrunk by area averaging, "
                         "as art scaled down to the canvas looks (default 0)")
@@ -42,11 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         for flag, share in (("--turn-gains", args.turn_gains), ("--supersample", args.supersample)):
             if not 0.0 <= share <= 1.0:
                 ap.error(f"{flag} is a share of the triples: give a value from 0 to 1")
+        if not 0.0 <= args.turn_gain_floor <= 1.0 or not 0.0 <= args.turn_gain_spread <= 2.0:
+            ap.error("--turn-gain-floor takes 0 to 1 and --turn-gain-spread 0 to 2")
         from engines.datagen.live2d.models import HEAD_ONLY, HUMAN_TRAIN
 
         train = HUMAN_TRAIN if args.humans_only else HUMAN_TRAIN + HEAD_ONLY
         src = Live2DSource(train=train, augment=Augment(enabled=not args.no_augment,
                                                             gain_prob=args.turn_gains,
+                                                            gain_sigma=args.turn_gain_spread,
+                                                            gain_floor=args.turn_gain_floor,
                                                             supersample_prob=args.supersample))
         t0 = time.time()
         paths = write_dataset(src, args.out, args.split, args.shards, args.shard_size, args.seed)

@@ -58,6 +58,7 @@ class Augment:
     free_param_share: float = 0.6  # fraction of each side of the range used
     gain_prob: float = 0.0  # share of triples whose parts follow turns by random gains
     gain_sigma: float = 0.25  # spread of log(gain) per part
+    gain_floor: float = 0.55  # lowest per-part gain (a part turning that much less than rigged)
     supersample_prob: float = 0.0  # share of triples drawn at 2-4x and shrunk (Live2DCharacter.render)
     enabled: bool = True
 
@@ -101,7 +102,7 @@ class Augment:
         if not self.enabled or rng.random() >= self.gain_prob:
             return None
         # Above 1 a part saturates at the rig's extreme keyform, so the range is lopsided.
-        return np.exp(rng.normal(0.0, self.gain_sigma, parts)).clip(0.55, 1.45)
+        return np.exp(rng.normal(0.0, self.gain_sigma, parts)).clip(self.gain_floor, 1.45)
 
     def jitter(self, rng: np.random.Generator) -> tuple[float, float, float]:
         if not self.enabled:

@@ -19,6 +19,10 @@ Color = tuple[float, float, float]
 # A control counts as working when its extreme changes this many pixels by this much at 512.
 ACTIVE_PIXELS = 20
 ACTIVE_DIFF = 24
+# A control whose effect shows only in another pose is probed from that pose: a rig's eye
+# smile curves closing lids and does nothing to an open eye.
+PROBE_FROM: dict[str, dict[str, float]] = {"eye_left_smile": {"eye_left_open": 0.0},
+                                           "eye_right_smile": {"eye_right_open": 0.0}}
 
 
 def shrink(rgba: np.ndarray, size: int) -> np.ndarray:
@@ -115,24 +119,27 @@ class Live2DCharacter:
         e.g. the dot-eyed figures' PARAM_ANGLE_X); a dead one would teach wrong labels."""
         path = self._cache_path("active")
         try:
-            return set(json.loads(path.read_text()))
+            cached = json.loads(path.read_text())
+            if isinstance(cached, dict) and cached.get("spec") == self.spec.names:
+                return set(cached["active"])
         except (OSError, ValueError):
             pass
-        rest = self.render({})
         active = []
         for p in self.spec.params:
             if not self.mapping.supports(p.name):
                 continue
+            base = PROBE_FROM.get(p.name, {})
+            rest = self.render(base).astype(np.int16)
             ends = [v for v in (p.lo, p.hi) if v != p.default]
-            n = max(int((np.abs(self.render({p.name: v}).astype(np.int16) - rest).max(axis=-1) > ACTIVE_DIFF).sum())
-                    for v in ends)
+            n = max(int((np.abs(self.render({**base, p.name: v}).astype(np.int16) - rest).max(axis=-1)
+                         > ACTIVE_DIFF).sum()) for v in ends)
             if n >= ACTIVE_PIXELS:
                 active.append(p.name)
         # L/R pairs go together: a brow under the hair still moves with its partner.
         for p in self.spec.params:
             if p.pair and p.pair in active and p.name not in active and self.mapping.supports(p.name):
                 active.append(p.name)
-        path.write_text(json.dumps(active))
+        path.write_text(json.dumps({"spec": self.spec.names, "active": active}))
         return set(active)
 
     def _auto_framing(self) -> fr.Framing:

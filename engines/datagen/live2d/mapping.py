@@ -37,6 +37,12 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("head_roll", ("PARAM_ANGLE_Z",), "signed"),
     Binding("body_yaw", ("PARAM_BODY_ANGLE_X", "PARAM_BODY_X"), "signed"),
     Binding("breathing", ("PARAM_BREATH",), "unsigned"),
+    # Expressions. A rig's eye smile curves the lids as they close (it shows only then);
+    # its brow angle tilts the inner ends down (-1, angry) or up (+1, troubled).
+    Binding("eye_left_smile", ("PARAM_EYE_L_SMILE",), "unsigned"),
+    Binding("eye_right_smile", ("PARAM_EYE_R_SMILE",), "unsigned"),
+    Binding("brow_left_angle", ("PARAM_BROW_L_ANGLE",), "signed"),
+    Binding("brow_right_angle", ("PARAM_BROW_R_ANGLE",), "signed"),
 )
 
 # Parameters that are never left at a non-neutral model default: rest is explicit.

@@ -16,6 +16,7 @@ EXPR_GROUPS: tuple[tuple[str, ...], ...] = (
     ("eye_left_open", "eye_right_open"), ("eye_left_open",), ("eye_right_open",),
     ("iris_x",), ("iris_y",), ("brow_left", "brow_right"), ("brow_left",), ("brow_right",),
     ("mouth_open",), ("mouth_form",),
+    ("brow_left_angle", "brow_right_angle"), ("brow_left_angle",), ("brow_right_angle",),
 )
 HEAD_GROUPS: tuple[tuple[str, ...], ...] = (
     ("head_yaw",), ("head_pitch",), ("head_roll",), ("body_yaw",), ("breathing",),
@@ -47,10 +48,23 @@ def _single(rng, groups, supports, spec) -> dict[str, float]:
     return {n: v for n in g}
 
 
+def _happy_eyes(rng: np.random.Generator) -> dict[str, float]:
+    """Smiling lids, mostly as they close (where a rig's eye smile shows)."""
+    smile = _extreme_or_uniform(rng, 0.0, 1.0)
+    out = {"eye_left_smile": smile,
+           "eye_right_smile": smile if rng.random() < 0.8 else _extreme_or_uniform(rng, 0.0, 1.0)}
+    if rng.random() < 0.8:
+        shut = 0.0 if rng.random() < 0.6 else float(rng.uniform(0.0, 0.5))
+        out.update(eye_left_open=shut, eye_right_open=shut)
+    return out
+
+
 def sample_expression(rng: np.random.Generator, supports: Callable[[str], bool],
                       spec: PoseSpec = DEFAULT_POSE_SPEC) -> dict[str, float]:
     """Morph-stage values only (brows, eyes, iris, mouth)."""
     if rng.random() < SINGLE_PROB:
+        if supports("eye_left_smile") and rng.random() < 0.15:
+            return {k: v for k, v in _happy_eyes(rng).items() if supports(k)}
         return _single(rng, EXPR_GROUPS, supports, spec)
     out: dict[str, float] = {}
     if rng.random() < 0.7:
@@ -66,6 +80,11 @@ def sample_expression(rng: np.random.Generator, supports: Callable[[str], bool],
         out["mouth_open"] = float(rng.uniform(0, 1))
     if rng.random() < 0.6:
         out["mouth_form"] = float(rng.uniform(-1, 1))
+    if supports("eye_left_smile") and rng.random() < 0.3:
+        out.update(_happy_eyes(rng))
+    if supports("brow_left_angle") and rng.random() < 0.4:
+        a = float(rng.uniform(-1, 1))
+        out.update(brow_left_angle=a, brow_right_angle=a if rng.random() < 0.7 else float(rng.uniform(-1, 1)))
     return {k: v for k, v in out.items() if supports(k)}
 
 

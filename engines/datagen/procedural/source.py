@@ -12,7 +12,7 @@ from engines.datagen.procedural.geometry import Turning, sample_turning
 from engines.datagen.procedural.identity import Identity, identity_for
 from engines.datagen.procedural.look import sample_look
 from engines.datagen.procedural.render import draw_character
-from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
+from engines.posespec import DEFAULT_POSE_SPEC, EXPRESSIONS, PoseSpec
 
 VAL_OFFSET = 900_000  # val ids start here, far from every train id
 
@@ -26,8 +26,9 @@ def _extreme(rng: np.random.Generator, lo: float, hi: float, rest: float) -> flo
 
 
 def sample_expression(rng: np.random.Generator, spec: PoseSpec = DEFAULT_POSE_SPEC) -> dict[str, float]:
-    """Face-only pose: one parameter at an extreme (30%) or a random combination (70%)."""
-    names = spec.stage_names("morph")
+    """Face-only pose: one parameter at an extreme (30%) or a random combination (70%). The
+    generator draws no expression parameters yet: they stay at rest, as its pictures show."""
+    names = [n for n in spec.stage_names("morph") if n not in EXPRESSIONS]
     pose: dict[str, float] = {}
     if rng.random() < 0.3:
         n = names[int(rng.integers(len(names)))]

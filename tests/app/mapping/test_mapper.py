@@ -225,3 +225,24 @@ def test_new_settings_apply_without_a_jump():
     m.set_config(MapperConfig(beta=1.0))
     after = m.update(face(t + 1 / FPS, yaw=12.0), t + 1 / FPS)["head_yaw"]
     assert m.config.beta == 1.0 and after == pytest.approx(before, abs=0.05)
+
+
+def test_laughing_eyes_and_brow_angles_map_to_the_expression_parameters():
+    m, t = settled()
+    rest = run(m, [face(t + i / FPS) for i in range(5)])[-1]
+    assert rest["eye_left_smile"] == 0.0 and rest["brow_left_angle"] == pytest.approx(0.0, abs=1e-6)
+    # A laugh: mouth corners up, cheeks squinting, the eyes closing.
+    o = run(m, [face(t + i / FPS, mouthSmileLeft=0.8, mouthSmileRight=0.8, cheekSquintLeft=0.6,
+                     cheekSquintRight=0.6, eyeBlinkLeft=0.7, eyeBlinkRight=0.7) for i in range(20)])[-1]
+    assert o["eye_left_smile"] > 0.8 and o["eye_right_smile"] > 0.8
+    assert o["eye_left_open"] < 0.5
+    # Troubled: the inner ends of the brows raised alone; angry: both brows drawn down.
+    o = run(m, [face(t + 1 + i / FPS, browInnerUp=0.6) for i in range(20)])[-1]
+    assert o["brow_left_angle"] > 0.6 and o["brow_right_angle"] > 0.6
+    o = run(m, [face(t + 2 + i / FPS, browDownLeft=0.6, browDownRight=0.6) for i in range(20)])[-1]
+    assert o["brow_left_angle"] < -0.6 and o["brow_right_angle"] < -0.6 and o["brow_left"] < -0.5
+    # Weights made before these parameters existed get a pose without them.
+    from engines.posespec import stage_prefix
+
+    old = Mapper(stage_prefix(DEFAULT_POSE_SPEC, 8, 5))
+    assert "eye_left_smile" not in old.update(face(0.0, cheekSquintLeft=0.6), 0.0)

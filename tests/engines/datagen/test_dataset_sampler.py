@@ -57,3 +57,30 @@ def test_sampler_picks_up_new_shards_and_explains_missing_data(tmp_path) -> None
     _write(tmp_path / "a", "train", "red", (255, 0, 0), n_shards=3)
     sampler.refresh()
     assert len(sampler._files[str(tmp_path / "a")]) == 3
+
+
+def test_shards_written_before_later_parameters_read_with_them_at_rest(tmp_path) -> None:
+    """A shard written with the first thirteen parameters (its meta.json says so) reads back in
+    the current spec's order, the expression parameters at their defaults, as its images show."""
+    import json
+
+    from engines.posespec import EXPRESSIONS, stage_prefix
+
+    old = stage_prefix(DEFAULT_POSE_SPEC, 8, 5)
+    root = tmp_path / "old"
+    packed = pack_triples([_triple("red", (255, 0, 0), 7.0)], old)
+    assert packed["pose"].shape[1] == 13
+    write_shard(shard_path(root, "train", 0), packed)
+    (root / "meta.json").write_text(json.dumps({"source": "test", "pose_spec": old.to_json()}))
+    pose = ShardSampler({str(root): 1.0}, "train").batch(1)["pose"][0]
+    assert pose.shape == (len(DEFAULT_POSE_SPEC),)
+    assert pose[DEFAULT_POSE_SPEC.index("head_yaw")] == 7.0
+    assert pose[DEFAULT_POSE_SPEC.index("eye_left_open")] == 1.0
+    for name in EXPRESSIONS:
+        assert pose[DEFAULT_POSE_SPEC.index(name)] == DEFAULT_POSE_SPEC[name].default
+
+    # Without a meta.json a short pose row cannot be placed: the message says what to do.
+    bare = tmp_path / "bare"
+    write_shard(shard_path(bare, "train", 0), packed)
+    with pytest.raises(ValueError, match="rebuild the dataset"):
+        ShardSampler({str(bare): 1.0}, "train").batch(1)

@@ -212,3 +212,28 @@ def test_turn_gains_scale_how_far_each_part_turns(z16):
     assert np.array_equal(z16.render(extreme, turn_gains=np.full(parts, 1.5)), z16.render(extreme))
     with pytest.raises(ModelError, match="turn gains"):
         z16.render(yaw, turn_gains=[1.0])
+
+
+@pytest.fixture(scope="module")
+def chitose() -> Live2DCharacter:
+    return Live2DCharacter(fetch_model("chitose"))
+
+
+def test_eye_smile_curves_closing_lids_and_is_probed_there(chitose):
+    """A rig's eye smile shows only as the eye closes, so it is probed from closed eyes (an
+    open-eye probe would call it dead and the data would never teach happy eyes)."""
+    ch = chitose
+    assert ch.supports("eye_left_smile") and ch.supports("eye_right_smile")
+    assert not changed(ch.render({"eye_left_smile": 1.0}), ch.render({})).any()
+    shut = {"eye_left_open": 0.0, "eye_right_open": 0.0}
+    happy = changed(ch.render({**shut, "eye_left_smile": 1.0}), ch.render(shut))
+    assert happy.sum() > 20
+    assert centroid(happy)[0] > 256  # the character's left eye is on the image's right
+
+
+def test_brow_angle_moves_the_named_brow(chitose):
+    for name, side in (("brow_left_angle", 1), ("brow_right_angle", -1)):
+        assert chitose.supports(name)
+        moved = changed(chitose.render({name: -1.0}), chitose.render({name: 1.0}))
+        assert moved.sum() > 20
+        assert (centroid(moved)[0] - 256) * side > 0

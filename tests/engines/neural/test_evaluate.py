@@ -29,6 +29,7 @@ def test_evaluate_writes_every_category_and_a_sheet(tmp_path) -> None:
     engine = NeuralEngine.load(threads=1)
     result = ev.evaluate({"proc-900002": lambda pose: draw_character(ident, pose)}, engine, tmp_path / "sheet.png")
     assert set(result["categories"]) == set(ev.CATEGORIES)
+    assert result["expressions"] == {}  # the generator draws no expressions: nothing to score them on
     for cat, entry in result["categories"].items():
         assert entry["n"] == len(ev.CATEGORIES[cat])
         assert set(entry["identity"]) == {"psnr_head", "ssim_head", "psnr_changed"}
@@ -63,6 +64,11 @@ def test_eval_command_scores_live2d_characters_drawn_large_and_shrunk(tmp_path, 
         out = tmp_path / f"ss{k}.json"
         assert ev.main(["--live2d", model, "--supersample", str(k), "--json", str(out)]) == 0
         results.append(json.loads(out.read_text()))
+    # z16's brows tilt but it has no eye smile: only what its truth can show is scored.
+    expr = results[0]["expressions"]
+    assert set(expr) == {"brow_angle"} and expr["brow_angle"]["n"] == len(ev.EXPRESSION_CATEGORIES["brow_angle"])
+    assert expr["brow_angle"]["engine_reads"] == ("brow_left_angle" in NeuralEngine.load(threads=1).pose_spec.names)
+    assert "expression brow_angle" in capsys.readouterr().out
     native, shrunk = (r["categories"]["head_yaw"] for r in results)
     # the same poses, other pixels: the baseline moves, and the engine still turns the head
     assert native["identity"]["psnr_changed"] != shrunk["identity"]["psnr_changed"]

@@ -110,3 +110,61 @@ def test_a_rotator_trained_on_pictures_is_no_longer_marked_distilled(tmp_path) -
     assert torch.load(path)["mirror_distilled"] is True
     train.update_compact(path, None, Rotator(), 7)
     assert "mirror_distilled" not in torch.load(path)
+
+
+def _expression_data(root) -> None:
+    """Rows whose expression parameters move (a disc in the face crop changes colour)."""
+    import cv2
+
+    from engines.datagen.dataset import Triple, pack_triples, shard_path, write_shard
+
+    rng = np.random.default_rng(0)
+    for split in ("train", "val"):
+        triples = []
+        for i in range(8):
+            rest = np.zeros((512, 512, 4), np.uint8)
+            cv2.circle(rest, (256, 128), 50, (200, 150, 120, 255), -1)
+            expr = rest.copy()
+            smile = float(rng.uniform(0.3, 1.0))
+            cv2.ellipse(expr, (236, 120), (12, 4), 0, 0, 180, (40, 20, 20, 255), -1)
+            triples.append(Triple(rest, expr, expr.copy(), {"eye_left_smile": smile, "brow_left_angle": -smile},
+                                  f"t{i}"))
+        write_shard(shard_path(root, split, 0), pack_triples(triples))
+
+
+def test_new_inputs_only_learns_the_new_parameters_and_keeps_every_old_weight(tmp_path) -> None:
+    """A morpher made before the expression parameters is grown to read them and fine-tuned on
+    them alone: every weight it had stays bit-identical (so every old pose renders exactly as
+    before), and the new inputs' weights learn."""
+    from engines.neural.model import (MORPH_POSE_DIM, POSE_INPUT_LAYERS, Morpher, Rotator,
+                                      pose_dim_of)
+
+    data = tmp_path / "expr"
+    _expression_data(data)
+    torch.manual_seed(1)
+    old = {"morpher": Morpher(8).state_dict(), "rotator": Rotator().state_dict(), "step": 0}
+    ckpt, run = tmp_path / "ckpt.pt", tmp_path / "run"
+    torch.save(old, ckpt)
+    args = ["--data", str(data), "--run", str(run), "--checkpoint", str(ckpt), "--only", "morpher",
+            "--new-inputs-only", "--val-every", "100", "--lr", "1e-2", "--minutes", "5", "--max-steps", "4"]
+    assert train.main(args) == 0
+    new = torch.load(ckpt)["morpher"]
+    assert pose_dim_of(new) == MORPH_POSE_DIM
+    extra = MORPH_POSE_DIM - 8
+    for k, v in old["morpher"].items():
+        if k.removesuffix(".weight") in POSE_INPUT_LAYERS:
+            assert torch.equal(new[k][:, :-extra], v), k
+            assert new[k][:, -extra:].abs().sum() > 0, k  # started at zero, learnt
+        else:
+            assert torch.equal(new[k], v), k
+    # Resuming keeps the freeze (the state remembers what the morpher read at the start).
+    assert train.main(args[:-1] + ["6"]) == 0
+    again = torch.load(ckpt)["morpher"]
+    for k, v in old["morpher"].items():
+        if k.removesuffix(".weight") not in POSE_INPUT_LAYERS:
+            assert torch.equal(again[k], v), k
+        else:
+            assert torch.equal(again[k][:, :-extra], v), k
+    with pytest.raises(SystemExit, match="--only morpher"):
+        train.main(["--data", str(data), "--run", str(tmp_path / "r2"), "--checkpoint", str(ckpt),
+                    "--new-inputs-only", "--max-steps", "1"])
