@@ -197,4 +197,16 @@ def test_build_command_rejects_bad_arguments(tmp_path, capsys):
         with pytest.raises(SystemExit):
             main(["build", "--out", str(tmp_path), "--shards", "1", flag, "1.5"])
         assert f"{flag} is a share of the triples" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["build", "--out", str(tmp_path), "--shards", "1", "--turn-gain-floor", "1.2"])
+    assert "--turn-gain-floor takes 0 to 1" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_wider_turn_gain_spreads_reach_lower_gains():
+    rng = np.random.default_rng(0)
+    narrow = np.concatenate([Augment(gain_prob=1.0).turn_gains(rng, 50) for _ in range(40)])
+    wide = np.concatenate([Augment(gain_prob=1.0, gain_sigma=0.45, gain_floor=0.3).turn_gains(rng, 50)
+                           for _ in range(40)])
+    assert narrow.min() >= 0.55 and wide.min() >= 0.3 and wide.max() <= 1.45
+    assert (wide < 0.55).mean() > 0.05 and wide.std() > narrow.std()
