@@ -35,7 +35,7 @@ from engines.neural.flip_rows import flip_batch
 from engines.neural.model import Rotator, RotatorDecoder, apply_rotation, load_networks
 from engines.neural.shape_warp import FULL_KEYS, warp_batch
 from engines.neural.train import atomic_save, changed_weight, decayed_lr, parse_data, to_tensor
-from engines.posespec import DEFAULT_POSE_SPEC
+from engines.posespec import DEFAULT_POSE_SPEC, PoseSpec
 
 TURNS = ("head_yaw", "head_pitch", "head_roll", "body_yaw", "breathing")
 FLOW_PX = 64.0  # grid units -> pixels of the 128 grid (the grid spans -1..1)
@@ -61,10 +61,10 @@ def flip_maps(flow: torch.Tensor, color: torch.Tensor, mask: torch.Tensor):
 
 
 @torch.no_grad()
-def ensemble_maps(teacher: Rotator, small: torch.Tensor, poses: np.ndarray):
+def ensemble_maps(teacher: Rotator, small: torch.Tensor, poses: np.ndarray, spec: PoseSpec = DEFAULT_POSE_SPEC):
     """The runtime's mirror ensemble in PyTorch: (flow, colour, mask), each the mean of the
-    direct pass and the flipped-back pass on the mirrored character in the mirrored pose."""
-    spec = DEFAULT_POSE_SPEC
+    direct pass and the flipped-back pass on the mirrored character in the mirrored pose
+    (`poses` in `spec` order)."""
     _, pr = stage_vectors(spec, poses)
     _, pr_m = stage_vectors(spec, spec.mirrored_vectors(poses))
     direct = teacher(small, torch.from_numpy(pr))

@@ -63,7 +63,7 @@ class PoseDecoder(nn.Module):
     def __init__(self, pose_dim: int, out_ch: int, chans: tuple[int, int, int, int] = CHANS, top: int = 16) -> None:
         super().__init__()
         c1, c2, c3, c4 = chans
-        p = pose_dim
+        p = self.pose_dim = pose_dim
         self.mid = nn.Sequential(conv(c4 + p, c4), conv(c4, c4))  # 8
         self.u3 = nn.Sequential(conv(c4 + c3 + p, c3), conv(c3, c3))  # 16
         self.u2 = nn.Sequential(conv(c3 + c2 + p, c2), conv(c2, c2))  # 32

@@ -69,6 +69,7 @@ def morph_loss(morpher: Morpher, b: dict, device, gain: float = 16.0) -> tuple[t
     rest = to_tensor(b["rest_crop"]).to(device)
     target = to_tensor(b["expr_crop"]).to(device)
     pm, _ = stage_vectors(DEFAULT_POSE_SPEC, b["pose"])
+    pm = pm[:, : morpher.decoder.dec.pose_dim]  # a morpher made before later parameters reads a prefix
     out, _ = morpher(rest, torch.from_numpy(pm).to(device))
     w = changed_weight(rest, target, gain)
     loss = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w)

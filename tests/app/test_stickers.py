@@ -106,20 +106,21 @@ def test_cli_names_an_unknown_expression(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def render(engine):  # noqa: F811
+def pipe(engine):  # noqa: F811
     from app.build import PipelineOptions, build
 
-    pipe = build(PipelineOptions(engine=engine, character=default_character(), track=False))
-    yield pipe.render_pose
-    pipe.close()
+    pipeline = build(PipelineOptions(engine=engine, character=default_character(), track=False))
+    yield pipeline
+    pipeline.close()
 
 
 @pytest.mark.parametrize("fmt", ["webp", "gif"])
-def test_webp_and_gif_packs_decode_with_alpha(fmt, tmp_path, render):
+def test_webp_and_gif_packs_decode_with_alpha(fmt, tmp_path, pipe):
     if fmt == "webp" and not webp_supported():
         pytest.skip("this Pillow has no WebP")
     presets = {n: BUILTIN_PRESETS[n] for n in ("wink", "nod")}
-    pack = write_pack(render, presets, tmp_path / "p", StickerOptions(size=160, format=fmt))
+    pack = write_pack(pipe.render_pose, presets, tmp_path / "p", StickerOptions(size=160, format=fmt),
+                      spec=pipe.pose_spec)
     assert [p.name for p in pack.files] == [f"wink.{fmt}", f"wink-animated.{fmt}",
                                              f"nod.{fmt}", f"nod-animated.{fmt}"]
     for p in pack.files:
@@ -128,9 +129,10 @@ def test_webp_and_gif_packs_decode_with_alpha(fmt, tmp_path, render):
             assert set(np.unique(frames_of(p)[0][0][..., 3])) <= {0, 255}
 
 
-def test_a_user_preset_gets_a_safe_file_name(tmp_path, render):
+def test_a_user_preset_gets_a_safe_file_name(tmp_path, pipe):
     mine = Preset("Joy / 喜び!", {"mouth_open": 1.0, "mouth_form": 1.0})
-    pack = write_pack(render, {mine.name: mine}, tmp_path / "p", StickerOptions(size=96))
+    pack = write_pack(pipe.render_pose, {mine.name: mine}, tmp_path / "p", StickerOptions(size=96),
+                      spec=pipe.pose_spec)
     assert [p.name for p in pack.files] == ["Joy-喜び.png", "Joy-喜び-animated.png"]
     assert file_stem("../..") == "expression" and file_stem("a\\b:c") == "a-b-c"
 

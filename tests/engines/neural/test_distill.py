@@ -28,7 +28,7 @@ def test_the_ensemble_target_is_the_runtimes_ensemble() -> None:
     _, pr = stage_vectors(engine.pose_spec, vec)
     want = engine._rotation_maps(prepared, vec, pr)
     _, teacher, _ = load_networks(COMPACT_CHECKPOINT)
-    got = distill.ensemble_maps(teacher, torch.from_numpy(prepared.small), vec)
+    got = distill.ensemble_maps(teacher, torch.from_numpy(prepared.small), vec, engine.pose_spec)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g[0].numpy(), w, atol=2e-3)
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from engines.neural.compose import premultiply, stage_vectors, unpremultiply  # noqa: E402
 from engines.neural.export import export  # noqa: E402
-from engines.neural.model import Morpher, Rotator, apply_rotation, upgrade_rotator_state  # noqa: E402
+from engines.neural.model import Morpher, Rotator, apply_rotation, load_networks  # noqa: E402
 from engines.neural.runtime import NeuralEngine  # noqa: E402
 from engines.neural.train import COMPACT_CHECKPOINT  # noqa: E402
 from engines.convention import MORPH_BOX  # noqa: E402
@@ -31,10 +31,7 @@ def test_onnx_render_matches_pytorch(tmp_path) -> None:
     checkpoint.write_bytes(COMPACT_CHECKPOINT.read_bytes())
     export(checkpoint, tmp_path)  # re-export the committed checkpoint
     engine = NeuralEngine.load(tmp_path, threads=1, mirror_ensemble=False)  # one pass, as PyTorch below
-    st = torch.load(checkpoint, map_location="cpu")
-    morpher, rotator = Morpher().eval(), Rotator().eval()
-    morpher.load_state_dict(st["morpher"])
-    rotator.load_state_dict(upgrade_rotator_state(st["rotator"]))
+    morpher, rotator, _ = load_networks(checkpoint)
     img = _character()
     pose = {"eye_left_open": 0.2, "mouth_open": 0.7, "head_yaw": 18.0, "head_pitch": -6.0}
     out = engine.render(engine.prepare(img), pose)
