@@ -22,6 +22,17 @@ class PoseParam:
     mirror_sign: float = 1.0  # value factor under a horizontal flip (yaw/roll/iris_x: -1)
     stage: str = "morph"  # "morph" (face morpher) or "rotate" (face rotator)
     unit: str = ""
+    # The network reads the value relative to the default (its input is 0 at rest), so a
+    # network grown to read this parameter (zero weights, then only those trained) renders
+    # every pose without it exactly as before. The first release's parameters read 0 at the
+    # middle of their range instead, as their weights were trained.
+    centred: bool = False
+
+    def network_input(self, value):
+        """The value (or array of values) as the networks read it: the range mapped to
+        -1..1, shifted so that the default reads 0 when centred."""
+        x = 2.0 * (value - self.lo) / (self.hi - self.lo) - 1.0
+        return x - (2.0 * (self.default - self.lo) / (self.hi - self.lo) - 1.0) if self.centred else x
 
 
 @dataclass(frozen=True)
@@ -69,9 +80,7 @@ class PoseSpec:
         """Values scaled to [-1, 1] by each range: the networks' input."""
         full = self.clamp(pose)
         ps = [p for p in self.params if stage is None or p.stage == stage]
-        return np.array(
-            [2.0 * (full[p.name] - p.lo) / (p.hi - p.lo) - 1.0 for p in ps], dtype=np.float32
-        )
+        return np.array([p.network_input(full[p.name]) for p in ps], dtype=np.float32)
 
     def mirrored(self, pose: Mapping[str, float]) -> dict[str, float]:
         """The pose of the horizontally flipped image: L/R swapped, yaw/roll/iris_x negated."""
@@ -128,10 +137,10 @@ DEFAULT_POSE_SPEC = PoseSpec(
         _p("head_roll", "head", -30.0, 30.0, 0.0, mirror_sign=-1.0, stage="rotate", unit="deg"),
         _p("body_yaw", "body", -1.0, 1.0, 0.0, mirror_sign=-1.0, stage="rotate"),
         _p("breathing", "body", 0.0, 1.0, 0.0, stage="rotate"),
-        _p("eye_left_smile", "eyes", 0.0, 1.0, 0.0, pair="eye_right_smile"),
-        _p("eye_right_smile", "eyes", 0.0, 1.0, 0.0, pair="eye_left_smile"),
-        _p("brow_left_angle", "brows", -1.0, 1.0, 0.0, pair="brow_right_angle"),
-        _p("brow_right_angle", "brows", -1.0, 1.0, 0.0, pair="brow_left_angle"),
+        _p("eye_left_smile", "eyes", 0.0, 1.0, 0.0, pair="eye_right_smile", centred=True),
+        _p("eye_right_smile", "eyes", 0.0, 1.0, 0.0, pair="eye_left_smile", centred=True),
+        _p("brow_left_angle", "brows", -1.0, 1.0, 0.0, pair="brow_right_angle", centred=True),
+        _p("brow_right_angle", "brows", -1.0, 1.0, 0.0, pair="brow_left_angle", centred=True),
     )
 )
 

@@ -107,6 +107,8 @@ def check_pose_spec(items: Any) -> PoseSpec:
         for key in ("group", "unit"):
             if not isinstance(d.get(key, ""), str):
                 raise ValueError(f"{where}: {key} must be text")
+        if not isinstance(d.get("centred", False), bool):
+            raise ValueError(f"{where}: centred must be true or false")
         params.append(PoseParam(**{**d, "lo": lo, "hi": hi, "default": default,
                                    "mirror_sign": sign}))
     names = [p.name for p in params]

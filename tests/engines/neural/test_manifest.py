@@ -83,6 +83,8 @@ CASES = {
                          "manifest.json", "mirror_sign must be 1 or -1"),
     "unknown stage": (lambda m: _spec(m, "body_yaw").update(stage="warp"), "manifest.json",
                       "stage must be one of"),
+    "centred not a flag": (lambda m: _spec(m, "mouth_open").update(centred="yes"), "manifest.json",
+                           "(mouth_open): centred must be true or false"),
     "unknown key": (lambda m: _spec(m, "body_yaw").update(colour="red"), "manifest.json",
                     "unknown keys ['colour']"),
     "missing range": (lambda m: _spec(m, "body_yaw").pop("hi"), "manifest.json",

@@ -73,3 +73,38 @@ def test_new_pose_parameters_start_at_zero_weight_and_can_learn(cls) -> None:
     assert w[:, -3:].abs().sum() > 0  # the new inputs can learn
     with pytest.raises(ValueError):
         mdl.grow_pose_inputs(old.state_dict(), -1)
+
+
+def test_a_morpher_grown_for_the_expressions_renders_every_older_pose_as_before() -> None:
+    """Once its new inputs have learnt (non-zero weights), a grown morpher still renders every
+    pose that leaves the expression parameters at rest exactly as the morpher it grew from:
+    the networks read those parameters relative to their defaults (PoseParam.centred), so at
+    rest the new inputs are 0 (an eye smile's default is the bottom of its range, which the
+    older -1..1 reading would have fed as -1)."""
+    import numpy as np
+
+    from engines.neural import model as mdl
+    from engines.neural.compose import stage_vectors
+    from engines.posespec import DEFAULT_POSE_SPEC, EXPRESSIONS
+
+    torch.manual_seed(3)
+    old = mdl.Morpher(8).eval()
+    grown = mdl.Morpher(mdl.MORPH_POSE_DIM).eval()
+    extra = mdl.MORPH_POSE_DIM - 8
+    state = mdl.grow_pose_inputs(old.state_dict(), extra)
+    for layer in mdl.POSE_INPUT_LAYERS:
+        state[f"{layer}.weight"][:, -extra:] = torch.randn_like(state[f"{layer}.weight"][:, -extra:])
+    grown.load_state_dict(state)
+    rng = np.random.default_rng(0)
+    older = [p for p in DEFAULT_POSE_SPEC.params if p.name not in EXPRESSIONS]
+    poses = np.stack([DEFAULT_POSE_SPEC.to_vector({p.name: rng.uniform(p.lo, p.hi) for p in older})
+                      for _ in range(3)])
+    pm, _ = stage_vectors(DEFAULT_POSE_SPEC, poses)
+    x = torch.rand(3, 4, 128, 128)
+    with torch.no_grad():
+        a = old(x, torch.from_numpy(pm[:, :8]))[0]
+        b = grown(x, torch.from_numpy(pm))[0]
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+        smiling = pm.copy()
+        smiling[:, DEFAULT_POSE_SPEC.stage_names("morph").index("eye_left_smile")] = 1.0
+        assert (grown(x, torch.from_numpy(smiling))[0] - a).abs().max() > 1e-3  # the new input acts
