@@ -28,11 +28,15 @@ class PoseParam:
     # middle of their range instead, as their weights were trained.
     centred: bool = False
 
+    @property
+    def input_shift(self) -> float:
+        """What network_input subtracts: the default's -1..1 reading when centred, else 0."""
+        return 2.0 * (self.default - self.lo) / (self.hi - self.lo) - 1.0 if self.centred else 0.0
+
     def network_input(self, value):
         """The value (or array of values) as the networks read it: the range mapped to
         -1..1, shifted so that the default reads 0 when centred."""
-        x = 2.0 * (value - self.lo) / (self.hi - self.lo) - 1.0
-        return x - (2.0 * (self.default - self.lo) / (self.hi - self.lo) - 1.0) if self.centred else x
+        return 2.0 * (value - self.lo) / (self.hi - self.lo) - 1.0 - self.input_shift
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,10 @@ def unpremultiply(x: np.ndarray) -> np.ndarray:
 def stage_vectors(spec: PoseSpec, poses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N, P) raw pose values in spec order -> normalised (morph, rotate) network inputs
     (PoseParam.network_input)."""
-    poses = np.asarray(poses, np.float32)
-    norm = np.stack([p.network_input(poses[:, i]) for i, p in enumerate(spec.params)], 1).astype(np.float32)
+    lo = np.array([p.lo for p in spec.params], np.float32)
+    hi = np.array([p.hi for p in spec.params], np.float32)
+    shift = np.array([p.input_shift for p in spec.params], np.float32)
+    norm = 2.0 * (np.asarray(poses, np.float32) - lo) / (hi - lo) - 1.0 - shift
     morph = [i for i, p in enumerate(spec.params) if p.stage == "morph"]
     rot = [i for i, p in enumerate(spec.params) if p.stage == "rotate"]
     return norm[:, morph], norm[:, rot]
