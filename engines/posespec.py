@@ -24,8 +24,8 @@ class PoseParam:
     unit: str = ""
     # The network reads the value relative to the default (its input is 0 at rest), so a
     # network grown to read this parameter (zero weights, then only those trained) renders
-    # every pose without it exactly as before. The first release's parameters read 0 at the
-    # middle of their range instead, as their weights were trained.
+    # every pose without it exactly as before. Parameters without it read 0 at the middle of
+    # their range, as the weights that read them were trained.
     centred: bool = False
 
     @property
@@ -148,8 +148,8 @@ DEFAULT_POSE_SPEC = PoseSpec(
     )
 )
 
-# The parameters added after the first release's thirteen (see above): weights made before
-# them read none of them, and the app offers only what its weights' manifest lists.
+# The expression parameters (see above): weights may read none of them, and the app offers
+# only what its weights' manifest lists.
 EXPRESSIONS: tuple[str, ...] = ("eye_left_smile", "eye_right_smile", "brow_left_angle", "brow_right_angle")
 
 

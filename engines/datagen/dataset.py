@@ -203,10 +203,9 @@ class ShardSampler:
         """A shard's poses in the current PoseSpec's order: a shard written before later
         parameters were added (its directory's meta.json lists the spec it was written with)
         holds them at their defaults, which is what its images show."""
-        names = DEFAULT_POSE_SPEC.names
-        if poses.shape[1] == len(names) and self._stored_names(path) in (None, names):
+        names, stored = DEFAULT_POSE_SPEC.names, self._stored_names(path)
+        if poses.shape[1] == len(names) and stored in (None, names):
             return poses
-        stored = self._stored_names(path)
         if stored is None or len(stored) != poses.shape[1]:
             raise ValueError(f"{path}: its poses have {poses.shape[1]} values and its meta.json does not "
                              f"say which parameters they are; rebuild the dataset")

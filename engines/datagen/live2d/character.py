@@ -124,12 +124,15 @@ class Live2DCharacter:
                 return set(cached["active"])
         except (OSError, ValueError):
             pass
-        active = []
+        active, rests = [], {}
         for p in self.spec.params:
             if not self.mapping.supports(p.name):
                 continue
             base = PROBE_FROM.get(p.name, {})
-            rest = self.render(base).astype(np.int16)
+            key = tuple(sorted(base.items()))
+            if key not in rests:
+                rests[key] = self.render(base).astype(np.int16)
+            rest = rests[key]
             ends = [v for v in (p.lo, p.hi) if v != p.default]
             n = max(int((np.abs(self.render({**base, p.name: v}).astype(np.int16) - rest).max(axis=-1)
                          > ACTIVE_DIFF).sum()) for v in ends)
