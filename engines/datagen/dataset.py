@@ -201,11 +201,14 @@ class ShardSampler:
 
     def _current_poses(self, path: Path, poses: np.ndarray) -> np.ndarray:
         """A shard's poses in the current PoseSpec's order: a shard written before later
-        parameters were added (its directory's meta.json lists the spec it was written with)
-        holds them at their defaults, which is what its images show."""
-        names, stored = DEFAULT_POSE_SPEC.names, self._stored_names(path)
-        if poses.shape[1] == len(names) and stored in (None, names):
+        parameters were added (fewer values; its directory's meta.json lists the spec the
+        directory was begun with) holds them at their defaults, which is what its images
+        show. The spec only ever appends, so a full row is already in order (a build resumed
+        after the spec grew holds both kinds)."""
+        names = DEFAULT_POSE_SPEC.names
+        if poses.shape[1] == len(names):
             return poses
+        stored = self._stored_names(path)
         if stored is None or len(stored) != poses.shape[1]:
             raise ValueError(f"{path}: its poses have {poses.shape[1]} values and its meta.json does not "
                              f"say which parameters they are; rebuild the dataset")

@@ -79,6 +79,11 @@ def test_shards_written_before_later_parameters_read_with_them_at_rest(tmp_path)
     for name in EXPRESSIONS:
         assert pose[DEFAULT_POSE_SPEC.index(name)] == DEFAULT_POSE_SPEC[name].default
 
+    # A build resumed after the spec grew holds both kinds of shard: each reads right.
+    write_shard(shard_path(root, "train", 1), pack_triples([_triple("blue", (0, 0, 255), 9.0)]))
+    both = ShardSampler({str(root): 1.0}, "train", seed=2).batch(40)
+    assert set(both["pose"][:, DEFAULT_POSE_SPEC.index("head_yaw")]) == {7.0, 9.0}
+
     # Without a meta.json a short pose row cannot be placed: the message says what to do.
     bare = tmp_path / "bare"
     write_shard(shard_path(bare, "train", 0), packed)
