@@ -24,7 +24,8 @@ def _build(args: argparse.Namespace) -> None:
     if args.atlas:
         print(f"atlas detail: {ensure_atlases()} tiles from the training rigs")
     src = ProceduralSource(n_train=args.train_characters, n_val=args.val_characters, atlas=args.atlas,
-                           restyle=args.restyle, flow=args.flow, turnings=args.turnings)
+                           restyle=args.restyle, flow=args.flow, turnings=args.turnings,
+                           expressions=args.expressions)
     t0 = time.perf_counter()
     paths = write_dataset(src, Path(args.out), args.split, args.shards, args.shard_size, args.seed)
     dt = time.perf_counter() - t0
@@ -113,6 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--turnings", action="store_true",
                    help="draw every triple with a random way of turning (geometry.Turning: depth, "
                         "parallax between layers, foreshortening, roll pivot)")
+    b.add_argument("--expressions", action="store_true",
+                   help="also sample the expression parameters (smiling lids, brow angles); "
+                        "without it they stay at rest")
     b.set_defaults(fn=_build)
     s = sub.add_parser("sheet", help="contact sheet of random identities x pose columns, or (--styles) "
                                      "a grid of characters at rest in their drawing styles")

@@ -17,12 +17,13 @@ def _on_face(xf: Xform, pts: np.ndarray, dz: float = 0.0) -> np.ndarray:
     return xf.head(pts, face_depth(pts) + dz, f=1.0)
 
 
-def eye_curves(ident: Identity, lay: Layout, side: int, openness: float):
+def eye_curves(ident: Identity, lay: Layout, side: int, openness: float, smile: float = 0.0):
     """Head-space upper and lower lid curves (x from image-left to image-right).
 
     side: -1 = eye on the image's left (character's right), +1 = image's right.
     openness: 1 open .. 0 closed; the upper lid comes down to a closed lash line and the
-    lower lid rises to meet it.
+    lower lid rises to meet it. smile: 0 .. 1 bends that lash line from a sag to an arch
+    (^), so it shows as the eye closes, as on the Live2D rigs.
     """
     w, h = lay.eye_w, lay.eye_h
     ex, ey = side * lay.eye_dx, lay.eye_y
@@ -33,7 +34,7 @@ def eye_curves(ident: Identity, lay: Layout, side: int, openness: float):
     bump = np.clip(1 - u * u, 0, 1)
     up_open = corner - 1.15 * h * bump**0.55 * (1 - 0.12 * u)
     lo_open = corner + 0.85 * h * bump**0.75
-    closed = corner + 0.42 * h * bump**0.8
+    closed = corner + 0.42 * h * bump**0.8 * (1.0 - 2.0 * float(np.clip(smile, 0.0, 1.0)))
     o = float(np.clip(openness, 0.0, 1.0))
     upper = closed + (up_open - closed) * o
     lower = closed + (lo_open - closed) * min(1.0, 2.0 * o)
@@ -41,11 +42,11 @@ def eye_curves(ident: Identity, lay: Layout, side: int, openness: float):
 
 
 def draw_eye(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int,
-             openness: float, iris_x: float, iris_y: float) -> None:
+             openness: float, iris_x: float, iris_y: float, smile: float = 0.0) -> None:
     w, h = lay.eye_w, lay.eye_h
     ex, ey = side * lay.eye_dx, lay.eye_y
     lw = p.lw
-    upper, lower, u = eye_curves(ident, lay, side, openness)
+    upper, lower, u = eye_curves(ident, lay, side, openness, smile)
     white_hs = np.concatenate([upper, lower[::-1]])
     gap = float(np.max(lower[:, 1] - upper[:, 1]))
     if gap > 0.3:

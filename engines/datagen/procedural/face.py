@@ -26,7 +26,9 @@ def draw_ears(p: Painter, xf: Xform, ident: Identity, lay: Layout) -> None:
         p.stroke(xf.head(inner, -6.0), skin_shadow(ident), width=p.lw * 0.9)
 
 
-def draw_brows(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int, b: float) -> None:
+def draw_brows(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int, b: float,
+               angle: float = 0.0) -> None:
+    """b: -1 lowered .. +1 raised; angle: -1 angry (the inner end down) .. +1 troubled (up)."""
     length = lay.eye_w * (0.75 if ident.brow_style == "short" else 1.05)
     thick = {"thin": 1.9, "thick": 3.0, "short": 2.4}[ident.brow_style] * (0.7 + 0.3 * p.lw / 1.8)
     ex = side * lay.eye_dx
@@ -35,7 +37,7 @@ def draw_brows(p: Painter, xf: Xform, ident: Identity, lay: Layout, side: int, b
     arch = -3.0 * (1 - t * t)
     tilt = ident.brow_tilt * 4.0 * t
     k_inner = 4.0 if b < 0 else 2.0  # angry brows drop at the inner end, worried ones rise
-    y = lay.brow_y + arch + tilt - b * 5.0 - b * k_inner * (1 - t) / 2
+    y = lay.brow_y + arch + tilt - b * 5.0 - b * k_inner * (1 - t) / 2 - angle * 4.0 * (1 - t) / 2
     curve = np.stack([x, y], -1)
     # Darker than the hair so light-haired characters still show their brows.
     col = mix(ident.line_color, shade(ident.hair_color, -0.35), 0.45)

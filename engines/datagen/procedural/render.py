@@ -121,8 +121,10 @@ def render_pass(identity: Identity, pose: Mapping[str, float], painter_cls=Paint
         p.fill(shadow, face.skin_shadow(identity), alpha=0.85, blur=blur)
     face.draw_blush(p, xf, identity, lay)
     face.draw_mole(p, xf, identity, lay)
-    eyes.draw_eye(p, xf, identity, lay, -1, full["eye_right_open"], full["iris_x"], full["iris_y"])
-    eyes.draw_eye(p, xf, identity, lay, 1, full["eye_left_open"], full["iris_x"], full["iris_y"])
+    eyes.draw_eye(p, xf, identity, lay, -1, full["eye_right_open"], full["iris_x"], full["iris_y"],
+                  full["eye_right_smile"])
+    eyes.draw_eye(p, xf, identity, lay, 1, full["eye_left_open"], full["iris_x"], full["iris_y"],
+                  full["eye_left_smile"])
     face.draw_nose(p, xf, identity, lay)
     face.draw_mouth(p, xf, identity, lay, full["mouth_open"], full["mouth_form"])
     canvas.restore()
@@ -130,8 +132,8 @@ def render_pass(identity: Identity, pose: Mapping[str, float], painter_cls=Paint
     accessories.draw_behind_hair(p, xf, identity, lay)
     hair.draw_front(p, xf, identity, lay)
     # Brows show through the bangs, as anime artists draw them.
-    face.draw_brows(p, xf, identity, lay, -1, full["brow_right"])
-    face.draw_brows(p, xf, identity, lay, 1, full["brow_left"])
+    face.draw_brows(p, xf, identity, lay, -1, full["brow_right"], full["brow_right_angle"])
+    face.draw_brows(p, xf, identity, lay, 1, full["brow_left"], full["brow_left_angle"])
     accessories.draw_front(p, xf, identity, lay)
     canvas.restore()
     if canvas.getSaveCount() != 1:

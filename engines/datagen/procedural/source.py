@@ -25,10 +25,12 @@ def _extreme(rng: np.random.Generator, lo: float, hi: float, rest: float) -> flo
     return float(rng.uniform(lo, hi))
 
 
-def sample_expression(rng: np.random.Generator, spec: PoseSpec = DEFAULT_POSE_SPEC) -> dict[str, float]:
-    """Face-only pose: one parameter at an extreme (30%) or a random combination (70%). The
-    generator draws no expression parameters yet: they stay at rest, as its pictures show."""
-    names = [n for n in spec.stage_names("morph") if n not in EXPRESSIONS]
+def sample_expression(rng: np.random.Generator, spec: PoseSpec = DEFAULT_POSE_SPEC,
+                      expressions: bool = False) -> dict[str, float]:
+    """Face-only pose: one parameter at an extreme (30%) or a random combination (70%).
+    expressions: also the expression parameters (smiling lids, brow angles); without it they
+    stay at rest and the random stream is the one datasets were built with before them."""
+    names = [n for n in spec.stage_names("morph") if expressions or n not in EXPRESSIONS]
     pose: dict[str, float] = {}
     if rng.random() < 0.3:
         n = names[int(rng.integers(len(names)))]
@@ -48,6 +50,9 @@ def sample_expression(rng: np.random.Generator, spec: PoseSpec = DEFAULT_POSE_SP
                 pose[n] = float(rng.uniform(p.lo, p.hi))
     if "eye_left_open" in pose and rng.random() < 0.5:
         pose["eye_right_open"] = pose["eye_left_open"]  # most blinks are both eyes
+    if expressions and {"eye_left_smile", "eye_right_smile"} & set(pose) and rng.random() < 0.7:
+        shut = 0.0 if rng.random() < 0.6 else float(rng.uniform(0.0, 0.5))  # a smile shows as eyes close
+        pose.update(eye_left_open=shut, eye_right_open=shut)
     return pose
 
 
@@ -83,11 +88,13 @@ class ProceduralSource:
     name = "procedural"
 
     def __init__(self, n_train: int = 100_000, n_val: int = 1_000, spec: PoseSpec = DEFAULT_POSE_SPEC,
-                 atlas: bool = False, restyle: bool = False, flow: bool = False, turnings: bool = False):
+                 atlas: bool = False, restyle: bool = False, flow: bool = False, turnings: bool = False,
+                 expressions: bool = False):
         if n_train > VAL_OFFSET:
             raise ValueError(f"n_train must be at most {VAL_OFFSET} so train and val ids stay disjoint")
         self.n_train, self.n_val, self.spec = n_train, n_val, spec
         self.atlas, self.restyle, self.flow, self.turnings = atlas, restyle, flow, turnings
+        self.expressions = expressions
 
     def identity(self, character: str) -> Identity:
         """The identity of `character` as this source draws it (before any restyling)."""
@@ -111,7 +118,7 @@ class ProceduralSource:
 
     def make_triple(self, character: str, rng: np.random.Generator) -> Triple:
         ident = self.triple_identity(character, rng)
-        expr_pose = sample_expression(rng, self.spec)
+        expr_pose = sample_expression(rng, self.spec, self.expressions)
         head_pose = sample_head(rng, self.spec)
         turning = sample_turning(rng) if self.turnings else None
         return self.draw_triple(ident, character, expr_pose, head_pose, turning)

@@ -291,3 +291,54 @@ def test_brows_iris_body_and_breathing_move_the_right_way():
     top_rest = np.nonzero(rest[200:, col, 3] > 128)[0].min()
     top_breath = np.nonzero(breath[200:, col, 3] > 128)[0].min()
     assert top_breath < top_rest
+
+
+@pytest.mark.parametrize("cid", IDS[:3])
+def test_smiling_lids_arch_as_the_eyes_close_on_the_named_side(cid):
+    ident = identity_for(cid)
+    shut = {"eye_left_open": 0.0, "eye_right_open": 0.0}
+    # An open eye shows no smile (as on the Live2D rigs); a closing one arches up.
+    assert not changed(draw_character(ident, {}), draw_character(ident, {"eye_left_smile": 1.0})).any()
+    closed, happy = draw_character(ident, shut), draw_character(ident, {**shut, "eye_left_smile": 1.0})
+    moved = changed(closed, happy)
+    x0, y0, x1, y1 = _eye_box(ident, 1)
+    assert moved[y0:y1, x0:x1].sum() > 20 and not moved[:, :256].any()
+
+    def lash_y(img):  # the dark lash line's mean height over the eye's middle third
+        x0, y0, x1, y1 = _eye_box(ident, 1)
+        w = (x1 - x0) // 3
+        grey = img[y0:y1, x0 + w:x1 - w, :3].mean(-1)
+        ys, _ = np.nonzero((grey < 90) & (img[y0:y1, x0 + w:x1 - w, 3] > 200))
+        assert len(ys) > 0
+        return ys.mean()
+
+    assert lash_y(happy) < lash_y(closed) - 1.0  # the middle of the line rises: ^ not _
+
+
+@pytest.mark.parametrize("cid", IDS[:3])
+def test_brow_angle_tilts_the_inner_end(cid):
+    ident = identity_for(cid)
+    troubled = draw_character(ident, {"brow_left_angle": 1.0})
+    angry = draw_character(ident, {"brow_left_angle": -1.0})
+    moved = changed(troubled, angry)
+    ys, xs = np.nonzero(moved)
+    assert len(xs) > 10 and xs.min() > 256  # the character's left brow is on the image's right
+    lum = lambda img: img[..., :3].astype(int).sum(-1)  # noqa: E731
+    darker_up = moved & (lum(troubled) < lum(angry))  # where the troubled brow is drawn
+    darker_down = moved & (lum(angry) < lum(troubled))
+    assert np.nonzero(darker_up)[0].mean() < np.nonzero(darker_down)[0].mean()
+
+
+def test_expressions_are_sampled_only_when_asked():
+    from engines.datagen.procedural.source import sample_expression
+    from engines.posespec import EXPRESSIONS
+
+    rng = np.random.default_rng(0)
+    plain = [sample_expression(rng) for _ in range(300)]
+    assert not any(set(p) & set(EXPRESSIONS) for p in plain)
+    rng = np.random.default_rng(0)
+    rich = [sample_expression(rng, expressions=True) for _ in range(300)]
+    smiles = [p for p in rich if p.get("eye_left_smile", 0) > 0.2 or p.get("eye_right_smile", 0) > 0.2]
+    assert len(smiles) > 30 and any("brow_left_angle" in p for p in rich)
+    # Most smiles come with closing eyes, where they show.
+    assert np.mean([min(p.get("eye_left_open", 1.0), p.get("eye_right_open", 1.0)) < 0.6 for p in smiles]) > 0.6
