@@ -65,8 +65,9 @@ CATEGORIES: dict[str, list[dict[str, float]]] = {
 }
 
 # The expression parameters, scored apart from the categories above so the headline mean
-# stays comparable across releases, and only on characters whose truth can show them (the
-# Live2D rigs that have them; the procedural generator draws none yet). An engine whose
+# stays comparable across releases, and only on the characters `expressive` names: the
+# Live2D rigs whose controls show them (the procedural validation characters are not scored
+# on them, so their figures stay comparable with the weights' manifest). An engine whose
 # weights do not read a parameter renders the pose without it (happy eyes as plain closed
 # eyes), which is what its gain here is then worth.
 EXPRESSION_CATEGORIES: dict[str, list[dict[str, float]]] = {
