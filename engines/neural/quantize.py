@@ -7,8 +7,8 @@ The two decoders run on every frame; the encoders run once per character, so onl
 decoders are quantised. Weights are int8 per output channel, activations uint8 with ranges
 calibrated on what the decoders really see at run time: the encoder features of real
 characters (the default character and procedural training characters, and their mirror
-images for the rotator's ensemble pass) with poses drawn in range and scaled exactly as
-render() scales them. The result is QDQ (QuantizeLinear/DequantizeLinear around each Conv),
+images for the rotator's ensemble pass) with poses drawn over the whole range render() can
+give them (generated characters unscaled, other art by the turn factors). The result is QDQ (QuantizeLinear/DequantizeLinear around each Conv),
 which onnxruntime fuses into integer convolutions when it loads the file.
 
 Writes DIR/morpher_decoder_int8.onnx, DIR/rotator_decoder_int8.onnx and DIR/int8.json, which
@@ -94,14 +94,17 @@ def calibration_feeds(engine, characters, poses_per_character: int, seed: int = 
     feeds: dict[str, list[dict]] = {k: [] for k in QUANTISED}
     for _, img in characters:
         prep = engine.prepare(img)
-        raw = calibration_poses(spec, poses_per_character, rng)
-        scaled = raw * engine._pose_gain
-        pm, pr = stage_vectors(spec, scaled)
-        _, pr_m = stage_vectors(spec, spec.mirrored_vectors(scaled))
+        # Generated characters are posed unscaled (render(generated=True)), art from elsewhere
+        # by the turn_scale factors: calibrate on the wider of the two, or the ranges clip the
+        # far turns of one of them (calibrated on the factors alone, 0.8 for roll, generated
+        # characters lost 1.06 dB in roll).
+        poses = calibration_poses(spec, poses_per_character, rng) * np.maximum(engine._pose_gain, 1.0)
+        pm, pr = stage_vectors(spec, poses)
+        _, pr_m = stage_vectors(spec, spec.mirrored_vectors(poses))
         mfeat = {f"f{i+1}": f for i, f in enumerate(prep.morph_feats)}
         rfeat = {f"f{i+1}": f for i, f in enumerate(prep.rot_feats)}
         rfeat_m = {f"f{i+1}": f for i, f in enumerate(prep.rot_feats_m)}
-        for j in range(len(raw)):
+        for j in range(len(poses)):
             feeds["morpher_decoder"].append({"image": prep.crop, "pose": pm[j:j + 1], **mfeat})
             feeds["rotator_decoder"].append({"image": prep.small, "pose": pr[j:j + 1], **rfeat})
             feeds["rotator_decoder"].append({"image": prep.small_m, "pose": pr_m[j:j + 1], **rfeat_m})

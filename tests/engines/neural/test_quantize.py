@@ -81,3 +81,19 @@ def test_stale_or_changed_int8_files_fall_back_to_float(quantised: Path, tmp_pat
     (wd / INT8_MANIFEST).unlink()
     eng = NeuralEngine.load(wd, threads=1, int8=True)
     assert not eng.int8 and "no int8.json" in eng.precision["rotator_decoder"]
+
+
+def test_calibration_covers_the_turns_generated_characters_are_posed_with(character: np.ndarray) -> None:
+    """Generated characters are posed without the turn factors meant for other art: the
+    calibration poses reach as far as they do (a factor below 1 must not clip them)."""
+    from engines.neural.quantize import calibration_feeds
+
+    engine = NeuralEngine.load(threads=1, int8=False)
+    engine.turn_scale = {"head_yaw": 0.5, "head_pitch": 0.5, "head_roll": 0.5}
+    feeds = calibration_feeds(engine, [("default", character)], 64)
+    rotate = np.concatenate([f["pose"] for f in feeds["rotator_decoder"]])
+    assert np.abs(rotate[:, :3]).max(0).min() > 0.9  # yaw, pitch, roll inputs out to about +-1
+    engine.turn_scale = {"head_yaw": 1.5}  # wider for other art: that reach is covered too
+    feeds = calibration_feeds(engine, [("default", character)], 64)
+    rotate = np.concatenate([f["pose"] for f in feeds["rotator_decoder"]])
+    assert np.abs(rotate[:, 0]).max() > 1.3
