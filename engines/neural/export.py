@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engines.neural.model import load_networks, pose_dim_of
+from engines.neural.model import FoldedPoseDecoder, load_networks, pose_dim_of
 from engines.neural.runtime import sha256_file, write_manifest
 from engines.neural.train import COMPACT_CHECKPOINT
 from engines.posespec import DEFAULT_POSE_SPEC, stage_prefix
@@ -61,9 +61,10 @@ class _MorphDecoderOut(torch.nn.Module):
 
 
 def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: dict | None = None,
-           rotator_from: Path | None = None) -> dict:
+           rotator_from: Path | None = None, fold_pose: bool = False) -> dict:
     """rotator_from: take the rotator from this checkpoint instead (one trained alone with
-    `train --only rotator`, beside the morpher of `checkpoint`)."""
+    `train --only rotator`, beside the morpher of `checkpoint`). fold_pose: write the
+    decoders as model.FoldedPoseDecoder computes them (the same function; for int8 studies)."""
     morpher, rotator, st = load_networks(checkpoint)
     distilled = bool(st.get("mirror_distilled", False))
     if rotator_from is not None:
@@ -92,8 +93,12 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
         dec = _MorphDecoderOut(net.decoder) if name == "morpher" else net.decoder
         args = (img, *feats, pose)
         names = ["image", *FEATS, "pose"]
+        trained = net.decoder.dec
+        if fold_pose:
+            net.decoder.dec = FoldedPoseDecoder(trained)
         _export(dec, args, dec_path, names, outs)
-        errors[f"{name}_decoder"] = _check(dec_path, dec, args, names)
+        net.decoder.dec = trained
+        errors[f"{name}_decoder"] = _check(dec_path, dec, args, names)  # against the trained layout
     bad = {k: v for k, v in errors.items() if v > 1e-3}
     if bad:
         raise RuntimeError(f"ONNX export does not match PyTorch: {bad}")
@@ -130,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--training-info", type=Path, default=None, help="JSON describing the training data")
     ap.add_argument("--rotator-from", type=Path, default=None,
                     help="the rotator of this checkpoint (trained alone) with --checkpoint's morpher")
+    ap.add_argument("--fold-pose", action="store_true",
+                    help="decoders with the pose folded into a bias map per level (the same function; "
+                         "model.FoldedPoseDecoder)")
     args = ap.parse_args(argv)
     metrics = json.loads(args.metrics.read_text()) if args.metrics else None
     training = json.loads(args.training_info.read_text()) if args.training_info else None
-    m = export(args.checkpoint, args.out, metrics, training, args.rotator_from)
+    m = export(args.checkpoint, args.out, metrics, training, args.rotator_from, args.fold_pose)
     print(json.dumps({"files": m["files"], "export_max_abs_error": m["export_max_abs_error"]}, indent=1))
     return 0
 

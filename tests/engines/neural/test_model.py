@@ -108,3 +108,24 @@ def test_a_morpher_grown_for_the_expressions_renders_every_older_pose_as_before(
         smiling = pm.copy()
         smiling[:, DEFAULT_POSE_SPEC.stage_names("morph").index("eye_left_smile")] = 1.0
         assert (grown(x, torch.from_numpy(smiling))[0] - a).abs().max() > 1e-3  # the new input acts
+
+
+@pytest.mark.parametrize("pose_dim", [5, 12])
+def test_the_folded_decoder_computes_the_trained_function(pose_dim) -> None:
+    """The pose folded into a bias map per level gives the same outputs, the border pixels
+    (where the zero padding cuts the kernel) included, and really carries the pose."""
+    from engines.neural.model import FoldedPoseDecoder, PoseDecoder
+
+    torch.manual_seed(3)
+    dec = PoseDecoder(pose_dim, 7).eval()
+    for p in dec.parameters():  # trained-like weights, not the initialisation's
+        p.data.normal_(0.0, 0.2)
+    image = torch.rand(2, 4, 128, 128)
+    feats = [torch.rand(2, c, s, s) for c, s in ((16, 64), (32, 32), (64, 16), (96, 8))]
+    pose = torch.rand(2, pose_dim) * 2 - 1
+    with torch.no_grad():
+        want = dec(image, *feats, pose)
+        folded = FoldedPoseDecoder(dec)
+        torch.testing.assert_close(folded(image, *feats, pose), want, atol=1e-4, rtol=1e-4)
+        folded.pose_w[3].mul_(1.5)
+        assert float((folded(image, *feats, pose) - want).abs().max()) > 1e-3
