@@ -66,8 +66,8 @@ CATEGORIES: dict[str, list[dict[str, float]]] = {
 
 # The expression parameters, scored apart from the categories above so the headline mean
 # stays comparable across releases, and only on the characters `expressive` names: the
-# Live2D rigs whose controls show them (the procedural validation characters are not scored
-# on them, so their figures stay comparable with the weights' manifest). An engine whose
+# Live2D rigs whose controls show them and the procedural validation characters (the
+# generator draws every expression; their figures are reported apart from the rigs'). An engine whose
 # weights do not read a parameter renders the pose without it (happy eyes as plain closed
 # eyes), which is what its gain here is then worth.
 EXPRESSION_CATEGORIES: dict[str, list[dict[str, float]]] = {
@@ -328,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
 
         generated = ProceduralSource().characters("val")[: args.procedural_val]
         renderers.update({cid: procedural_truth(cid) for cid in generated})
+        expressive.update({cid: list(EXPRESSIONS) for cid in generated})
     if not renderers:
         ap.error("nothing to evaluate: give --live2d paths, --live2d-val, --live2d-heldout or --procedural-val N")
     engine = NeuralEngine.load(args.weights, threads=args.threads, mirror_ensemble=not args.single_pass,

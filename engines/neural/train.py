@@ -76,6 +76,36 @@ def morph_loss(morpher: Morpher, b: dict, device, gain: float = 16.0) -> tuple[t
     return loss, out
 
 
+def keep_old_loss(morpher: Morpher, teacher: Morpher, b: dict, device, known: int,
+                  gain: float = 16.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Learn the parameters after the first `known` while keeping every older pose as it was.
+
+    Rows that show a new parameter are learnt from their truth; every row, with the new
+    parameters set back to rest (network input 0), is held to what the starting morpher
+    (`teacher`, reading only the first `known`) renders for it. The whole decoder can then
+    change, which weights on the new inputs alone cannot (they shift channels, they cannot
+    redraw a lid), while the old poses are anchored to the morpher's own output, not to
+    the training rigs' pixels (which would pull it away from what it chose on unseen rigs)."""
+    rest = to_tensor(b["rest_crop"]).to(device)
+    target = to_tensor(b["expr_crop"]).to(device)
+    pm, _ = stage_vectors(DEFAULT_POSE_SPEC, b["pose"])
+    pm = torch.from_numpy(pm[:, : morpher.decoder.dec.pose_dim]).to(device)
+    new = (pm[:, known:].abs() > 1e-6).any(1).float()[:, None, None, None]
+    at_rest = pm.clone()
+    at_rest[:, known:] = 0.0
+    with torch.no_grad():
+        feats = morpher.encoder(rest)
+    out, _ = morpher.decoder(rest, *feats, pm)
+    kept, _ = morpher.decoder(rest, *feats, at_rest)
+    with torch.no_grad():
+        old, _ = teacher(rest, pm[:, :known])
+    w = changed_weight(rest, target, gain) * new
+    learn = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w)
+    wk = changed_weight(rest, old, gain)
+    keep = (wk * (kept - old).abs()).mean() + 0.5 * grad_l1(kept, old, wk)
+    return learn + keep, out
+
+
 def flow_error_px(flow: torch.Tensor, b: dict, device) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean end-point error (in pixels of the 128 grid) of a predicted grid offset against the
     true backward flow where the source knows it, and how many pixels that covers."""
@@ -290,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--new-inputs-only", action="store_true",
                     help="morpher: learn only the weights of pose parameters the checkpoint's morpher "
                          "did not read (expressions added later); everything it did stays exactly")
+    ap.add_argument("--keep-old-poses", action="store_true",
+                    help="morpher: learn the parameters the checkpoint's morpher did not read with the "
+                         "whole decoder, every row at rest held to that morpher's own output "
+                         "(keep_old_loss; the encoder stays fixed)")
     ap.add_argument("--checkpoint", type=Path, default=COMPACT_CHECKPOINT,
                     help="compact weights-only checkpoint (the one committed to git)")
     args = ap.parse_args(argv)
@@ -326,6 +360,20 @@ def main(argv: list[str] | None = None) -> int:
         step = st.get("steps", {}).get(args.only, st["step"]) if args.only else st["step"]
         print(f"started from {args.checkpoint} (step {step}), fresh optimiser"
               + (f"; the morpher read {known} parameters, grown to {MORPH_POSE_DIM}" if known < MORPH_POSE_DIM else ""))
+    teacher = None
+    if args.keep_old_poses:
+        if args.only != "morpher" or args.new_inputs_only:
+            raise SystemExit("--keep-old-poses trains the morpher alone: add --only morpher, "
+                             "without --new-inputs-only")
+        if known >= MORPH_POSE_DIM:
+            raise SystemExit(f"--keep-old-poses: the morpher already reads all {MORPH_POSE_DIM} "
+                             "morph parameters; nothing is new")
+        teacher = Morpher(known).to(device)
+        teacher.load_state_dict(st["teacher"] if state_path.exists() else st["morpher"])
+        teacher.requires_grad_(False).eval()
+        morpher.encoder.requires_grad_(False)  # the cached features stay the teacher's
+        opt_m = torch.optim.AdamW([p for p in morpher.parameters() if p.requires_grad], lr=args.lr,
+                                  betas=(0.5, 0.999), weight_decay=args.weight_decay)
     if args.new_inputs_only:
         if args.only != "morpher":
             raise SystemExit("--new-inputs-only trains the morpher: add --only morpher")
@@ -356,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def save() -> None:
         atomic_save({**compact_state(morpher, rotator, step), "opt_m": opt_m.state_dict(),
-                     "opt_r": opt_r.state_dict(), "morph_known": known}, state_path)
+                     "opt_r": opt_r.state_dict(), "morph_known": known,
+                     **({"teacher": teacher.state_dict()} if teacher is not None else {})}, state_path)
         update_compact(args.checkpoint, None if args.only == "rotator" else morpher,
                        None if args.only == "morpher" else rotator, step)
 
@@ -380,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only != "rotator":
             mb = warp_batch(b, warp_rng, args.shape_warp, CROP_KEYS, args.shape_warp_px)
             mb = flip_batch(jitter_batch(mb, hue_rng, args.colour_jitter, CROP_KEYS), flip_rng, args.flip, CROP_KEYS)
-            lm, _ = morph_loss(morpher, mb, device, args.morph_gain)
+            lm, _ = (keep_old_loss(morpher, teacher, mb, device, known, args.morph_gain) if teacher is not None
+                     else morph_loss(morpher, mb, device, args.morph_gain))
             opt_m.zero_grad()
             lm.backward()
             opt_m.step()

@@ -29,7 +29,7 @@ def test_evaluate_writes_every_category_and_a_sheet(tmp_path) -> None:
     engine = NeuralEngine.load(threads=1)
     result = ev.evaluate({"proc-900002": lambda pose: draw_character(ident, pose)}, engine, tmp_path / "sheet.png")
     assert set(result["categories"]) == set(ev.CATEGORIES)
-    assert result["expressions"] == {}  # the generator draws no expressions: nothing to score them on
+    assert result["expressions"] == {}  # no character named as showing them: none scored
     for cat, entry in result["categories"].items():
         assert entry["n"] == len(ev.CATEGORIES[cat])
         assert set(entry["identity"]) == {"psnr_head", "ssim_head", "psnr_changed"}
@@ -76,6 +76,19 @@ def test_eval_command_scores_live2d_characters_drawn_large_and_shrunk(tmp_path, 
     with pytest.raises(SystemExit):
         ev.main(["--live2d", model, "--supersample", "0", "--json", str(tmp_path / "o.json")])
     assert "whole factor" in capsys.readouterr().err
+
+
+def test_eval_command_scores_the_expressions_on_generated_characters(tmp_path) -> None:
+    """The generator draws every expression, so the procedural validation characters are
+    scored on them too, apart from the nine categories."""
+    out = tmp_path / "proc.json"
+    assert ev.main(["--procedural-val", "1", "--json", str(out)]) == 0
+    expr = json.loads(out.read_text())["expressions"]
+    assert set(expr) == set(ev.EXPRESSION_CATEGORIES)
+    for cat, entry in expr.items():
+        assert entry["n"] == len(ev.EXPRESSION_CATEGORIES[cat])
+        # a smiling lid or a tilted brow is a visible change from the rest image
+        assert entry["identity"]["psnr_changed"] < 40
 
 
 def test_motion_error_is_zero_for_the_truth_one_for_standing_still_and_counts_half_a_turn() -> None:

@@ -168,3 +168,44 @@ def test_new_inputs_only_learns_the_new_parameters_and_keeps_every_old_weight(tm
     with pytest.raises(SystemExit, match="--only morpher"):
         train.main(["--data", str(data), "--run", str(tmp_path / "r2"), "--checkpoint", str(ckpt),
                     "--new-inputs-only", "--max-steps", "1"])
+
+
+def test_keep_old_poses_trains_the_decoder_and_holds_old_poses_to_the_starting_morpher(tmp_path) -> None:
+    """--keep-old-poses: the whole decoder learns the new parameters from rows that show them,
+    while every row at rest is held to the starting morpher's own output (zero loss where the
+    grown morpher still renders as it did); the encoder stays fixed, and a resumed run keeps
+    the starting morpher as its reference, not the checkpoint it has since overwritten."""
+    from engines.neural.model import MORPH_POSE_DIM, Morpher, Rotator, grow_pose_inputs
+    from engines.posespec import EXPRESSIONS
+
+    data = tmp_path / "expr"
+    _expression_data(data)
+    torch.manual_seed(2)
+    teacher = Morpher(8).eval()
+    grown = Morpher(MORPH_POSE_DIM)
+    grown.load_state_dict(grow_pose_inputs(teacher.state_dict(), MORPH_POSE_DIM - 8))
+    b = ShardSampler({str(data): 1.0}, "train", seed=0).batch(4)
+    with torch.no_grad():
+        shown, _ = train.keep_old_loss(grown, teacher, b, "cpu", 8)
+        idx = [DEFAULT_POSE_SPEC.names.index(n) for n in EXPRESSIONS]
+        b["pose"][:, idx] = [DEFAULT_POSE_SPEC[n].default for n in EXPRESSIONS]
+        at_rest, _ = train.keep_old_loss(grown, teacher, b, "cpu", 8)
+    assert float(shown) > 1e-3 and float(at_rest) < 1e-6
+
+    old = {"morpher": teacher.state_dict(), "rotator": Rotator().state_dict(), "step": 0}
+    ckpt, run = tmp_path / "ckpt.pt", tmp_path / "run"
+    torch.save(old, ckpt)
+    args = ["--data", str(data), "--run", str(run), "--checkpoint", str(ckpt), "--only", "morpher",
+            "--keep-old-poses", "--val-every", "100", "--lr", "1e-2", "--minutes", "5", "--max-steps", "3"]
+    assert train.main(args) == 0
+    assert train.main(args[:-1] + ["5"]) == 0
+    new, state = torch.load(ckpt)["morpher"], torch.load(run / "state.pt")
+    for k, v in old["morpher"].items():
+        assert torch.equal(state["teacher"][k], v), k  # the reference is the starting morpher
+        if k.startswith("encoder."):
+            assert torch.equal(new[k], v), k
+    assert not torch.equal(new["decoder.dec.u0.0.weight"], old["morpher"]["decoder.dec.u0.0.weight"])
+    # The checkpoint's morpher now reads every parameter: a new run has nothing to add.
+    with pytest.raises(SystemExit, match="nothing is new"):
+        train.main(["--data", str(data), "--run", str(tmp_path / "r3"), "--checkpoint", str(ckpt),
+                    "--only", "morpher", "--keep-old-poses", "--max-steps", "1"])
