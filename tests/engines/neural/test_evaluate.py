@@ -34,7 +34,7 @@ def test_evaluate_writes_every_category_and_a_sheet(tmp_path) -> None:
         assert entry["n"] == len(ev.CATEGORIES[cat])
         assert set(entry["identity"]) == {"psnr_head", "ssim_head", "psnr_changed"}
         assert set(entry["engine"]) == {"psnr_head", "ssim_head", "psnr_changed", "motion_error",
-                                        "amplitude", "leak_pct", "grid_error", "grid_amplitude",
+                                        "amplitude", "leak_pct", "detail", "grid_error", "grid_amplitude",
                                         "grid_shape_error", "grid_scale"}
     # The engine turns the head the right way: better than standing still.
     assert result["categories"]["head_yaw"]["engine"]["motion_error"] < 1.0
@@ -43,6 +43,26 @@ def test_evaluate_writes_every_category_and_a_sheet(tmp_path) -> None:
 
     sheet = np.asarray(Image.open(tmp_path / "sheet.png"))
     assert sheet.shape[1] == 2 * 160 * len(ev.CATEGORIES)
+
+
+def test_detail_is_one_for_the_truth_and_falls_for_a_blur_that_psnr_prefers() -> None:
+    """A lid's line drawn 3 px off scores a lower PSNR than a smear where the line should be;
+    detail tells the smear (almost no line drawn) from the misplaced line (as much line)."""
+    import cv2
+
+    from engines.neural.compose import over_grey
+
+    rest = np.zeros((512, 512, 4), np.uint8)
+    rest[..., :3], rest[..., 3] = 230, 255
+    truth, off = rest.copy(), rest.copy()
+    cv2.ellipse(truth, (256, 160), (30, 12), 0, 180, 360, (30, 20, 20, 255), 3)
+    cv2.ellipse(off, (256, 166), (30, 12), 0, 0, 180, (30, 20, 20, 255), 3)  # a sag, not an arch
+    smear = cv2.GaussianBlur(truth, (0, 0), 6)
+    changed = ev.changed_region(over_grey(rest), over_grey(truth)) | ev.changed_region(over_grey(rest), over_grey(off))
+    g = {k: over_grey(v) for k, v in {"truth": truth, "off": off, "smear": smear}.items()}
+    assert ev.detail(g["truth"], g["truth"], changed) == pytest.approx(1.0)
+    assert ev.psnr_changed(g["smear"], g["truth"], changed) > ev.psnr_changed(g["off"], g["truth"], changed)
+    assert ev.detail(g["smear"], g["truth"], changed) < 0.5 < ev.detail(g["off"], g["truth"], changed)
 
 
 def test_eval_command_says_what_is_missing(tmp_path, capsys) -> None:
