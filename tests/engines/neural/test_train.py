@@ -209,3 +209,25 @@ def test_keep_old_poses_trains_the_decoder_and_holds_old_poses_to_the_starting_m
     with pytest.raises(SystemExit, match="nothing is new"):
         train.main(["--data", str(data), "--run", str(tmp_path / "r3"), "--checkpoint", str(ckpt),
                     "--only", "morpher", "--keep-old-poses", "--max-steps", "1"])
+
+
+def test_committed_edges_costs_a_smear_more_than_a_line_a_pixel_off() -> None:
+    """The pixel losses rank a smear above a line drawn two pixels off; committed_edges ranks
+    them the other way (the smear draws no line at all), and is zero for the target."""
+    import cv2
+
+    img = np.full((2, 128, 128, 4), 220, np.uint8)
+    cv2.ellipse(img[0], (64, 60), (24, 9), 0, 180, 360, (40, 20, 20, 255), 2)
+    cv2.ellipse(img[1], (60, 70), (20, 8), 0, 0, 180, (40, 20, 20, 255), 2)
+    target = train.to_tensor(img)
+    rest = train.to_tensor(np.full_like(img, 220))
+    w = train.changed_weight(rest, target, 40.0)
+    smear = torch.nn.functional.avg_pool2d(target, 7, 1, 3)
+    off = torch.roll(target, 2, 2)
+
+    def pixels(x):
+        return float((w * (x - target).abs()).mean() + 0.5 * train.grad_l1(x, target, w))
+
+    assert pixels(smear) < pixels(off)
+    assert float(train.committed_edges(target, target, w)) == 0.0
+    assert float(train.committed_edges(off, target, w)) < 0.2 * float(train.committed_edges(smear, target, w))
