@@ -382,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"started from {args.checkpoint} (step {step}), fresh optimiser"
               + (f"; the morpher read {known} parameters, grown to {MORPH_POSE_DIM}" if known < MORPH_POSE_DIM else ""))
     teacher = None
+    if args.edge_weight > 0 and not args.keep_old_poses:
+        raise SystemExit("--edge-weight applies to --keep-old-poses training; add it, or leave --edge-weight out")
     if args.keep_old_poses:
         if args.only != "morpher" or args.new_inputs_only:
             raise SystemExit("--keep-old-poses trains the morpher alone: add --only morpher, "
@@ -389,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         if known >= MORPH_POSE_DIM:
             raise SystemExit(f"--keep-old-poses: the morpher already reads all {MORPH_POSE_DIM} "
                              "morph parameters; nothing is new")
+        if state_path.exists() and "teacher" not in st:
+            raise SystemExit(f"--keep-old-poses: {state_path} is a run made without it (no starting "
+                             "morpher to hold the old poses to); start a new --run")
         teacher = Morpher(known).to(device)
         teacher.load_state_dict(st["teacher"] if state_path.exists() else st["morpher"])
         teacher.requires_grad_(False).eval()
