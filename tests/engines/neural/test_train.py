@@ -205,6 +205,9 @@ def test_keep_old_poses_trains_the_decoder_and_holds_old_poses_to_the_starting_m
         if k.startswith("encoder."):
             assert torch.equal(new[k], v), k
     assert not torch.equal(new["decoder.dec.u0.0.weight"], old["morpher"]["decoder.dec.u0.0.weight"])
+    with pytest.raises(SystemExit, match="--edge-weight applies"):
+        train.main(["--data", str(data), "--run", str(tmp_path / "r4"), "--checkpoint", str(ckpt),
+                    "--only", "morpher", "--edge-weight", "1", "--max-steps", "1"])
     # The checkpoint's morpher now reads every parameter: a new run has nothing to add.
     with pytest.raises(SystemExit, match="nothing is new"):
         train.main(["--data", str(data), "--run", str(tmp_path / "r3"), "--checkpoint", str(ckpt),
