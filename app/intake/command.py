@@ -2,7 +2,6 @@
 and print every step taken. The result is written atomically and never over the input."""
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from app.controller import Controller, ControllerOptions
-from app.settings import CharacterSettings, SettingsStore, UserSettings
+from app.settings import SettingsStore, UserSettings
 from tests.app.bad_settings import (CHARACTER_CASES, USER_CASES, huge_settings_text,
                                     user_value)
 from tests.app.pipeline_fixtures import default_character, engine, wait_for  # noqa: F401

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from app.governor import LEVELS, Governor, GovernorConfig
-from app.tracking.face_state import FaceState
 
 
 class Clock:

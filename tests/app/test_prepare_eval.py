@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import cv2
-import numpy as np
 import pytest
 
 from app.intake import prepare_eval as pe

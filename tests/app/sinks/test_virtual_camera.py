@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import platform
 import statistics
-import threading
 import time
 
 import cv2
@@ -169,7 +168,7 @@ def test_config_round_trip_and_validation():
 @pytest.mark.parametrize("size, mirror", [((512, 512), False), ((512, 512), True),
                                           ((1280, 720), False), ((640, 360), True)])
 def test_compositor_matches_a_plain_float_blend(size, mirror, draw):
-    from app.sinks.compose import Compositor, solid
+    from app.sinks.compose import Compositor
 
     rgba = draw(3)
     w, h = size
