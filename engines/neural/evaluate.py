@@ -67,9 +67,9 @@ CATEGORIES: dict[str, list[dict[str, float]]] = {
 # The expression parameters, scored apart from the categories above so the headline mean
 # stays comparable across releases, and only on the characters `expressive` names: the
 # Live2D rigs whose controls show them and the procedural validation characters (the
-# generator draws every expression; their figures are reported apart from the rigs'). An engine whose
-# weights do not read a parameter renders the pose without it (happy eyes as plain closed
-# eyes), which is what its gain here is then worth.
+# generator draws every expression). An engine whose weights do not read a parameter renders
+# the pose without it (happy eyes as plain closed eyes), which is what its gain here is then
+# worth.
 EXPRESSION_CATEGORIES: dict[str, list[dict[str, float]]] = {
     "happy_eyes": [{"eye_left_open": 0.0, "eye_right_open": 0.0, "eye_left_smile": 1.0, "eye_right_smile": 1.0},
                    {"eye_left_open": 0.0, "eye_right_open": 0.0, "eye_left_smile": 0.5, "eye_right_smile": 0.5},

@@ -8,8 +8,9 @@ decoders are quantised. Weights are int8 per output channel, activations uint8 w
 calibrated on what the decoders really see at run time: the encoder features of real
 characters (the default character and procedural training characters, and their mirror
 images for the rotator's ensemble pass) with poses drawn over the whole range render() can
-give them (generated characters unscaled, other art by the turn factors). The result is QDQ (QuantizeLinear/DequantizeLinear around each Conv),
-which onnxruntime fuses into integer convolutions when it loads the file.
+give them (generated characters unscaled, other art by the turn factors). The result is
+QDQ (QuantizeLinear/DequantizeLinear around each Conv), which onnxruntime fuses into
+integer convolutions when it loads the file.
 
 Writes DIR/morpher_decoder_int8.onnx, DIR/rotator_decoder_int8.onnx and DIR/int8.json, which
 records each file's sha256 and the sha256 of the float network it was made from. The runtime
@@ -96,8 +97,8 @@ def calibration_feeds(engine, characters, poses_per_character: int, seed: int = 
         prep = engine.prepare(img)
         # Generated characters are posed unscaled (render(generated=True)), art from elsewhere
         # by the turn_scale factors: calibrate on the wider of the two, or the ranges clip the
-        # far turns of one of them (calibrated on the factors alone, 0.8 for roll, generated
-        # characters lost 1.06 dB in roll).
+        # far turns of one of them (on the factors alone, 0.8 for roll, the int8 decoders cost
+        # generated characters 1.06 dB in roll).
         poses = calibration_poses(spec, poses_per_character, rng) * np.maximum(engine._pose_gain, 1.0)
         pm, pr = stage_vectors(spec, poses)
         _, pr_m = stage_vectors(spec, spec.mirrored_vectors(poses))
