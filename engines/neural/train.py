@@ -81,15 +81,23 @@ def committed_edges(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, reach: in
     return (w * (missed + extra)).mean()
 
 
-def morph_loss(morpher: Morpher, b: dict, device, gain: float = 16.0) -> tuple[torch.Tensor, torch.Tensor]:
-    rest = to_tensor(b["rest_crop"]).to(device)
-    target = to_tensor(b["expr_crop"]).to(device)
+def pixel_loss(out: torch.Tensor, target: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Weighted L1 on the pixels and on their gradients (the image loss of both networks)."""
+    return (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w)
+
+
+def morph_inputs(morpher: Morpher, b: dict, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch's face crops (rest, target) and the morph pose the morpher reads."""
     pm, _ = stage_vectors(DEFAULT_POSE_SPEC, b["pose"])
     pm = pm[:, : morpher.decoder.dec.pose_dim]  # a morpher made before later parameters reads a prefix
-    out, _ = morpher(rest, torch.from_numpy(pm).to(device))
-    w = changed_weight(rest, target, gain)
-    loss = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w)
-    return loss, out
+    return (to_tensor(b["rest_crop"]).to(device), to_tensor(b["expr_crop"]).to(device),
+            torch.from_numpy(pm).to(device))
+
+
+def morph_loss(morpher: Morpher, b: dict, device, gain: float = 16.0) -> tuple[torch.Tensor, torch.Tensor]:
+    rest, target, pm = morph_inputs(morpher, b, device)
+    out, _ = morpher(rest, pm)
+    return pixel_loss(out, target, changed_weight(rest, target, gain)), out
 
 
 def keep_old_loss(morpher: Morpher, teacher: Morpher, b: dict, device, known: int,
@@ -102,10 +110,7 @@ def keep_old_loss(morpher: Morpher, teacher: Morpher, b: dict, device, known: in
     change, which weights on the new inputs alone cannot (they shift channels, they cannot
     redraw a lid), while the old poses are anchored to the morpher's own output, not to
     the training rigs' pixels (which would pull it away from what it chose on unseen rigs)."""
-    rest = to_tensor(b["rest_crop"]).to(device)
-    target = to_tensor(b["expr_crop"]).to(device)
-    pm, _ = stage_vectors(DEFAULT_POSE_SPEC, b["pose"])
-    pm = torch.from_numpy(pm[:, : morpher.decoder.dec.pose_dim]).to(device)
+    rest, target, pm = morph_inputs(morpher, b, device)
     new = (pm[:, known:].abs() > 1e-6).any(1).float()[:, None, None, None]
     at_rest = pm.clone()
     at_rest[:, known:] = 0.0
@@ -116,11 +121,11 @@ def keep_old_loss(morpher: Morpher, teacher: Morpher, b: dict, device, known: in
     with torch.no_grad():
         old, _ = teacher(rest, pm[:, :known])
     w = changed_weight(rest, target, gain) * new
-    learn = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w)
+    learn = pixel_loss(out, target, w)
     if edge_weight > 0:
         learn = learn + edge_weight * committed_edges(out, target, w)
     wk = changed_weight(rest, old, gain)
-    keep = (wk * (kept - old).abs()).mean() + 0.5 * grad_l1(kept, old, wk)
+    keep = pixel_loss(kept, old, wk)
     return learn + keep, out
 
 
@@ -148,7 +153,7 @@ def rotate_loss(rotator: Rotator, b: dict, device, flow_weight: float = 0.0) -> 
     out = apply_rotation(expr, flow, color, mask)
     w = changed_weight(expr, target, 4.0)
     tv = (flow[..., 1:, :] - flow[..., :-1, :]).abs().mean() + (flow[..., :, 1:] - flow[..., :, :-1]).abs().mean()
-    loss = (w * (out - target).abs()).mean() + 0.5 * grad_l1(out, target, w) + 0.05 * tv
+    loss = pixel_loss(out, target, w) + 0.05 * tv
     if flow_weight > 0 and "flow" in b:
         epe, _ = flow_error_px(grid128, b, device)
         loss = loss + flow_weight * epe
