@@ -21,6 +21,9 @@ from engines.resources import restore_hint
 NETWORKS = ("morpher_encoder", "morpher_decoder", "rotator_encoder", "rotator_decoder")
 IMAGE = (1, 4, 128, 128)  # every network's image input: a 128x128 premultiplied RGBA crop
 ROTATOR_OUTPUTS = {"flow": 2, "color": 4, "mask": 1}  # read by position: order matters
+# The morpher decoder's maps (blend mask, colour change, warp), also read by position;
+# decoders exported before the runtime did the warp give the morphed crop as one output.
+MORPHER_OUTPUTS = {"alpha": 1, "color": 4, "flow": 2}
 MAX_MANIFEST_BYTES = 4 << 20  # the real one is ~11 KB; anything huge is not a manifest
 STAGES = ("morph", "rotate")
 # Pose ranges are degrees or 0..1 amounts; the runtime normalises them in float32, where
@@ -204,15 +207,20 @@ def check_sessions(sessions: Mapping[str, Any], spec: PoseSpec, paths: Mapping[s
                          d.get_inputs(), d.get_outputs())
         douts = d.get_outputs()
         if stage == "morph":
-            ok = len(douts) == 1 and _same(_shape(douts[0]), IMAGE)
-            expect = f"one output {list(IMAGE)}"
+            ok = (len(douts) == 1 and _same(_shape(douts[0]), IMAGE)) or _maps_ok(douts, MORPHER_OUTPUTS, (128, 128))
+            expect = "outputs alpha [1, 1, 128, 128], color [1, 4, 128, 128], flow [1, 2, 128, 128]"
         else:
-            ok = [o.name for o in douts] == list(ROTATOR_OUTPUTS) and all(
-                len(_shape(o)) == 4 and _same(_shape(o)[:2], (1, ROTATOR_OUTPUTS[o.name]))
-                for o in douts)
+            ok = _maps_ok(douts, ROTATOR_OUTPUTS)
             expect = "outputs flow [1, 2, h, w], color [1, 4, h, w], mask [1, 1, h, w]"
         if not ok:
             raise _wrong(paths[dec], dec, expect, d.get_inputs(), douts)
+
+
+def _maps_ok(outs, want: Mapping[str, int], size: tuple[int, int] | None = None) -> bool:
+    """Outputs named and ordered as `want`, each (1, channels, h, w) (h, w = size if given)."""
+    return [o.name for o in outs] == list(want) and all(
+        len(_shape(o)) == 4 and _same(_shape(o), (1, want[o.name], *(size or _shape(o)[2:])))
+        for o in outs)
 
 
 def _wrong(path: Path, network: str, expect: str, ins, outs) -> EngineError:

@@ -104,8 +104,9 @@ class FoldedPoseDecoder(nn.Module):
     the features plus the pose's share, and that share is the same at every pixel but the
     border ones (where the zero padding cuts the kernel): it is the pose convolved over a 3x3
     constant map (corner, edge, inside), spread to the level's size. So the pose enters each
-    level as a bias map and the convolutions read image features only, in one value range,
-    as int8 quantisation wants (`export --fold-pose`; measured in the README, *Speed*)."""
+    level as a bias map and the convolutions read image features only: fewer channels to
+    concatenate per frame (the shipped rotator decoder is written this way, `export --fold`)
+    and one value range, as int8 quantisation wants (measured in the README, *Speed*)."""
 
     def __init__(self, dec: PoseDecoder) -> None:
         super().__init__()
@@ -153,13 +154,20 @@ class MorpherDecoder(nn.Module):
         super().__init__()
         self.dec = PoseDecoder(pose_dim, 1 + 4 + 2)
 
-    def forward(self, rest, f1, f2, f3, f4, pose):
+    def maps(self, rest, f1, f2, f3, f4, pose):
+        """(alpha, colour, flow): the blend mask, the premultiplied colour change and the
+        warp's grid offset. The ONNX decoder gives these and the runtime warps and blends
+        with OpenCV (onnxruntime's GridSample took a sixth of the decoder's time)."""
         y = self.dec(rest, f1, f2, f3, f4, pose)
         alpha = torch.sigmoid(y[:, 0:1] + 3.0)  # starts near "keep the input"
         color = torch.sigmoid(y[:, 1:5])
         rgb = color[:, :3] * color[:, 3:4]  # premultiplied colour change
         color = torch.cat([rgb, color[:, 3:4]], 1)
         flow = torch.tanh(y[:, 5:7]) * MORPH_MAX_WARP
+        return alpha, color, flow
+
+    def forward(self, rest, f1, f2, f3, f4, pose):
+        alpha, color, flow = self.maps(rest, f1, f2, f3, f4, pose)
         n, _, h, w = rest.shape
         grid = identity_grid(n, h, w, rest.device) + flow.permute(0, 2, 3, 1)
         warped = F.grid_sample(rest, grid, mode="bilinear", padding_mode="border", align_corners=False)

@@ -20,7 +20,7 @@ import numpy as np
 from engines.base import EngineError
 from engines.convention import CANVAS, MORPH_BOX
 from engines.neural.compose import premultiply, stage_vectors
-from engines.neural.manifest import check_sessions, damaged, read_manifest
+from engines.neural.manifest import MORPHER_OUTPUTS, check_sessions, damaged, read_manifest
 from engines.posespec import PoseSpec, change_steps
 from engines.resources import restore_hint, weights_dir as shipped_weights_dir
 
@@ -42,6 +42,7 @@ class PreparedCharacter:
     rest: np.ndarray  # 512x512x4 uint8 premultiplied (uint8 keeps the 512 work at ~5 ms)
     rest_u8: np.ndarray  # the original straight-alpha image
     crop: np.ndarray  # (1,4,128,128) morpher input
+    crop_hwc: np.ndarray  # the same crop (128,128,4), which the morpher's maps warp and blend
     morph_feats: list[np.ndarray]
     small: np.ndarray  # (1,4,128,128) rotator input (whole image at 1/4)
     rot_feats: list[np.ndarray]
@@ -115,6 +116,9 @@ class NeuralEngine:
         # averaged maps in its one pass: there is no second pass to run or to drop.
         self.mirror_distilled = bool(manifest.get("mirror_distilled", False))
         self.precision: dict[str, str] = {k: "float" for k in sessions}
+        # The morpher decoder gives its maps (the runtime warps and blends), or the morphed
+        # crop itself when it was exported before (manifest.check_sessions accepts both).
+        self._morph_maps = len(sessions["morpher_decoder"].get_outputs()) == len(MORPHER_OUTPUTS)
         # Stage reuse (off: every render is exact, as eval and the engine benchmark need).
         # On, a stage whose inputs moved less than posespec.change_steps since it last ran
         # keeps its result: a still head while the eyes move skips the rotator, and iris noise
@@ -202,13 +206,14 @@ class NeuralEngine:
         rest = premultiply(img)
         rest8 = (rest * 255.0 + 0.5).astype(np.uint8)
         x0, y0, x1, y1 = MORPH_BOX
-        crop = _nchw(rest[y0:y1, x0:x1])
+        crop_hwc = np.ascontiguousarray(rest[y0:y1, x0:x1])
+        crop = _nchw(crop_hwc)
         small = _nchw(cv2.resize(rest, (128, 128), interpolation=cv2.INTER_AREA))
         small_m = _flip(small)
         mf = self._s["morpher_encoder"].run(None, {"image": crop})
         rf = self._s["rotator_encoder"].run(None, {"image": small})
         rf_m = self._s["rotator_encoder"].run(None, {"image": small_m})
-        return PreparedCharacter(rest8, img.copy(), crop, mf, small, rf, small_m, rf_m, generated)
+        return PreparedCharacter(rest8, img.copy(), crop, crop_hwc, mf, small, rf, small_m, rf_m, generated)
 
     def _rotate(self, image: np.ndarray, feats: list[np.ndarray], pr: np.ndarray) -> list[np.ndarray]:
         feeds = {"image": image, "pose": pr, **{f"f{i+1}": f for i, f in enumerate(feats)}}
@@ -248,7 +253,11 @@ class NeuralEngine:
             else:
                 feeds = {"image": prepared.crop, "pose": pm,
                          **{f"f{i+1}": f for i, f in enumerate(prepared.morph_feats)}}
-                morphed = self._s["morpher_decoder"].run(None, feeds)[0][0].transpose(1, 2, 0)
+                outs = self._s["morpher_decoder"].run(None, feeds)
+                if self._morph_maps:
+                    morphed = apply_morph(prepared.crop_hwc, *(o[0] for o in outs))
+                else:
+                    morphed = outs[0][0].transpose(1, 2, 0)
                 image = prepared.rest.copy()
                 x0, y0, x1, y1 = MORPH_BOX
                 image[y0:y1, x0:x1] = np.clip(morphed * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -311,6 +320,25 @@ def _flip(x: np.ndarray) -> np.ndarray:
 _GRID_CACHE: dict[int, np.ndarray] = {}
 
 
+def _pixel_grid(size: int) -> np.ndarray:
+    """(size, size, 2) float32 pixel positions (x, y), cached per size."""
+    if size not in _GRID_CACHE:
+        base = np.arange(size, dtype=np.float32)
+        _GRID_CACHE[size] = np.dstack(np.meshgrid(base, base))
+    return _GRID_CACHE[size]
+
+
+def apply_morph(crop: np.ndarray, alpha: np.ndarray, color: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """The morpher's maps applied to its (h,w,4) float premultiplied crop: (1,h,w) blend
+    mask, (4,h,w) colour change, (2,h,w) grid offset. Same maths as model.MorpherDecoder
+    (grid_sample, bilinear, border padding, align_corners=False), in float at the crop's size."""
+    size = crop.shape[0]
+    xy = cv2.scaleAdd(np.ascontiguousarray(flow.transpose(1, 2, 0)), size / 2.0, _pixel_grid(size))
+    warped = cv2.remap(crop, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    a = alpha[0]
+    return cv2.blendLinear(warped, np.ascontiguousarray(color.transpose(1, 2, 0)), a, 1.0 - a)
+
+
 def apply_rotation(image: np.ndarray, flow: np.ndarray, color: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Apply (2,h,w) flow, (4,h,w) colour and (1,h,w) mask to a uint8 premultiplied image
     at its own resolution. Same maths as model.apply_rotation (grid_sample with
@@ -318,12 +346,9 @@ def apply_rotation(image: np.ndarray, flow: np.ndarray, color: np.ndarray, mask:
     ~20 ms and uint8 ~3 ms."""
     size = image.shape[0]
     f = cv2.resize(np.ascontiguousarray(flow.transpose(1, 2, 0)), (size, size), interpolation=cv2.INTER_LINEAR)
-    if size not in _GRID_CACHE:
-        base = np.arange(size, dtype=np.float32)
-        _GRID_CACHE[size] = np.dstack(np.meshgrid(base, base))
     # normalised offset -> pixels: x_pix = ((g + 1) * W - 1) / 2, so d_pix = d_g * W / 2;
     # one (x, y) map, so remap reads one contiguous array.
-    xy = cv2.scaleAdd(f, size / 2.0, _GRID_CACHE[size])
+    xy = cv2.scaleAdd(f, size / 2.0, _pixel_grid(size))
     warped = cv2.remap(image, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     m = cv2.resize(mask[0], (size, size), interpolation=cv2.INTER_LINEAR)
     c8 = np.clip(color.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -84,8 +84,75 @@ def test_a_turn_calibration_stays_with_the_rotator_it_was_measured_on(tmp_path) 
     (out / "manifest.json").write_text(json.dumps(manifest))
     # a new morpher does not change how far heads turn ...
     assert export(new_morpher, out)["turn_scale"] == {"head_yaw": 0.7}
+    # ... nor does the same rotator written as another graph (pose folded or not) ...
+    unfolded = export(base, out, fold=())
+    assert unfolded["turn_scale"] == {"head_yaw": 0.7}
+    assert unfolded["files"]["rotator_decoder"]["sha256"] != manifest["files"]["rotator_decoder"]["sha256"]
     # ... a new rotator does: its calibration is measured again
     assert "turn_scale" not in export(new_rotator, out)
+
+
+def test_opencv_applies_the_morpher_maps_as_pytorch_does() -> None:
+    """The runtime warps and blends the morpher's maps with OpenCV; model.MorpherDecoder does
+    it with grid_sample (bilinear, border padding). Flows up to the morpher's largest warp,
+    so the border is sampled too."""
+    from engines.neural.model import MORPH_MAX_WARP, identity_grid
+    from engines.neural.runtime import apply_morph
+
+    g = torch.Generator().manual_seed(3)
+    crop = torch.rand(1, 4, 128, 128, generator=g)
+    crop[:, :3] *= crop[:, 3:4]
+    alpha = torch.rand(1, 1, 128, 128, generator=g)
+    color = torch.rand(1, 4, 128, 128, generator=g)
+    flow = (torch.rand(1, 2, 128, 128, generator=g) * 2 - 1) * MORPH_MAX_WARP
+    grid = identity_grid(1, 128, 128) + flow.permute(0, 2, 3, 1)
+    warped = F.grid_sample(crop, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    want = (alpha * warped + (1 - alpha) * color)[0].permute(1, 2, 0).numpy()
+    got = apply_morph(np.ascontiguousarray(crop[0].permute(1, 2, 0).numpy()), alpha[0].numpy(), color[0].numpy(),
+                      flow[0].numpy())
+    assert got.shape == want.shape == (128, 128, 4)
+    # OpenCV interpolates at 1/32 px: well under one uint8 level on this noise.
+    assert np.abs(got - want).max() < 1.5 / 255
+
+
+class _MorphedCrop(torch.nn.Module):
+    """A morpher decoder as exported before the runtime applied its maps: the morphed crop."""
+
+    def __init__(self, dec: torch.nn.Module) -> None:
+        super().__init__()
+        self.dec = dec
+
+    def forward(self, rest, f1, f2, f3, f4, pose):
+        return self.dec(rest, f1, f2, f3, f4, pose)[0]
+
+
+def test_a_morpher_decoder_that_gives_the_morphed_crop_still_renders(tmp_path) -> None:
+    from engines.neural.runtime import sha256_file, write_manifest
+
+    checkpoint = tmp_path / "checkpoint.pt"
+    checkpoint.write_bytes(COMPACT_CHECKPOINT.read_bytes())
+    new, old = tmp_path / "new", tmp_path / "old"
+    export(checkpoint, new)
+    export(checkpoint, old)
+    morpher, _, _ = load_networks(checkpoint)
+    engine = NeuralEngine.load(new, threads=1)
+    prepared = engine.prepare(_character())
+    args = (torch.from_numpy(prepared.crop), *(torch.from_numpy(f) for f in prepared.morph_feats),
+            torch.zeros(1, len(engine.pose_spec.stage_names("morph"))))
+    path = old / "morpher_decoder.onnx"
+    torch.onnx.export(_MorphedCrop(morpher.decoder), args, str(path), input_names=["image", "f1", "f2", "f3", "f4", "pose"],
+                      output_names=["morphed"], opset_version=17, dynamo=False)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["files"]["morpher_decoder"]["sha256"] = sha256_file(path)
+    write_manifest(old, manifest)
+    legacy = NeuralEngine.load(old, threads=1)
+    assert [o.name for o in legacy._s["morpher_decoder"].get_outputs()] == ["morphed"]
+    pose = {"eye_left_open": 0.1, "eye_right_open": 0.3, "mouth_open": 0.8, "iris_x": 0.6}
+    a = engine.render(prepared, pose).astype(int)
+    b = legacy.render(legacy.prepare(_character()), pose).astype(int)
+    assert np.abs(a - _character().astype(int)).max() > 50  # the eyes and mouth did move
+    # The same pictures but for rounding (1/32 px interpolation steps, amplified where alpha is low).
+    assert (np.abs(a - b) > 1).mean() < 1e-3
 
 
 def test_the_from_scratch_rotator_checkpoint_loads_beside_the_shipped_morpher() -> None:
