@@ -90,11 +90,14 @@ class PoseDecoder(nn.Module):
         return self.head(x)
 
 
-def _spread(n: int) -> torch.Tensor:
-    """Indices that stretch a 3-wide (first, inside, last) axis to n: 0, 1, ..., 1, 2."""
-    idx = [1] * n
-    idx[0], idx[-1] = 0, 2
-    return torch.tensor(idx)
+def _spread(x: torch.Tensor, dim: int, n: int) -> torch.Tensor:
+    """Stretch a 3-wide (first, inside, last) axis to n: first, inside repeated n - 2 times,
+    last. Written as slices, an expand and a concat: in onnxruntime, copies (a Gather per
+    axis took 7% of the folded rotator decoder's time)."""
+    inside = x.narrow(dim, 1, 1)
+    shape = [-1] * x.dim()
+    shape[dim] = int(n) - 2
+    return torch.cat([x.narrow(dim, 0, 1), inside.expand(*shape), x.narrow(dim, 2, 1)], dim)
 
 
 class FoldedPoseDecoder(nn.Module):
@@ -127,7 +130,7 @@ class FoldedPoseDecoder(nn.Module):
     def _level(self, i: int, x: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
         conv, act, second = self.levels[i]
         share = F.conv2d(pose[:, :, None, None].expand(-1, -1, 3, 3), self.pose_w[i], padding=1)
-        share = share.index_select(2, _spread(x.shape[2])).index_select(3, _spread(x.shape[3]))
+        share = _spread(_spread(share, 2, x.shape[2]), 3, x.shape[3])
         return second(act(conv(x) + share))
 
     def forward(self, image: torch.Tensor, f1, f2, f3, f4, pose: torch.Tensor) -> torch.Tensor:

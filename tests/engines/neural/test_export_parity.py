@@ -163,3 +163,12 @@ def test_the_from_scratch_rotator_checkpoint_loads_beside_the_shipped_morpher() 
     assert st["steps"]["rotator"] == st["step"] > 1000
     assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), shipped_m.state_dict().values()))
     assert not all(torch.equal(a, b) for a, b in zip(r.state_dict().values(), shipped_r.state_dict().values()))
+
+
+def test_export_names_a_network_it_cannot_fold(tmp_path, capsys) -> None:
+    from engines.neural.export import main
+
+    with pytest.raises(SystemExit):
+        main(["--checkpoint", str(COMPACT_CHECKPOINT), "--out", str(tmp_path), "--fold", "rotator,encoder"])
+    assert "--fold takes morpher and/or rotator" in capsys.readouterr().err
+    assert not (tmp_path / "manifest.json").exists()  # nothing written
