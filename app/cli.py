@@ -196,6 +196,7 @@ def cmd_render(args) -> int:
 
     from app.build import build
     from app.character import load_character
+    from app.mapping import MapperConfig
     from app.sinks.clips import ClipConfig, format_for_path, open_clip
     from app.sources import VideoFileSource
 
@@ -207,6 +208,10 @@ def cmd_render(args) -> int:
         raise CliError(f"--out {args.out}: folder {args.out.parent} does not exist", 2)
     _refuse_overwriting_inputs(args.out, [args.character, args.driver])
     background = _colour(args.background)
+    try:
+        mapping = MapperConfig(head_motion=args.head_motion)
+    except ValueError as exc:
+        raise CliError(f"--head-motion: {exc}", 2) from None
     character = load_character(args.character)
     stop = args.start + args.frames if args.frames else None
     source = VideoFileSource(args.driver, realtime=False, start=args.start, stop=stop)
@@ -231,7 +236,8 @@ def cmd_render(args) -> int:
                 failed.append(exc)
 
     try:
-        pipe = build(_options(args, character=character, mirror=args.mirror), on_frame=write)
+        pipe = build(_options(args, character=character, mirror=args.mirror, mapper_config=mapping),
+                     on_frame=write)
         bar = tqdm(total=total or None, unit="frame", desc="render", disable=args.quiet,
                    file=sys.stderr)
         n = pipe.run_offline(_UntilFailed(source, failed), progress=lambda i, _t: bar.update(1))
@@ -366,6 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=None,
                    help="longest side in px (default: 320 for GIF, the engine's 512 otherwise)")
     p.add_argument("--mirror", action="store_true", help="mirror the driver like a selfie")
+    p.add_argument("--head-motion", type=float, default=1.0, metavar="X",
+                   help="how far the character's head turns per degree of the driver's "
+                        "(1: as tracked; 0..3, the window's Tracking > Head movement)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     common(p)
     p.set_defaults(func=cmd_render)

@@ -9,14 +9,21 @@ from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDoubleSpinBo
                                QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-# (MapperConfig key, label, minimum, maximum, step, tooltip)
-SMOOTHING_FIELDS = (
+from app.mapping.config import HEAD_MOTION_MAX
+
+# Top-level mapper settings (MapperConfig) the Tracking tab edits, saved per character:
+# (key, label, minimum, maximum, step, tooltip).
+TRACKING_FIELDS = (
     ("min_cutoff", "Steadiness cutoff (Hz)", 0.05, 10.0, 0.05,
      "Lower values smooth more when the face is still (less jitter, a little more lag)."),
     ("beta", "Responsiveness", 0.0, 200.0, 1.0,
      "Higher values follow fast movements with less lag."),
     ("fade_time", "Fade to idle (s)", 0.0, 5.0, 0.1,
      "How long the character takes to settle when your face leaves the camera."),
+    ("head_motion", "Head movement (x)", 0.0, HEAD_MOTION_MAX, 0.05,
+     "How far this character's head and body turn for each degree of yours (1 = as tracked). "
+     "Artists draw turns differently: lower it when the head turns too far or smears, raise it "
+     "when it barely moves. Saved with the character."),
 )
 
 
@@ -80,7 +87,7 @@ class TrackingPanel(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.spins = {}
-        for key, label, lo, hi, step, tip in SMOOTHING_FIELDS:
+        for key, label, lo, hi, step, tip in TRACKING_FIELDS:
             if key not in options:
                 continue
             spin = QDoubleSpinBox()

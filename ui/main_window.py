@@ -458,6 +458,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Omokage: {ch.name}")
         if self.controller.pose_spec is not None and self.pose_panel.rows:
             self.pose_panel.build(self.controller.pose_spec, self.controller.pins)
+            # The Tracking tab's values are this character's (smoothing, head movement).
+            self.tracking_panel.build(self.controller.mapper_options())
         if self.banner.text().startswith("Loading "):
             self._showing_problems = False
             self._say(f"{ch.name} loaded." + (

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 AUTO_BLINK_MODES = ("when_lost", "always", "never")
+HEAD_MOTION_MAX = 3.0  # beyond this a few degrees of yours would reach the engine's full turn
 
 
 @dataclass
@@ -89,6 +90,12 @@ class MapperConfig:
     min_confidence: float = 0.5  # below this a tracked face counts as lost
     auto_blink: str = "when_lost"  # "when_lost" | "always" | "never"
     release_time: float = 0.3  # seconds to glide back after a parameter is unpinned
+    # How far the character's head (and the body following it) turns per degree of yours,
+    # on top of the channel gains. Saved per character like the rest of these settings,
+    # because how far a head turns at a given angle is the artist's choice, which no picture
+    # tells (the eval's "best scale": the same rigged angle moves one rig's head twice as far
+    # as another's; README, *The engine*): the user sees it and sets it.
+    head_motion: float = 1.0
     schema: int = 1
 
     def __post_init__(self) -> None:
@@ -96,6 +103,9 @@ class MapperConfig:
             raise ValueError(f"auto_blink must be one of {AUTO_BLINK_MODES}, got {self.auto_blink!r}")
         if self.fade_time < 0 or self.release_time < 0:
             raise ValueError("fade_time and release_time must be >= 0 seconds")
+        if not 0.0 <= self.head_motion <= HEAD_MOTION_MAX:
+            raise ValueError(f"head_motion must be between 0 and {HEAD_MOTION_MAX:g} "
+                             f"(1 = as tracked), got {self.head_motion!r}")
 
     def channel(self, name: str) -> ChannelConfig:
         return self.channels.get(name) or ChannelConfig()

@@ -66,6 +66,8 @@ def face_targets(face: FaceState, cal: Calibration, cfg: MapperConfig) -> dict[s
                  "brow_left", "brow_right", "mouth_open", "mouth_form",
                  "eye_left_smile", "eye_right_smile", "brow_left_angle", "brow_right_angle"):
         out[name] = shape(raw[name], cfg.channel(name), FULL_SCALE.get(name, 1.0))
+    for name in ("head_yaw", "head_pitch", "head_roll"):  # the body follows the scaled yaw
+        out[name] *= cfg.head_motion
     k = cfg.brow_link
     for left, right in (("brow_left", "brow_right"), ("brow_left_angle", "brow_right_angle")):
         mean = 0.5 * (out[left] + out[right])

