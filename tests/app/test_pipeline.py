@@ -63,8 +63,9 @@ def test_real_face_video_runs_through_live_pipeline(engine, collect):
     assert not pipe.running
     assert stats.frames_in >= 60
     assert len(outputs) >= 10 and len(collect.frames) == len(outputs)
-    found = [o for o in outputs if o.landmarks is not None]
-    assert len(found) >= 0.8 * len(outputs)  # MediaPipe sees the face in the real video
+    pictures = [o for o in outputs if o.camera_bgr is not None]  # not the idle ticks after the end
+    found = [o for o in pictures if o.landmarks is not None]
+    assert len(pictures) >= 10 and len(found) >= 0.8 * len(pictures)  # MediaPipe sees the face
     yaw = np.array([o.pose["head_yaw"] for o in outputs])
     mouth = np.array([o.pose["mouth_open"] for o in outputs])
     assert yaw.std() > 0.2 or mouth.std() > 0.01  # the pose follows the moving face
@@ -73,7 +74,12 @@ def test_real_face_video_runs_through_live_pipeline(engine, collect):
     for o in outputs:  # frames carry capture time and per-stage timings
         m = o.frame.meta
         assert {"map_ms", "render_ms", "outputs_ms"} <= set(m.timings_ms)
-        assert "track_ms" in m.timings_ms or "still_ms" in m.timings_ms
+        # A video frame was tracked (or seen unchanged); after the video ends, until close(),
+        # the idle clock's ticks carry no picture and are not tracked.
+        if o.camera_bgr is not None:
+            assert "track_ms" in m.timings_ms or "still_ms" in m.timings_ms
+        else:
+            assert not {"track_ms", "still_ms"} & set(m.timings_ms)
         assert 0 < m.timings_ms["render_ms"] < 2000
     # The clip holds many near-duplicate frames (its edit); those are not re-tracked.
     assert sum("track_ms" in o.frame.meta.timings_ms for o in outputs) > 0.3 * len(outputs)
