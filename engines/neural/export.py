@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engines.neural.manifest import MORPHER_OUTPUTS
+from engines.neural.manifest import MORPHER_OUTPUTS, ROTATOR_OUTPUTS
 from engines.neural.model import FoldedPoseDecoder, load_networks, pose_dim_of
 from engines.neural.runtime import sha256_file, write_manifest
 from engines.neural.train import COMPACT_CHECKPOINT
@@ -98,7 +98,7 @@ def export(checkpoint: Path, out: Path, metrics: dict | None = None, training: d
     spec = stage_prefix(DEFAULT_POSE_SPEC, dims["morpher"], dims["rotator"])
     for name, net, outs in (
         ("morpher", morpher, list(MORPHER_OUTPUTS)),
-        ("rotator", rotator, ["flow", "color", "mask"]),
+        ("rotator", rotator, list(ROTATOR_OUTPUTS)),
     ):
         pose_dim = dims[name]
         enc_path, dec_path = out / FILES[f"{name}_encoder"], out / FILES[f"{name}_decoder"]
