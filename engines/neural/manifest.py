@@ -22,7 +22,7 @@ NETWORKS = ("morpher_encoder", "morpher_decoder", "rotator_encoder", "rotator_de
 IMAGE = (1, 4, 128, 128)  # every network's image input: a 128x128 premultiplied RGBA crop
 ROTATOR_OUTPUTS = {"flow": 2, "color": 4, "mask": 1}  # read by position: order matters
 # The morpher decoder's maps (blend mask, colour change, warp), also read by position;
-# decoders exported before the runtime did the warp give the morphed crop as one output.
+# a morpher decoder that does its own warp gives the morphed crop as one output instead.
 MORPHER_OUTPUTS = {"alpha": 1, "color": 4, "flow": 2}
 MAX_MANIFEST_BYTES = 4 << 20  # the real one is ~11 KB; anything huge is not a manifest
 STAGES = ("morph", "rotate")

@@ -116,8 +116,8 @@ class NeuralEngine:
         # averaged maps in its one pass: there is no second pass to run or to drop.
         self.mirror_distilled = bool(manifest.get("mirror_distilled", False))
         self.precision: dict[str, str] = {k: "float" for k in sessions}
-        # The morpher decoder gives its maps (the runtime warps and blends), or the morphed
-        # crop itself when it was exported before (manifest.check_sessions accepts both).
+        # The morpher decoder gives its maps (the runtime warps and blends them), or, if it
+        # does its own warp, the morphed crop (manifest.check_sessions accepts both).
         self._morph_maps = len(sessions["morpher_decoder"].get_outputs()) == len(MORPHER_OUTPUTS)
         # Stage reuse (off: every render is exact, as eval and the engine benchmark need).
         # On, a stage whose inputs moved less than posespec.change_steps since it last ran

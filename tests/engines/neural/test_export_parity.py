@@ -116,7 +116,7 @@ def test_opencv_applies_the_morpher_maps_as_pytorch_does() -> None:
 
 
 class _MorphedCrop(torch.nn.Module):
-    """A morpher decoder as exported before the runtime applied its maps: the morphed crop."""
+    """A morpher decoder that does its own warp: it gives the morphed crop."""
 
     def __init__(self, dec: torch.nn.Module) -> None:
         super().__init__()
