@@ -115,7 +115,7 @@ class NeuralEngine:
         # A rotator decoder distilled from the ensemble (engines/neural/distill.py) gives the
         # averaged maps in its one pass: there is no second pass to run or to drop.
         self.mirror_distilled = bool(manifest.get("mirror_distilled", False))
-        self.precision: dict[str, str] = {k: "float" for k in sessions}
+        self.precision: dict[str, str] = {k: "float" for k in self._s}  # load() says which run int8
         # The morpher decoder gives its maps (the runtime warps and blends them), or, if it
         # does its own warp, the morphed crop (manifest.check_sessions accepts both).
         self._morph_maps = len(sessions["morpher_decoder"].get_outputs()) == len(MORPHER_OUTPUTS)
