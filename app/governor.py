@@ -21,7 +21,7 @@ import statistics
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 
@@ -40,10 +40,13 @@ LEVELS = (
 
 
 def levels_for(engine) -> tuple[Level, ...]:
-    """The levels that save time on `engine`: an engine whose one rotator pass already holds
-    the mirror ensemble (a distilled decoder) has no second pass to give up."""
-    if getattr(engine, "mirror_distilled", False):
-        return tuple(lv for lv in LEVELS if lv.name != "single pass")
+    """The levels that save time on `engine`. An engine whose rotator pass already holds the
+    mirror ensemble (a distilled decoder) has no second pass to give up, and one that looks
+    the rotator's maps up in pose tables baked with the ensemble runs no rotator pass per
+    frame at all: those keep the ensemble at every level (with tables, giving it up would
+    only cost a re-bake)."""
+    if getattr(engine, "mirror_distilled", False) or getattr(engine, "pose_tables", None) is not None:
+        return tuple(replace(lv, mirror_ensemble=True) for lv in LEVELS if lv.name != "single pass")
     return LEVELS
 
 

@@ -23,18 +23,23 @@ def random_poses(spec, n: int, seed: int = 0) -> list[dict[str, float]]:
 
 def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = None,
                  weights_dir: Path | None = None, providers: list[str] | None = None,
-                 mirror_ensemble: bool = True, int8: bool | None = None) -> dict:
+                 mirror_ensemble: bool = True, int8: bool | None = None, pose_tables: bool = True) -> dict:
+    """The engine's render time per frame (random poses, one character), as the app renders:
+    with its pose tables (pose_tables.py), baked in prepare(), whose time is prepare_s;
+    pose_tables=False runs the rotator decoders every frame."""
     from PIL import Image
 
     engine = NeuralEngine.load(weights_dir, providers=providers, threads=threads, mirror_ensemble=mirror_ensemble,
                                int8=int8)
+    if not pose_tables:
+        engine.pose_tables = None
     if character is None:
         from engines.resources import default_character
 
         character = default_character()
     img = np.asarray(Image.open(character).convert("RGBA"))
     prep_times = []
-    for _ in range(5):
+    for _ in range(3):
         t = time.perf_counter()
         prepared = engine.prepare(img)
         prep_times.append(time.perf_counter() - t)
@@ -59,6 +64,8 @@ def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = N
         "threads": threads,
         "mirror_ensemble": mirror_ensemble,
         "int8": engine.int8,
+        "pose_tables": prepared.tables is not None,
+        "pose_tables_mb": prepared.tables.nbytes / 2**20 if prepared.tables is not None else 0.0,
         "peak_rss_mb": peak_rss_mb(),
     }
 

@@ -21,6 +21,7 @@ from engines.base import EngineError
 from engines.convention import CANVAS, MORPH_BOX
 from engines.neural.compose import premultiply, stage_vectors
 from engines.neural.manifest import MORPHER_OUTPUTS, check_sessions, damaged, read_manifest
+from engines.neural.pose_tables import PoseTables, TableSpec, bake
 from engines.posespec import PoseSpec, change_steps
 from engines.resources import restore_hint, weights_dir as shipped_weights_dir
 
@@ -57,6 +58,9 @@ class PreparedCharacter:
     # and the last rotator inputs (with the ensemble setting) and the maps they gave.
     _morphed: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _maps: tuple[np.ndarray, bool, list[np.ndarray]] | None = field(default=None, repr=False)
+    # The rotator's maps baked over each turn when the engine's pose_tables is on
+    # (pose_tables.py): a frame looks them up instead of running the rotator decoder.
+    tables: PoseTables | None = field(default=None, repr=False)
 
 
 def sha256_file(path: Path) -> str:
@@ -125,6 +129,10 @@ class NeuralEngine:
         # or a breath runs a stage again only once it has moved about an eighth of a pixel.
         # The app turns it on for live and recorded rendering (app.engine.load_engine).
         self.stage_reuse = False
+        # Pose tables (on by default): prepare() bakes the rotator's maps over the turns once
+        # and render() interpolates them (pose_tables.py), so a frame runs the morpher only.
+        # None: every frame runs the rotator decoder (and its mirror pass).
+        self.pose_tables: TableSpec | None = TableSpec()
         self.reuse_counts = {"morpher": 0, "rotator": 0}
         stages = np.array([p.stage for p in self.pose_spec.params])
         steps = 2.0 * change_steps(self.pose_spec)  # in the networks' -1..1 inputs
@@ -213,7 +221,31 @@ class NeuralEngine:
         mf = self._s["morpher_encoder"].run(None, {"image": crop})
         rf = self._s["rotator_encoder"].run(None, {"image": small})
         rf_m = self._s["rotator_encoder"].run(None, {"image": small_m})
-        return PreparedCharacter(rest8, img.copy(), crop, crop_hwc, mf, small, rf, small_m, rf_m, generated)
+        prepared = PreparedCharacter(rest8, img.copy(), crop, crop_hwc, mf, small, rf, small_m, rf_m, generated)
+        if self.pose_tables is not None:
+            self._bake(prepared)
+        return prepared
+
+    def _bake(self, prepared: PreparedCharacter) -> None:
+        def maps(scaled: np.ndarray) -> list[np.ndarray]:
+            return self._rotation_maps(prepared, scaled, stage_vectors(self.pose_spec, scaled)[1])
+
+        prepared.tables = bake(self.pose_spec, maps, self._gain(prepared), self._ensemble, self.pose_tables)
+
+    def _tables(self, prepared: PreparedCharacter) -> PoseTables | None:
+        """The character's pose tables for the engine's current settings, or None when the
+        engine runs its decoders. Tables baked with the other mirror setting are baked again
+        (a setting the user changes, once)."""
+        if self.pose_tables is None:
+            return None
+        if prepared.tables is None or prepared.tables.mirror_ensemble != self._ensemble:
+            self._bake(prepared)
+        return prepared.tables
+
+    @property
+    def _ensemble(self) -> bool:
+        """Whether the rotator's maps are the average of a direct and a mirrored pass."""
+        return self.mirror_ensemble and not self.mirror_distilled
 
     def _rotate(self, image: np.ndarray, feats: list[np.ndarray], pr: np.ndarray) -> list[np.ndarray]:
         feeds = {"image": image, "pose": pr, **{f"f{i+1}": f for i, f in enumerate(feats)}}
@@ -221,7 +253,7 @@ class NeuralEngine:
 
     def _rotation_maps(self, prepared: PreparedCharacter, scaled: np.ndarray, pr: np.ndarray) -> list[np.ndarray]:
         flow, color, mask = self._rotate(prepared.small, prepared.rot_feats, pr)
-        if self.mirror_ensemble and not self.mirror_distilled:
+        if self._ensemble:
             # Average the maps, not two warped images: one warp, so no double edges.
             _, pr_m = stage_vectors(self.pose_spec, self.pose_spec.mirrored_vectors(scaled))
             flow_m, color_m, mask_m = (_flip(m) for m in self._rotate(prepared.small_m, prepared.rot_feats_m, pr_m))
@@ -233,6 +265,9 @@ class NeuralEngine:
         """The rotator's sampling-grid offset for `pose` as render() applies it: (128, 128, 2)
         in grid units (the canvas spans -1..1), for scoring motion against a true flow."""
         scaled = (self.pose_spec.to_vector(pose) * self._gain(prepared))[None]
+        tables = self._tables(prepared)
+        if tables is not None:
+            return tables.maps(scaled[0])[0].transpose(1, 2, 0)
         _, pr = stage_vectors(self.pose_spec, scaled)
         return self._rotation_maps(prepared, scaled, pr)[0].transpose(1, 2, 0)
 
@@ -264,11 +299,15 @@ class NeuralEngine:
                 prepared._morphed = (pm, image)
         t1 = time.perf_counter()
         if not np.allclose(pr, self._rest_rotate):
-            ensemble = self.mirror_ensemble and not self.mirror_distilled
+            ensemble = self._ensemble
             cached = prepared._maps
+            tables = self._tables(prepared)
             if cached is not None and cached[1] == ensemble and self._reusable(cached, pr, self._step_rotate):
                 maps = cached[2]
                 self.reuse_counts["rotator"] += 1
+            elif tables is not None:
+                maps = tables.maps(scaled[0])
+                prepared._maps = (pr, ensemble, maps)
             else:
                 maps = self._rotation_maps(prepared, scaled, pr)
                 prepared._maps = (pr, ensemble, maps)
