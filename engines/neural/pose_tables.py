@@ -1,26 +1,32 @@
-"""The rotator's maps baked per character into pose tables, looked up per frame.
+"""The networks' maps baked per character into pose tables, looked up per frame.
 
-The rotator's maps (grid offset, colour change, blend mask at 128x128) depend on the
-character, which is fixed once it is loaded, and on five numbers: head yaw, pitch and roll,
-body turn and breathing. So prepare() runs the rotator (with its mirror pass) once per point
-of a grid over each of them and keeps the maps; a frame then costs a weighted sum of a few
-stored maps instead of two decoder passes.
+Both decoders give maps at 128x128 (the rotator: grid offset, colour change and blend mask
+for the whole canvas; the morpher: blend mask, colour change and a small warp of the face
+crop) that depend on the character, fixed once it is loaded, and on a few numbers: the
+rotator on head yaw, pitch and roll, body turn and breathing, the morpher on the eyes, irises,
+brows and mouth. So prepare() runs each decoder (the rotator with its mirror pass) once per
+point of a grid over each parameter and keeps the maps; a frame then costs a weighted sum
+of a few stored maps instead of three decoder passes.
 
-The tables are additive in the turns (a first-order expansion anchored at the rest pose, as
-in cut-HDMR): maps(pose) = rest + sum over each turn of the change that turn alone makes,
-interpolated linearly between its grid points. That is exact on each axis at the grid
-points and leaves out how two turns interact (yaw and roll at once): `python -m
-engines.neural.pose_tables fidelity` measures both errors against the decoders, and
-`omokage eval` scores the engine as the app renders, with the tables.
+The tables are a second-order expansion anchored at the rest pose (cut-HDMR): maps(pose) =
+rest + the change each parameter makes alone + for chosen pairs of parameters what the two
+make together beyond the sum of their own changes; each term is interpolated linearly
+between its grid points. It is exact at the grid points of one parameter and of the pairs,
+and leaves out the rest: `python -m engines.neural.pose_tables fidelity` measures the tables
+against the decoders and both against the truth, and `omokage eval` scores the engine as the
+app renders, with the tables.
 
-Points: TURN_POINTS over each parameter's range (5 degrees apart for the head turns), so a
-turn between two points is a linear blend of maps 5 degrees apart.
+Points: POINTS over each parameter's range (5 degrees apart for the head turns) and
+PAIR_POINTS per parameter of a pair. The pairs are the parameters that act on the same
+pixels, and the two sides that move together: the head turns with each other and with the
+body turn; the two eyes (a blink), the two brows, an eye's opening with the iris and with
+its brow, the iris's two axes, the mouth's opening and form.
 """
 from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import cv2
@@ -28,15 +34,17 @@ import numpy as np
 
 from engines.posespec import PoseSpec
 
-TURN_POINTS = 13
+POINTS = 13
 PAIR_POINTS = 5
-# The pairs of turns whose interaction is baked (each on PAIR_POINTS x PAIR_POINTS points).
-PAIRS: tuple[tuple[str, str], ...] = (
+ROTATE_PAIRS: tuple[tuple[str, str], ...] = (
     ("head_yaw", "head_pitch"), ("head_yaw", "head_roll"), ("head_pitch", "head_roll"),
     ("head_yaw", "body_yaw"), ("head_pitch", "body_yaw"), ("head_roll", "body_yaw"),
 )
-# Map channels, in the order the decoder gives them: flow (2), colour (4), mask (1).
-SPLIT = (2, 6)
+MORPH_PAIRS: tuple[tuple[str, str], ...] = (
+    ("eye_left_open", "eye_right_open"), ("brow_left", "brow_right"), ("eye_left_open", "iris_x"), ("eye_left_open", "iris_y"), ("eye_right_open", "iris_x"),
+    ("eye_right_open", "iris_y"), ("iris_x", "iris_y"), ("brow_left", "eye_left_open"),
+    ("brow_right", "eye_right_open"), ("mouth_open", "mouth_form"),
+)
 
 
 def _cell(grid: np.ndarray, x: float) -> tuple[int, float]:
@@ -55,64 +63,75 @@ def _add(out: np.ndarray, w: float, term: np.ndarray) -> None:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """Where the tables are baked: `points` values of each turn, `pair_points` of each of
-    `pairs` together."""
+    """Where the tables are baked: `points` values of each parameter, `pair_points` of each
+    parameter of a pair; the pairs per stage ("rotate", "morph"). A stage left out of
+    `stages` runs its decoder every frame."""
 
-    points: int = TURN_POINTS
+    points: int = POINTS
     pair_points: int = PAIR_POINTS
-    pairs: tuple[tuple[str, str], ...] = PAIRS
+    rotate_pairs: tuple[tuple[str, str], ...] = ROTATE_PAIRS
+    morph_pairs: tuple[tuple[str, str], ...] = MORPH_PAIRS
+    stages: tuple[str, ...] = ("rotate", "morph")
 
 
 @dataclass
 class PoseTables:
-    """One character's rotator maps: `rest` (C, H, W); per rotate parameter (its index in the
-    pose vector) the grid of its values and the change it makes alone (K, C, H, W); per pair
-    of parameters, on a coarser grid, what the two make together beyond the sum of their
-    own changes (Ka, Kb, C, H, W). Every change is zero where its parameters are at rest."""
+    """One character's maps for one stage: `rest` (C, H, W); per parameter (its index in the
+    pose vector) the grid of its values and the change it makes alone at each; per pair of
+    parameters, on a coarser grid, what the two make together beyond the sum of their own
+    changes. A change is zero where its parameters are at rest, and is not stored: `index`
+    arrays give each grid point's place in the stacked changes (N, C, H, W), -1 for zero.
+    `split`: where the stacked channels divide into the decoder's maps, of `shapes`."""
 
     rest: np.ndarray
-    axes: list[tuple[int, np.ndarray, np.ndarray]]
-    pairs: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]
-    mirror_ensemble: bool  # what the maps were baked with
+    axes: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]  # param, grid, index (K,), changes
+    pairs: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]  # + index (Ka, Kb)
+    split: tuple[int, ...]
+    shapes: list[tuple[int, ...]]
+    mirror_ensemble: bool = False  # the rotator's: what its maps were baked with
     bake_s: float = 0.0
 
     @property
     def nbytes(self) -> int:
-        return (self.rest.nbytes + sum(d.nbytes for *_, d in self.axes)
-                + sum(d.nbytes for *_, d in self.pairs))
+        return self.rest.nbytes + sum(e[-1].nbytes for e in self.axes) + sum(e[-1].nbytes for e in self.pairs)
 
     def maps(self, pose: np.ndarray) -> list[np.ndarray]:
-        """(P,) scaled pose vector (as render() gives the networks) -> [flow, colour, mask]."""
+        """(P,) scaled pose vector (as render() gives the networks) -> the decoder's maps."""
         out = self.rest.copy()
-        for i, grid, delta in self.axes:
+        for i, grid, index, delta in self.axes:
             k, t = _cell(grid, pose[i])
-            _add(out, 1.0 - t, delta[k])
-            _add(out, t, delta[k + 1])
-        for i, j, gi, gj, delta in self.pairs:
+            for n, w in ((index[k], 1.0 - t), (index[k + 1], t)):
+                if n >= 0:
+                    _add(out, w, delta[n])
+        for i, j, gi, gj, index, delta in self.pairs:
             (a, s), (b, t) = _cell(gi, pose[i]), _cell(gj, pose[j])
-            _add(out, (1.0 - s) * (1.0 - t), delta[a, b])
-            _add(out, s * (1.0 - t), delta[a + 1, b])
-            _add(out, (1.0 - s) * t, delta[a, b + 1])
-            _add(out, s * t, delta[a + 1, b + 1])
-        return [out[: SPLIT[0]], out[SPLIT[0]: SPLIT[1]], out[SPLIT[1]:]]
+            for n, w in ((index[a, b], (1.0 - s) * (1.0 - t)), (index[a + 1, b], s * (1.0 - t)),
+                         (index[a, b + 1], (1.0 - s) * t), (index[a + 1, b + 1], s * t)):
+                if n >= 0:
+                    _add(out, w, delta[n])
+        return [m.reshape(shape) for m, shape in zip(np.split(out, self.split), self.shapes)]
 
 
-def bake(spec: PoseSpec, rotation_maps: Callable[[np.ndarray], list[np.ndarray]], gain: np.ndarray | float,
-         mirror_ensemble: bool, where: TableSpec = TableSpec()) -> PoseTables:
-    """Run `rotation_maps` ((1, P) scaled pose vector -> [flow, colour, mask]) at the rest pose,
-    at `where.points` values of each rotate parameter alone and at `where.pair_points` squared
-    values of each of `where.pairs`. A grid spans its parameter's range, and the range times
-    `gain` (the turn factors render() applies) where that is wider, so every pose render()
-    can send lies inside it."""
+def bake(spec: PoseSpec, stage_maps: Callable[[np.ndarray], list[np.ndarray]], gain: np.ndarray | float,
+         stage: str, pairs: tuple[tuple[str, str], ...], where: TableSpec = TableSpec(),
+         mirror_ensemble: bool = False) -> PoseTables:
+    """Run `stage_maps` ((1, P) scaled pose vector -> the stage decoder's maps) at the rest
+    pose, at `where.points` values of each of the stage's parameters alone and at
+    `where.pair_points` squared values of each of `pairs` (those the spec has). A grid spans
+    its parameter's range, and the range times `gain` (the turn factors render() applies)
+    where that is wider, so every pose render() can send lies inside it."""
     t0 = time.perf_counter()
     r0 = spec.to_vector({}).astype(np.float32) * gain
     g = np.broadcast_to(np.asarray(gain, np.float32), r0.shape)
+    shapes: list[tuple[int, ...]] = []
 
     def at(values: dict[int, float]) -> np.ndarray:
         v = r0.copy()
         for i, x in values.items():
             v[i] = x
-        return np.concatenate([m.reshape(-1, *m.shape[-2:]) for m in rotation_maps(v[None])], 0)
+        maps = stage_maps(v[None])
+        shapes[:] = [m.shape for m in maps]
+        return np.concatenate([m.reshape(-1, *m.shape[-2:]) for m in maps], 0)
 
     def grid(i: int, n: int) -> np.ndarray:
         # Over the parameter's range, whatever the gain (so the same network inputs meet the
@@ -133,40 +152,41 @@ def bake(spec: PoseSpec, rotation_maps: Callable[[np.ndarray], list[np.ndarray]]
 
     axes = []
     for i, p in enumerate(spec.params):
-        if p.stage == "rotate":
+        if p.stage == stage:
             gi = grid(i, where.points)
-            axes.append((i, gi, np.stack([alone(i, x) for x in gi])))
+            index = np.array([-1 if x == r0[i] else n for n, x in enumerate(gi)])
+            index[index >= 0] = np.arange(int((index >= 0).sum()))
+            axes.append((i, gi, index, np.stack([alone(i, x) for x in gi if x != r0[i]])))
     both = []
-    for a, b in where.pairs:
+    for a, b in pairs:
+        if a not in spec.names or b not in spec.names:
+            continue
         i, j = spec.names.index(a), spec.names.index(b)
         gi, gj = grid(i, where.pair_points), grid(j, where.pair_points)
-        delta = np.zeros((len(gi), len(gj)) + rest.shape, np.float32)
+        index = np.full((len(gi), len(gj)), -1)
+        changes = []
         for u, x in enumerate(gi):
             for w, y in enumerate(gj):
                 if x != r0[i] and y != r0[j]:
-                    delta[u, w] = at({i: x, j: y}) - rest - alone(i, x) - alone(j, y)
-        both.append((i, j, gi, gj, delta))
-    return PoseTables(rest, axes, both, mirror_ensemble, time.perf_counter() - t0)
-
+                    index[u, w] = len(changes)
+                    changes.append(at({i: x, j: y}) - rest - alone(i, x) - alone(j, y))
+        both.append((i, j, gi, gj, index, np.stack(changes)))
+    split = tuple(int(x) for x in np.cumsum([int(np.prod(s[:-2])) for s in shapes])[:-1])
+    return PoseTables(rest, axes, both, split, shapes, mirror_ensemble, time.perf_counter() - t0)
 
 # ---- fidelity: the tables against the decoders ------------------------------------------
 
 
 def _random_poses(spec: PoseSpec, rng: np.random.Generator, n: int, kind: str) -> list[dict]:
-    """Poses off the grid: one turn at a time over its range ("one_turn", the interpolation's
-    error), or every turn at once with a face expression, each turn over half its range
-    ("half_turns", as a face in front of a webcam turns) or its whole range ("all_turns":
-    the interactions the tables leave out, at their largest)."""
-    turns = [p for p in spec.params if p.stage == "rotate"]
+    """Poses off the grid: one parameter at a time over its range ("one", the interpolation's
+    error), or every parameter at once, each over half its range from rest ("half", as a
+    face in front of a webcam moves) or over its whole range ("all": what the tables leave
+    out, at its largest)."""
     poses = []
     for _ in range(n):
-        together = kind != "one_turn"
-        chosen = turns if together else [turns[rng.integers(len(turns))]]
-        f = 0.5 if kind == "half_turns" else 1.0
-        pose = {p.name: float(p.default + f * (rng.uniform(p.lo, p.hi) - p.default)) for p in chosen}
-        if together:
-            pose.update(eye_left_open=float(rng.uniform(0, 1)), mouth_open=float(rng.uniform(0, 1)))
-        poses.append(pose)
+        chosen = [spec.params[rng.integers(len(spec.params))]] if kind == "one" else spec.params
+        f = 0.5 if kind == "half" else 1.0
+        poses.append({p.name: float(p.default + f * (rng.uniform(p.lo, p.hi) - p.default)) for p in chosen})
     return poses
 
 
@@ -179,7 +199,7 @@ def _compare(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return (99.0 if mse == 0 else 10.0 * np.log10(1.0 / mse)), float(np.abs(d).max() * 255.0)
 
 
-KINDS = ("one_turn", "half_turns", "all_turns")
+KINDS = ("one", "half", "all")
 
 
 def fidelity(engine, characters: dict[str, tuple[Callable[[dict], np.ndarray], bool]], n: int = 40,
@@ -201,7 +221,8 @@ def fidelity(engine, characters: dict[str, tuple[Callable[[dict], np.ndarray], b
         baked = engine.prepare(rgba, generated=generated)
         engine.pose_tables = None
         exact = engine.prepare(rgba, generated=generated)
-        row = {"bake_s": baked.tables.bake_s, "table_mb": baked.tables.nbytes / 2**20}
+        tables = [t for t in (baked.tables, baked.morph_tables) if t is not None]
+        row = {"bake_s": sum(t.bake_s for t in tables), "table_mb": sum(t.nbytes for t in tables) / 2**20}
         for kind in KINDS:
             psnrs, worst, truth_t, truth_d = [], 0.0, [], []
             for pose in _random_poses(engine.pose_spec, rng, n, kind):
@@ -225,18 +246,25 @@ def fidelity(engine, characters: dict[str, tuple[Callable[[dict], np.ndarray], b
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m engines.neural.pose_tables",
-                                 description="Measure the rotator's pose tables against its decoders.")
+                                 description="Measure the pose tables against the decoders.")
     ap.add_argument("command", choices=["fidelity"])
     ap.add_argument("--n", type=int, default=40, help="poses per kind and character")
     ap.add_argument("--procedural", type=int, default=4, help="procedural validation characters")
     ap.add_argument("--weights", default=None)
-    ap.add_argument("--points", type=int, default=TURN_POINTS, help="points per turn")
-    ap.add_argument("--pair-points", type=int, default=PAIR_POINTS, help="points per turn in a pair")
-    ap.add_argument("--pairs", default=",".join(f"{a}+{b}" for a, b in PAIRS),
-                    help="comma-separated NAME+NAME pairs whose interaction is baked ('' for none)")
+    ap.add_argument("--points", type=int, default=POINTS, help="points per parameter")
+    ap.add_argument("--pair-points", type=int, default=PAIR_POINTS, help="points per parameter of a pair")
+    ap.add_argument("--rotate-pairs", default=",".join(f"{a}+{b}" for a, b in ROTATE_PAIRS),
+                    help="comma-separated NAME+NAME pairs of the rotator whose interaction is baked ('' for none)")
+    ap.add_argument("--morph-pairs", default=",".join(f"{a}+{b}" for a, b in MORPH_PAIRS),
+                    help="the same for the morpher")
+    ap.add_argument("--stages", default="rotate,morph", help="the stages with tables")
     args = ap.parse_args(argv)
-    where = TableSpec(args.points, args.pair_points,
-                      tuple(tuple(x.split("+")) for x in args.pairs.split(",") if x))
+
+    def pairs(text: str) -> tuple[tuple[str, str], ...]:
+        return tuple((x.split("+")[0], x.split("+")[1]) for x in text.split(",") if x)
+
+    where = TableSpec(args.points, args.pair_points, pairs(args.rotate_pairs), pairs(args.morph_pairs),
+                      tuple(x for x in args.stages.split(",") if x))
     from engines.datagen.live2d import Live2DCharacter
     from engines.datagen.live2d.models import HUMAN_VAL, fetch_model
     from engines.neural.evaluate import procedural_truth

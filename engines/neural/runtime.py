@@ -58,9 +58,10 @@ class PreparedCharacter:
     # and the last rotator inputs (with the ensemble setting) and the maps they gave.
     _morphed: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _maps: tuple[np.ndarray, bool, list[np.ndarray]] | None = field(default=None, repr=False)
-    # The rotator's maps baked over each turn when the engine's pose_tables is on
-    # (pose_tables.py): a frame looks them up instead of running the rotator decoder.
+    # The rotator's and the morpher's maps baked over their parameters when the engine's
+    # pose_tables is set (pose_tables.py): a frame looks them up instead of running decoders.
     tables: PoseTables | None = field(default=None, repr=False)
+    morph_tables: PoseTables | None = field(default=None, repr=False)
 
 
 def sha256_file(path: Path) -> str:
@@ -129,9 +130,9 @@ class NeuralEngine:
         # or a breath runs a stage again only once it has moved about an eighth of a pixel.
         # The app turns it on for live and recorded rendering (app.engine.load_engine).
         self.stage_reuse = False
-        # Pose tables (on by default): prepare() bakes the rotator's maps over the turns once
-        # and render() interpolates them (pose_tables.py), so a frame runs the morpher only.
-        # None: every frame runs the rotator decoder (and its mirror pass).
+        # Pose tables (on by default): prepare() bakes the decoders' maps over their
+        # parameters once and render() interpolates them (pose_tables.py), so a frame runs no
+        # network. None: every frame runs the decoders (the rotator's with its mirror pass).
         self.pose_tables: TableSpec | None = TableSpec()
         self.reuse_counts = {"morpher": 0, "rotator": 0}
         stages = np.array([p.stage for p in self.pose_spec.params])
@@ -223,24 +224,37 @@ class NeuralEngine:
         rf_m = self._s["rotator_encoder"].run(None, {"image": small_m})
         prepared = PreparedCharacter(rest8, img.copy(), crop, crop_hwc, mf, small, rf, small_m, rf_m, generated)
         if self.pose_tables is not None:
-            self._bake(prepared)
+            self._bake(prepared, ("rotate", "morph"))
         return prepared
 
-    def _bake(self, prepared: PreparedCharacter) -> None:
-        def maps(scaled: np.ndarray) -> list[np.ndarray]:
-            return self._rotation_maps(prepared, scaled, stage_vectors(self.pose_spec, scaled)[1])
+    def _bake(self, prepared: PreparedCharacter, stages: tuple[str, ...]) -> None:
+        where = self.pose_tables
+        if "rotate" in stages and "rotate" in where.stages:
+            def rotate(scaled: np.ndarray) -> list[np.ndarray]:
+                return self._rotation_maps(prepared, scaled, stage_vectors(self.pose_spec, scaled)[1])
 
-        prepared.tables = bake(self.pose_spec, maps, self._gain(prepared), self._ensemble, self.pose_tables)
+            prepared.tables = bake(self.pose_spec, rotate, self._gain(prepared), "rotate", where.rotate_pairs,
+                                   where, self._ensemble)
+        if "morph" in stages and "morph" in where.stages and self._morph_maps:
+            def morph(scaled: np.ndarray) -> list[np.ndarray]:
+                return [o[0] for o in self._morph(prepared, stage_vectors(self.pose_spec, scaled)[0])]
+
+            prepared.morph_tables = bake(self.pose_spec, morph, self._gain(prepared), "morph", where.morph_pairs,
+                                         where)
 
     def _tables(self, prepared: PreparedCharacter) -> PoseTables | None:
-        """The character's pose tables for the engine's current settings, or None when the
-        engine runs its decoders. Tables baked with the other mirror setting are baked again
-        (a setting the user changes, once)."""
-        if self.pose_tables is None:
+        """The character's rotator tables for the engine's current settings, or None when the
+        engine runs its rotator decoder. Tables baked with the other mirror setting are baked
+        again (a setting the user changes, once)."""
+        if self.pose_tables is None or "rotate" not in self.pose_tables.stages:
             return None
         if prepared.tables is None or prepared.tables.mirror_ensemble != self._ensemble:
-            self._bake(prepared)
+            self._bake(prepared, ("rotate",))
         return prepared.tables
+
+    def _morph(self, prepared: PreparedCharacter, pm: np.ndarray) -> list[np.ndarray]:
+        feeds = {"image": prepared.crop, "pose": pm, **{f"f{i+1}": f for i, f in enumerate(prepared.morph_feats)}}
+        return self._s["morpher_decoder"].run(None, feeds)
 
     @property
     def _ensemble(self) -> bool:
@@ -286,13 +300,12 @@ class NeuralEngine:
                 image = prepared._morphed[1]
                 self.reuse_counts["morpher"] += 1
             else:
-                feeds = {"image": prepared.crop, "pose": pm,
-                         **{f"f{i+1}": f for i, f in enumerate(prepared.morph_feats)}}
-                outs = self._s["morpher_decoder"].run(None, feeds)
-                if self._morph_maps:
-                    morphed = apply_morph(prepared.crop_hwc, *(o[0] for o in outs))
+                if self.pose_tables is not None and prepared.morph_tables is not None:
+                    morphed = apply_morph(prepared.crop_hwc, *prepared.morph_tables.maps(scaled[0]))
+                elif self._morph_maps:
+                    morphed = apply_morph(prepared.crop_hwc, *(o[0] for o in self._morph(prepared, pm)))
                 else:
-                    morphed = outs[0][0].transpose(1, 2, 0)
+                    morphed = self._morph(prepared, pm)[0][0].transpose(1, 2, 0)
                 image = prepared.rest.copy()
                 x0, y0, x1, y1 = MORPH_BOX
                 image[y0:y1, x0:x1] = np.clip(morphed * 255.0 + 0.5, 0, 255).astype(np.uint8)

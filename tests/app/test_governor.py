@@ -168,3 +168,15 @@ def test_an_engine_with_a_distilled_mirror_pass_skips_the_single_pass_level():
 
     assert levels_for(SimpleNamespace(mirror_distilled=False)) == LEVELS
     assert [lv.name for lv in levels_for(SimpleNamespace(mirror_distilled=True))] == ["full", "small tracker"]
+
+
+def test_an_engine_with_pose_tables_keeps_the_mirror_ensemble_at_every_level() -> None:
+    """Its rotator runs no pass per frame, so giving up the mirror pass saves nothing (and
+    would only bake its tables again)."""
+    from types import SimpleNamespace
+
+    from app.governor import levels_for
+
+    levels = levels_for(SimpleNamespace(mirror_distilled=False, pose_tables=object()))
+    assert [lv.name for lv in levels] == ["full", "small tracker"]
+    assert all(lv.mirror_ensemble for lv in levels) and levels[1].tracker_size == 320
