@@ -64,8 +64,8 @@ def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = N
         "threads": threads,
         "mirror_ensemble": mirror_ensemble,
         "int8": engine.int8,
-        "pose_tables": prepared.tables is not None,
-        "pose_tables_mb": prepared.tables.nbytes / 2**20 if prepared.tables is not None else 0.0,
+        "pose_tables": [k for k, t in (("rotate", prepared.tables), ("morph", prepared.morph_tables)) if t is not None],
+        "pose_tables_mb": sum(t.nbytes for t in (prepared.tables, prepared.morph_tables) if t is not None) / 2**20,
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -79,6 +79,8 @@ def bench_precisions(threads: int = 1, frames: int = 100, character: Path | None
 
     engines = {p: NeuralEngine.load(weights_dir, threads=threads, mirror_ensemble=mirror_ensemble, int8=p == "int8")
                for p in ("float", "int8")}
+    for e in engines.values():
+        e.pose_tables = None  # the decoders every frame: what int8 changes
     if not engines["int8"].int8:
         return {"int8_available": False, "int8_precision": engines["int8"].precision}
     if character is None:

@@ -304,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--single-pass", action="store_true", help="score the engine without its mirror ensemble")
+    ap.add_argument("--decoders", action="store_true",
+                    help="run the decoders every frame instead of the pose tables the app renders with")
     prec = ap.add_mutually_exclusive_group()
     prec.add_argument("--int8", dest="int8", action="store_const", const=True, default=None,
                       help="score the int8 decoders (python -m engines.neural.quantize)")
@@ -348,10 +350,13 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("nothing to evaluate: give --live2d paths, --live2d-val, --live2d-heldout or --procedural-val N")
     engine = NeuralEngine.load(args.weights, threads=args.threads, mirror_ensemble=not args.single_pass,
                                int8=args.int8)
+    if args.decoders:
+        engine.pose_tables = None
     if args.int8 and not engine.int8:
         ap.error(f"--int8: no current int8 decoders ({engine.precision}); run python -m engines.neural.quantize")
     result = evaluate(renderers, engine, args.sheet, flows, generated, expressive)
     result["precision"] = engine.precision
+    result["pose_tables"] = engine.pose_tables is not None
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
     print(f"{'category':<11} {'gain dB':>8} {'motion err':>10} {'amplitude':>9} {'leak %':>7} {'detail':>6} "
