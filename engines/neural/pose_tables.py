@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -269,8 +269,6 @@ def main(argv: list[str] | None = None) -> int:
     from engines.datagen.live2d.models import HUMAN_VAL, fetch_model
     from engines.neural.evaluate import procedural_truth
     from engines.neural.runtime import NeuralEngine
-
-    from engines.resources import default_character
 
     chars = {}
     for name in HUMAN_VAL:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,18 +230,27 @@ class NeuralEngine:
 
     def _bake(self, prepared: PreparedCharacter, stages: tuple[str, ...]) -> None:
         where = self.pose_tables
+        gain = np.broadcast_to(np.asarray(self._gain(prepared), np.float32), (len(self.pose_spec.names),))
+        # The same weights, picture and settings always bake the same tables: the last
+        # character's are kept (_TABLES_LAST), so loading it again (a re-opened picture, a
+        # settings change that prepares it anew) costs no bake.
+        same = (tuple(f["sha256"] for f in self.manifest["files"].values()), tuple(sorted(self.precision.items())),
+                hashlib.sha256(prepared.rest_u8.tobytes()).hexdigest(), where)
+        stage_of = np.array([p.stage for p in self.pose_spec.params])
         if "rotate" in stages and "rotate" in where.stages:
             def rotate(scaled: np.ndarray) -> list[np.ndarray]:
                 return self._rotation_maps(prepared, scaled, stage_vectors(self.pose_spec, scaled)[1])
 
-            prepared.tables = bake(self.pose_spec, rotate, self._gain(prepared), "rotate", where.rotate_pairs,
-                                   where, self._ensemble)
+            key = ("rotate", self._ensemble, gain[stage_of == "rotate"].tobytes(), *same)
+            prepared.tables = _kept(key, lambda: bake(self.pose_spec, rotate, gain, "rotate", where.rotate_pairs,
+                                                      where, self._ensemble))
         if "morph" in stages and "morph" in where.stages and self._morph_maps:
             def morph(scaled: np.ndarray) -> list[np.ndarray]:
                 return [o[0] for o in self._morph(prepared, stage_vectors(self.pose_spec, scaled)[0])]
 
-            prepared.morph_tables = bake(self.pose_spec, morph, self._gain(prepared), "morph", where.morph_pairs,
-                                         where)
+            key = ("morph", gain[stage_of == "morph"].tobytes(), *same)
+            prepared.morph_tables = _kept(key, lambda: bake(self.pose_spec, morph, gain, "morph", where.morph_pairs,
+                                                            where))
 
     def _tables(self, prepared: PreparedCharacter) -> PoseTables | None:
         """The character's rotator tables for the engine's current settings, or None when the
@@ -339,6 +349,23 @@ class NeuralEngine:
         Compared with the inputs it ran on, not the last frame's, so slow drift still runs it."""
         return (self.stage_reuse and cached is not None
                 and bool(np.all(np.abs(inputs - cached[0]) <= steps)))
+
+
+# The tables of the last character baked, per stage: (key, PoseTables). Tables are read
+# only once baked, so characters prepared from the same picture share them.
+_TABLES_LAST: dict[str, tuple[tuple, PoseTables]] = {}
+_TABLES_LOCK = threading.Lock()
+
+
+def _kept(key: tuple, make) -> PoseTables:
+    with _TABLES_LOCK:
+        last = _TABLES_LAST.get(key[0])
+        if last is not None and last[0] == key:
+            return last[1]
+    tables = make()
+    with _TABLES_LOCK:
+        _TABLES_LAST[key[0]] = (key, tables)
+    return tables
 
 
 def _int8_paths(wd: Path, manifest: dict, paths: dict[str, Path]) -> tuple[dict[str, Path], dict[str, str]]:

@@ -127,3 +127,17 @@ def test_tables_can_be_left_to_the_decoders_per_stage(character) -> None:
     assert prepared.tables is not None and prepared.morph_tables is None
     out = engine.render(prepared, {"eye_left_open": 0.3, "head_yaw": 10.0})
     assert out.shape == (512, 512, 4) and engine.timings_ms["morpher_ms"] > 0
+
+
+def test_the_same_picture_prepared_again_keeps_its_tables(character) -> None:
+    engine = NeuralEngine.load(threads=1)
+    first = engine.prepare(character)
+    again = engine.prepare(character.copy())
+    assert again.tables is first.tables and again.morph_tables is first.morph_tables
+    # Other turn factors (a generated character is posed unscaled) bake the rotator anew;
+    # the morpher reads no turn, so its tables hold for both.
+    own = engine.prepare(character, generated=True)
+    assert own.tables is not first.tables and own.morph_tables is first.morph_tables
+    other = character.copy()
+    other[200:220, 240:260, :3] = 0
+    assert engine.prepare(other).tables is not own.tables
