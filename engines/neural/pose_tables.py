@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
