@@ -279,7 +279,7 @@ def cmd_bench(args) -> int:
         if not args.single_pass:  # what --single-pass would save, for comparison
             single = bench_engine(**engine_args, mirror_ensemble=False)
             result.update({f"{k}_single_pass": single[k] for k in ("render_ms", "morpher_ms", "rotator_ms")})
-        # What the pose tables save: the same engine running its rotator decoders every frame.
+        # What the pose tables save: the same engine running its decoders every frame.
         decoders = bench_engine(**engine_args, mirror_ensemble=not args.single_pass, pose_tables=False)
         result.update({f"{k}_decoders": decoders[k] for k in ("render_ms", "morpher_ms", "rotator_ms")})
         from app.tracking.bench import bench_tracking
