@@ -54,6 +54,7 @@ def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = N
             total.append(dt * 1e3)
             morph.append(engine.timings_ms["morpher_ms"])
             rot.append(engine.timings_ms["rotator_ms"])
+    tables = {"rotate": prepared.rotate_tables, "morph": prepared.morph_tables}
     return {
         "render_ms": float(np.median(total)),
         "render_ms_p95": float(np.percentile(total, 95)),
@@ -66,8 +67,8 @@ def bench_engine(threads: int = 1, frames: int = 100, character: Path | None = N
         "threads": threads,
         "mirror_ensemble": mirror_ensemble,
         "int8": engine.int8,
-        "pose_tables": [k for k, t in (("rotate", prepared.tables), ("morph", prepared.morph_tables)) if t is not None],
-        "pose_tables_mb": sum(t.nbytes for t in (prepared.tables, prepared.morph_tables) if t is not None) / 2**20,
+        "pose_tables": [k for k, t in tables.items() if t is not None],
+        "pose_tables_mb": sum(t.nbytes for t in tables.values() if t is not None) / 2**20,
         "peak_rss_mb": peak_rss_mb(),
     }
 

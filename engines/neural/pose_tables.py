@@ -41,7 +41,8 @@ ROTATE_PAIRS: tuple[tuple[str, str], ...] = (
     ("head_yaw", "body_yaw"), ("head_pitch", "body_yaw"), ("head_roll", "body_yaw"),
 )
 MORPH_PAIRS: tuple[tuple[str, str], ...] = (
-    ("eye_left_open", "eye_right_open"), ("brow_left", "brow_right"), ("eye_left_open", "iris_x"), ("eye_left_open", "iris_y"), ("eye_right_open", "iris_x"),
+    ("eye_left_open", "eye_right_open"), ("brow_left", "brow_right"),
+    ("eye_left_open", "iris_x"), ("eye_left_open", "iris_y"), ("eye_right_open", "iris_x"),
     ("eye_right_open", "iris_y"), ("iris_x", "iris_y"), ("brow_left", "eye_left_open"),
     ("brow_right", "eye_right_open"), ("mouth_open", "mouth_form"),
 )
@@ -221,7 +222,7 @@ def fidelity(engine, characters: dict[str, tuple[Callable[[dict], np.ndarray], b
         baked = engine.prepare(rgba, generated=generated)
         engine.pose_tables = None
         exact = engine.prepare(rgba, generated=generated)
-        tables = [t for t in (baked.tables, baked.morph_tables) if t is not None]
+        tables = [t for t in (baked.rotate_tables, baked.morph_tables) if t is not None]
         row = {"bake_s": sum(t.bake_s for t in tables), "table_mb": sum(t.nbytes for t in tables) / 2**20}
         for kind in KINDS:
             psnrs, worst, truth_t, truth_d = [], 0.0, [], []

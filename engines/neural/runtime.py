@@ -61,7 +61,7 @@ class PreparedCharacter:
     _maps: tuple[np.ndarray, bool, list[np.ndarray]] | None = field(default=None, repr=False)
     # The rotator's and the morpher's maps baked over their parameters when the engine's
     # pose_tables is set (pose_tables.py): a frame looks them up instead of running decoders.
-    tables: PoseTables | None = field(default=None, repr=False)
+    rotate_tables: PoseTables | None = field(default=None, repr=False)
     morph_tables: PoseTables | None = field(default=None, repr=False)
 
 
@@ -242,8 +242,8 @@ class NeuralEngine:
                 return self._rotation_maps(prepared, scaled, stage_vectors(self.pose_spec, scaled)[1])
 
             key = ("rotate", self._ensemble, gain[stage_of == "rotate"].tobytes(), *same)
-            prepared.tables = _kept(key, lambda: bake(self.pose_spec, rotate, gain, "rotate", where.rotate_pairs,
-                                                      where, self._ensemble))
+            prepared.rotate_tables = _kept(key, lambda: bake(self.pose_spec, rotate, gain, "rotate",
+                                                             where.rotate_pairs, where, self._ensemble))
         if "morph" in stages and "morph" in where.stages and self._morph_maps:
             def morph(scaled: np.ndarray) -> list[np.ndarray]:
                 return [o[0] for o in self._morph(prepared, stage_vectors(self.pose_spec, scaled)[0])]
@@ -258,9 +258,9 @@ class NeuralEngine:
         again (a setting the user changes, once)."""
         if self.pose_tables is None or "rotate" not in self.pose_tables.stages:
             return None
-        if prepared.tables is None or prepared.tables.mirror_ensemble != self._ensemble:
+        if prepared.rotate_tables is None or prepared.rotate_tables.mirror_ensemble != self._ensemble:
             self._bake(prepared, ("rotate",))
-        return prepared.tables
+        return prepared.rotate_tables
 
     def _morph(self, prepared: PreparedCharacter, pm: np.ndarray) -> list[np.ndarray]:
         feeds = {"image": prepared.crop, "pose": pm, **{f"f{i+1}": f for i, f in enumerate(prepared.morph_feats)}}

@@ -78,11 +78,12 @@ def test_the_engine_with_tables_gives_the_decoders_maps_at_grid_points(engines, 
     tables, decoders = engines
     baked = tables.prepare(character, generated=True)
     exact = decoders.prepare(character, generated=True)
-    assert isinstance(baked.tables, PoseTables) and isinstance(baked.morph_tables, PoseTables)
-    assert exact.tables is None and exact.morph_tables is None
+    assert isinstance(baked.rotate_tables, PoseTables) and isinstance(baked.morph_tables, PoseTables)
+    assert exact.rotate_tables is None and exact.morph_tables is None
     # Grid points: turns 5 degrees apart and the pairs' halves; eyes in twelfths.
     for pose in ({"head_yaw": 15.0}, {"head_yaw": -15.0, "head_pitch": 15.0}, {"head_roll": 30.0, "body_yaw": -0.5},
-                 {"eye_left_open": 0.5}, {"mouth_open": 1.0, "mouth_form": -0.5}, {"eye_right_open": 0.5, "iris_x": 0.5}):
+                 {"eye_left_open": 0.5}, {"mouth_open": 1.0, "mouth_form": -0.5},
+                 {"eye_right_open": 0.5, "iris_x": 0.5}):
         a, b = tables.render(baked, pose), decoders.render(exact, pose)
         assert np.abs(a.astype(int) - b.astype(int))[..., 3].max() <= 2, pose
         assert np.abs(a.astype(int) - b.astype(int))[b[..., 3] > 128].max() <= 2, pose
@@ -110,12 +111,12 @@ def test_a_changed_mirror_setting_bakes_the_rotator_tables_again(character) -> N
     decoders = NeuralEngine.load(threads=1, mirror_ensemble=False)
     decoders.pose_tables = None
     prepared = engine.prepare(character)
-    assert prepared.tables.mirror_ensemble
+    assert prepared.rotate_tables.mirror_ensemble
     morph_tables = prepared.morph_tables
     engine.mirror_ensemble = False  # the user chose single pass, or a recommendation did
     pose = {"head_yaw": 15.0 / 0.75}  # art from elsewhere turns by the manifest's factor
     out = engine.render(prepared, pose)
-    assert not prepared.tables.mirror_ensemble and prepared.morph_tables is morph_tables
+    assert not prepared.rotate_tables.mirror_ensemble and prepared.morph_tables is morph_tables
     want = decoders.render(decoders.prepare(character), pose)
     assert np.abs(out.astype(int) - want.astype(int))[want[..., 3] > 128].max() <= 2
 
@@ -124,7 +125,7 @@ def test_tables_can_be_left_to_the_decoders_per_stage(character) -> None:
     engine = NeuralEngine.load(threads=1)
     engine.pose_tables = TableSpec(stages=("rotate",))
     prepared = engine.prepare(character)
-    assert prepared.tables is not None and prepared.morph_tables is None
+    assert prepared.rotate_tables is not None and prepared.morph_tables is None
     out = engine.render(prepared, {"eye_left_open": 0.3, "head_yaw": 10.0})
     assert out.shape == (512, 512, 4) and engine.timings_ms["morpher_ms"] > 0
 
@@ -133,11 +134,11 @@ def test_the_same_picture_prepared_again_keeps_its_tables(character) -> None:
     engine = NeuralEngine.load(threads=1)
     first = engine.prepare(character)
     again = engine.prepare(character.copy())
-    assert again.tables is first.tables and again.morph_tables is first.morph_tables
+    assert again.rotate_tables is first.rotate_tables and again.morph_tables is first.morph_tables
     # Other turn factors (a generated character is posed unscaled) bake the rotator anew;
     # the morpher reads no turn, so its tables hold for both.
     own = engine.prepare(character, generated=True)
-    assert own.tables is not first.tables and own.morph_tables is first.morph_tables
+    assert own.rotate_tables is not first.rotate_tables and own.morph_tables is first.morph_tables
     other = character.copy()
     other[200:220, 240:260, :3] = 0
-    assert engine.prepare(other).tables is not own.tables
+    assert engine.prepare(other).rotate_tables is not own.rotate_tables
